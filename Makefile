@@ -1,0 +1,38 @@
+# Thin driver over CMake. `make` builds, `make demo` runs the demo job,
+# `make check` runs every test (plain build + ASan/UBSan unit tests),
+# `make bench` runs the benchmarks.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+ifeq ($(CI),true)
+CMAKE_ARGS += -DSHOTQ_WERROR=ON
+endif
+
+.PHONY: all deps demo check check-unit check-asan bench format clean
+
+all: deps
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+
+demo: all
+	scripts/demo $(BUILD)
+
+check: all
+	cmake -S . -B $(ASAN_BUILD) -DSHOTQ_SANITIZE=ON $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest -L unit --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: all
+	bench/run $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cu')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

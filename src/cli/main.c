@@ -1,0 +1,43 @@
+/* shotq: dispatch tasks over heterogeneous devices. Entry point: picks the
+ * subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: shotq COMMAND [ARGS]\n"
+          "  devices   [--devices SPEC] [--json]        list the devices shotq sees\n"
+          "  run       [OPTIONS] -- COMMAND [ARG...]    run command tasks\n"
+          "  run       [OPTIONS] --plugin LIB.so        run plugin tasks\n"
+          "  model     JOB.ini [OPTIONS] [--shot K]     3D acoustic FD modelling\n"
+          "  simulate  --devices sim:SPEC --tasks N     plan on a virtual clock\n"
+          "Run `shotq COMMAND --help` for the options of a command.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *c = argv[1];
+    if (!strcmp(c, "devices"))
+        return cmd_devices(argc - 1, argv + 1);
+    if (!strcmp(c, "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(c, "model"))
+        return cmd_model(argc - 1, argv + 1);
+    if (!strcmp(c, "simulate"))
+        return cmd_simulate(argc - 1, argv + 1);
+    if (!strcmp(c, "worker"))
+        return cmd_worker(argc - 1, argv + 1);
+    if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "shotq: unknown command '%s' (expected devices, run, model or simulate)\n", c);
+    return 2;
+}
