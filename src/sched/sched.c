@@ -1,0 +1,851 @@
+/* sched: the policy core (see sched.h).
+ *
+ * Data structures, chosen so that `shotq simulate` handles 10^4 devices and
+ * 10^6 tasks in seconds:
+ *  - order[]: pending tasks in dispatch order (LPT when weights differ, else
+ *    input order); a head index skips entries that are no longer pending.
+ *  - retry[]: FIFO of failed tasks waiting for another attempt.
+ *  - a max-heap of devices with free capacity, keyed by speed estimate, so a
+ *    pick takes the fastest free device in O(log n).
+ *  - running[]: tasks running now (for the tail guard), swap-removed.
+ */
+#include "sched/sched.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCAN_WINDOW 256 /* pending entries searched for one that fits memory */
+
+struct sdev {
+    double prior;          /* speed prior */
+    double est;            /* learned speed (weight per second) */
+    int nobs;              /* successful observations so far */
+    int cap;               /* tasks it may hold now */
+    int running;           /* tasks it holds now */
+    uint64_t mem_total;    /* bytes, 0 = unlimited */
+    uint64_t mem_foreign;  /* bytes used by others */
+    uint64_t mem_reserved; /* bytes reserved by running tasks */
+    int consec_fail;       /* consecutive failed attempts */
+    bool quarantined;      /* retired after too many failures */
+    bool blocked;          /* no pending task fits its memory right now */
+    int node;              /* node index */
+    double busy_s;         /* summed task time */
+    int64_t done;          /* successful tasks */
+    int64_t failed;        /* failed attempts */
+    size_t cursor;         /* static policy: next order position (d, d+n, ...) */
+    long heap_pos;         /* position in the free heap, -1 if absent */
+};
+
+struct stask {
+    double weight;    /* relative cost */
+    uint64_t mem;     /* bytes needed, 0 = none */
+    double start;     /* start of the last attempt */
+    double end;       /* end of the last attempt, -1 while running */
+    long dev;         /* device of the last attempt, -1 if none */
+    long failed_dev;  /* device of the last failed attempt, -1 if none */
+    size_t run_pos;   /* index in running[] while running */
+    unsigned char state;    /* enum sched_task_state */
+    unsigned short attempts; /* attempts started */
+};
+
+struct sched {
+    struct sched_params p; /* parameters */
+    bool started;          /* tables frozen */
+    bool draining;         /* no more dispatch */
+    struct sdev *dev;      /* devices */
+    size_t ndev, dev_alloc;
+    struct stask *task;    /* tasks */
+    size_t ntask, task_alloc;
+    size_t *order;         /* dispatch order */
+    size_t norder;         /* entries in order[] */
+    size_t head;           /* first maybe-pending position in order */
+    size_t *retry;         /* retry FIFO (ring buffer) */
+    size_t retry_head, retry_len, retry_alloc;
+    size_t *running;       /* running task indices */
+    size_t nrunning;
+    size_t *heap;          /* free devices, max-heap by speed */
+    size_t nheap;
+    size_t npending;       /* tasks in state PENDING (order + retry) */
+    size_t ndone, nfailed;
+    size_t alive;          /* devices not quarantined */
+    size_t nblocked;       /* devices parked because nothing fits */
+    double pending_weight; /* summed weight of pending tasks */
+    double max_speed;      /* fastest estimate among alive devices */
+    bool weighted;         /* weights differ: LPT order */
+};
+
+struct sched_params sched_params_default(void)
+{
+    struct sched_params p = {
+        .policy = SCHED_DYNAMIC,
+        .slots = 1,
+        .max_retries = 2,
+        .quarantine_after = 3,
+        .ewma_alpha = 0.3,
+        .tail_guard = true,
+        .memfree_default_mem = 1ull << 30,
+    };
+    return p;
+}
+
+struct sched *sched_create(const struct sched_params *p)
+{
+    if (!p || p->slots < 1 || p->max_retries < 0 || p->quarantine_after < 1 ||
+        !(p->ewma_alpha > 0 && p->ewma_alpha <= 1))
+        return NULL;
+    struct sched *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->p = *p;
+    return s;
+}
+
+void sched_destroy(struct sched *s)
+{
+    if (!s)
+        return;
+    free(s->dev);
+    free(s->task);
+    free(s->order);
+    free(s->retry);
+    free(s->running);
+    free(s->heap);
+    free(s);
+}
+
+/* Grows an array to hold at least n elements. Returns 0 or -ENOMEM. */
+static int grow(void **arr, size_t *alloc, size_t n, size_t elem)
+{
+    if (n <= *alloc)
+        return 0;
+    size_t na = *alloc ? *alloc * 2 : 64;
+    while (na < n)
+        na *= 2;
+    void *p = realloc(*arr, na * elem);
+    if (!p)
+        return -ENOMEM;
+    *arr = p;
+    *alloc = na;
+    return 0;
+}
+
+long sched_add_device(struct sched *s, double speed_prior, uint64_t mem_total, int node)
+{
+    if (s->started)
+        return -EBUSY;
+    if (!(speed_prior > 0) || !isfinite(speed_prior))
+        return -EINVAL;
+    if (grow((void **)&s->dev, &s->dev_alloc, s->ndev + 1, sizeof *s->dev))
+        return -ENOMEM;
+    struct sdev *d = &s->dev[s->ndev];
+    memset(d, 0, sizeof *d);
+    d->prior = d->est = speed_prior;
+    d->cap = s->p.slots;
+    d->mem_total = mem_total;
+    d->node = node;
+    d->heap_pos = -1;
+    return (long)s->ndev++;
+}
+
+long sched_add_task(struct sched *s, double weight, uint64_t mem)
+{
+    if (s->started)
+        return -EBUSY;
+    if (!(weight > 0) || !isfinite(weight))
+        return -EINVAL;
+    if (grow((void **)&s->task, &s->task_alloc, s->ntask + 1, sizeof *s->task))
+        return -ENOMEM;
+    struct stask *t = &s->task[s->ntask];
+    memset(t, 0, sizeof *t);
+    t->weight = weight;
+    t->mem = mem;
+    t->dev = t->failed_dev = -1;
+    t->end = -1;
+    t->state = SCHED_PENDING;
+    return (long)s->ntask++;
+}
+
+int sched_restore_done(struct sched *s, size_t task)
+{
+    if (s->started || task >= s->ntask)
+        return -EINVAL;
+    s->task[task].state = SCHED_DONE;
+    return 0;
+}
+
+/* ---- device heap (max by speed estimate, ties by lower index) ---- */
+
+static bool dev_before(const struct sched *s, size_t a, size_t b)
+{
+    if (s->dev[a].est != s->dev[b].est)
+        return s->dev[a].est > s->dev[b].est;
+    return a < b;
+}
+
+static void heap_swap(struct sched *s, size_t i, size_t j)
+{
+    size_t t = s->heap[i];
+    s->heap[i] = s->heap[j];
+    s->heap[j] = t;
+    s->dev[s->heap[i]].heap_pos = (long)i;
+    s->dev[s->heap[j]].heap_pos = (long)j;
+}
+
+static void heap_up(struct sched *s, size_t i)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!dev_before(s, s->heap[i], s->heap[parent]))
+            break;
+        heap_swap(s, i, parent);
+        i = parent;
+    }
+}
+
+static void heap_down(struct sched *s, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, best = i;
+        if (l < s->nheap && dev_before(s, s->heap[l], s->heap[best]))
+            best = l;
+        if (r < s->nheap && dev_before(s, s->heap[r], s->heap[best]))
+            best = r;
+        if (best == i)
+            break;
+        heap_swap(s, i, best);
+        i = best;
+    }
+}
+
+static void heap_remove(struct sched *s, size_t d)
+{
+    long pos = s->dev[d].heap_pos;
+    if (pos < 0)
+        return;
+    size_t i = (size_t)pos, last = s->nheap - 1;
+    if (i != last)
+        heap_swap(s, i, last);
+    s->nheap--;
+    s->dev[d].heap_pos = -1;
+    if (i < s->nheap) {
+        heap_up(s, i);
+        heap_down(s, i);
+    }
+}
+
+/* Puts a device in the free heap if it can take work, removes it otherwise. */
+static void heap_sync(struct sched *s, size_t d)
+{
+    struct sdev *v = &s->dev[d];
+    bool want = !v->quarantined && !v->blocked && v->running < v->cap;
+    if (want && v->heap_pos < 0) {
+        s->heap[s->nheap] = d;
+        v->heap_pos = (long)s->nheap++;
+        heap_up(s, s->nheap - 1);
+    } else if (!want && v->heap_pos >= 0) {
+        heap_remove(s, d);
+    }
+}
+
+/* Re-keys a device whose speed estimate changed. */
+static void heap_rekey(struct sched *s, size_t d)
+{
+    long pos = s->dev[d].heap_pos;
+    if (pos >= 0) {
+        heap_up(s, (size_t)pos);
+        heap_down(s, (size_t)s->dev[d].heap_pos);
+    }
+}
+
+/* ---- start ---- */
+
+static const struct sched *sort_ctx; /* qsort has no context argument */
+
+static int cmp_lpt(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    double wi = sort_ctx->task[i].weight, wj = sort_ctx->task[j].weight;
+    if (wi != wj)
+        return wi > wj ? -1 : 1;
+    return i < j ? -1 : (i > j);
+}
+
+/* Bytes a device can ever give shotq: total minus what others use. */
+static uint64_t dev_capacity_mem(const struct sdev *d)
+{
+    return d->mem_foreign >= d->mem_total ? 0 : d->mem_total - d->mem_foreign;
+}
+
+static bool task_fits_ever(const struct sched *s, const struct stask *t, size_t d)
+{
+    const struct sdev *v = &s->dev[d];
+    return t->mem == 0 || v->mem_total == 0 || dev_capacity_mem(v) >= t->mem;
+}
+
+long sched_first_unfit(const struct sched *s)
+{
+    for (size_t i = 0; i < s->ntask; i++) {
+        const struct stask *t = &s->task[i];
+        if (t->state != SCHED_PENDING || t->mem == 0)
+            continue;
+        bool ok = false;
+        for (size_t d = 0; d < s->ndev && !ok; d++)
+            ok = !s->dev[d].quarantined && task_fits_ever(s, t, d);
+        if (!ok)
+            return (long)i;
+    }
+    return -1;
+}
+
+int sched_start(struct sched *s)
+{
+    if (s->started)
+        return 0;
+    size_t n = s->ntask;
+    s->order = malloc((n ? n : 1) * sizeof *s->order);
+    s->running = malloc((n ? n : 1) * sizeof *s->running);
+    s->heap = malloc((s->ndev ? s->ndev : 1) * sizeof *s->heap);
+    if (!s->order || !s->running || !s->heap)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s->task[i].weight != s->task[0].weight)
+            s->weighted = true;
+        if (s->task[i].state == SCHED_PENDING) {
+            s->order[k++] = i;
+            s->pending_weight += s->task[i].weight;
+        } else {
+            s->ndone++;
+        }
+    }
+    s->npending = k;
+    s->norder = k;
+    /* LPT only for the dynamic policy: static and memfree keep input order,
+     * like the recipes they stand for. */
+    if (s->weighted && s->p.policy == SCHED_DYNAMIC) {
+        sort_ctx = s;
+        qsort(s->order, k, sizeof *s->order, cmp_lpt);
+        sort_ctx = NULL;
+    }
+    /* Static: order position i belongs to device i mod n. */
+    s->alive = s->ndev;
+    for (size_t d = 0; d < s->ndev; d++) {
+        s->dev[d].cursor = d;
+        if (s->dev[d].est > s->max_speed)
+            s->max_speed = s->dev[d].est;
+        if (s->p.policy == SCHED_MEMFREE)
+            s->dev[d].cap = (int)s->ndev * s->p.slots;
+    }
+    s->started = true;
+    for (size_t d = 0; d < s->ndev; d++)
+        heap_sync(s, d);
+    return sched_first_unfit(s) >= 0 ? -E2BIG : 0;
+}
+
+int sched_set_capacity(struct sched *s, size_t dev, int capacity)
+{
+    if (dev >= s->ndev || capacity < 0)
+        return -EINVAL;
+    s->dev[dev].cap = capacity;
+    if (s->started)
+        heap_sync(s, dev);
+    return 0;
+}
+
+/* Returns every parked device to the free heap. */
+static void unblock_all(struct sched *s)
+{
+    for (size_t e = 0; e < s->ndev && s->nblocked; e++) {
+        if (s->dev[e].blocked) {
+            s->dev[e].blocked = false;
+            s->nblocked--;
+            heap_sync(s, e);
+        }
+    }
+}
+
+int sched_set_foreign_mem(struct sched *s, size_t dev, uint64_t bytes)
+{
+    if (dev >= s->ndev)
+        return -EINVAL;
+    s->dev[dev].mem_foreign = bytes;
+    if (s->started && s->nblocked)
+        unblock_all(s);
+    return 0;
+}
+
+/* ---- picking ---- */
+
+static uint64_t task_mem(const struct sched *s, const struct stask *t)
+{
+    if (s->p.policy == SCHED_MEMFREE && t->mem == 0)
+        return s->p.memfree_default_mem;
+    return t->mem;
+}
+
+/* True when the device has the memory to start the task now. */
+static bool fits_now(const struct sched *s, size_t d, const struct stask *t)
+{
+    const struct sdev *v = &s->dev[d];
+    uint64_t need = task_mem(s, t);
+    if (need == 0 || v->mem_total == 0)
+        return true;
+    uint64_t used = v->mem_foreign + v->mem_reserved;
+    return used < v->mem_total && v->mem_total - used >= need;
+}
+
+/* True when order[] still owns the task: pending and never attempted (a
+ * failed attempt moves a task to the retry queue). */
+static bool in_order(const struct sched *s, size_t ti)
+{
+    return s->task[ti].state == SCHED_PENDING && s->task[ti].attempts == 0;
+}
+
+/* Advances the head of order[] past entries that are no longer pending. */
+static void skip_taken(struct sched *s)
+{
+    while (s->head < s->norder && !in_order(s, s->order[s->head]))
+        s->head++;
+}
+
+/* Looks for a retry the device should take. Returns its ring offset or -1. */
+static long find_retry(const struct sched *s, size_t d)
+{
+    size_t lim = s->retry_len < SCAN_WINDOW ? s->retry_len : SCAN_WINDOW;
+    for (size_t k = 0; k < lim; k++) {
+        size_t ti = s->retry[(s->retry_head + k) % s->retry_alloc];
+        const struct stask *t = &s->task[ti];
+        /* Prefer another device than the one that failed it, unless this is
+         * the only device left. */
+        if (t->failed_dev == (long)d && s->alive > 1)
+            continue;
+        if (fits_now(s, d, t))
+            return (long)k;
+    }
+    return -1;
+}
+
+/* Removes the retry at ring offset k, keeping FIFO order of the others. */
+static size_t take_retry(struct sched *s, size_t k)
+{
+    size_t a = s->retry_alloc;
+    size_t ti = s->retry[(s->retry_head + k) % a];
+    for (size_t j = k; j > 0; j--)
+        s->retry[(s->retry_head + j) % a] = s->retry[(s->retry_head + j - 1) % a];
+    s->retry_head = (s->retry_head + 1) % a;
+    s->retry_len--;
+    return ti;
+}
+
+/* Looks for a pending task in order[] that fits the device now. Returns its
+ * position in order[] or -1. */
+static long find_pending(struct sched *s, size_t d)
+{
+    if (s->p.policy == SCHED_STATIC) {
+        size_t n = s->ndev;
+        struct sdev *v = &s->dev[d];
+        while (v->cursor < s->norder && !in_order(s, s->order[v->cursor]))
+            v->cursor += n;
+        if (v->cursor >= s->norder)
+            return -1;
+        return fits_now(s, d, &s->task[s->order[v->cursor]]) ? (long)v->cursor : -1;
+    }
+    skip_taken(s);
+    size_t seen = 0;
+    for (size_t k = s->head; k < s->norder && seen < SCAN_WINDOW; k++) {
+        const struct stask *t = &s->task[s->order[k]];
+        if (!in_order(s, s->order[k]))
+            continue;
+        seen++;
+        if (fits_now(s, d, t))
+            return (long)k;
+    }
+    return -1;
+}
+
+/* Tail guard: true when devices other than d, all busy, are expected to
+ * finish every pending task strictly before d would finish one of weight w
+ * started now; then d should stay idle. Busy devices' queued work is
+ * projected at their learned speeds. Uses w for every pending task, which is
+ * exact for equal weights and, with LPT order (w is the largest), lets d
+ * start work a little more often than a full projection would. */
+static bool guard_says_wait(const struct sched *s, size_t d, double w, double now)
+{
+    double sd = s->dev[d].est;
+    double horizon = w / sd; /* d would finish at now + horizon */
+    size_t pending = s->npending;
+    /* Cheap bound: even at the fastest speed, the running tasks' devices
+     * cannot finish more than this many tasks by then. */
+    double bound = (double)s->nrunning * (1.0 + horizon * s->max_speed / w);
+    if ((double)pending > bound)
+        return false;
+    double T = now + horizon;
+    double count = 0;
+    for (size_t k = 0; k < s->nrunning; k++) {
+        const struct stask *r = &s->task[s->running[k]];
+        size_t e = (size_t)r->dev;
+        const struct sdev *v = &s->dev[e];
+        if (e == d || v->quarantined)
+            continue;
+        double avail = r->start + r->weight / v->est;
+        if (avail < now)
+            avail = now;
+        double x = (T - avail) * v->est / w;
+        if (x <= 0)
+            continue;
+        double c = ceil(x - 1e-9) - 1.0;
+        if (c > 0)
+            count += c;
+        if (count >= (double)pending)
+            return true;
+    }
+    return false;
+}
+
+/* Memfree policy: the alive device with the largest free memory ratio that
+ * can hold the task. Returns the device or -1. */
+static long memfree_device(const struct sched *s, const struct stask *t)
+{
+    long best = -1;
+    double best_ratio = -1;
+    for (size_t d = 0; d < s->ndev; d++) {
+        const struct sdev *v = &s->dev[d];
+        if (v->quarantined || v->running >= v->cap || !fits_now(s, d, t))
+            continue;
+        double ratio = 1.0;
+        if (v->mem_total) {
+            uint64_t used = v->mem_foreign + v->mem_reserved;
+            ratio = used >= v->mem_total ? 0 : (double)(v->mem_total - used) /
+                                                   (double)v->mem_total;
+        }
+        if (ratio > best_ratio) {
+            best_ratio = ratio;
+            best = (long)d;
+        }
+    }
+    return best;
+}
+
+/* Starts task ti on device d at time now. */
+static void start_task(struct sched *s, size_t ti, size_t d, double now,
+                       struct sched_assign *a)
+{
+    struct stask *t = &s->task[ti];
+    struct sdev *v = &s->dev[d];
+    t->state = SCHED_RUNNING;
+    t->attempts++;
+    t->dev = (long)d;
+    t->start = now;
+    t->end = -1;
+    t->run_pos = s->nrunning;
+    s->running[s->nrunning++] = ti;
+    s->npending--;
+    s->pending_weight -= t->weight;
+    v->running++;
+    v->mem_reserved += task_mem(s, t);
+    heap_sync(s, d);
+    a->task = ti;
+    a->dev = d;
+    a->attempt = t->attempts;
+}
+
+static bool pick_memfree(struct sched *s, double now, struct sched_assign *a)
+{
+    size_t pool = s->ndev * (size_t)s->p.slots;
+    if (s->nrunning >= pool)
+        return false;
+    size_t ti;
+    if (s->retry_len) {
+        ti = s->retry[s->retry_head];
+    } else {
+        skip_taken(s);
+        if (s->head >= s->norder)
+            return false;
+        ti = s->order[s->head];
+    }
+    long d = memfree_device(s, &s->task[ti]);
+    if (d < 0)
+        return false;
+    if (s->retry_len)
+        take_retry(s, 0);
+    start_task(s, ti, (size_t)d, now, a);
+    return true;
+}
+
+bool sched_pick(struct sched *s, double now, struct sched_assign *a)
+{
+    if (!s->started || s->draining || s->npending == 0)
+        return false;
+    if (s->p.policy == SCHED_MEMFREE)
+        return pick_memfree(s, now, a);
+    while (s->nheap > 0) {
+        size_t d = s->heap[0];
+        long rk = find_retry(s, d);
+        long pk = rk < 0 ? find_pending(s, d) : -1;
+        if (rk < 0 && pk < 0) {
+            /* Nothing fits this device now: park it until memory frees. */
+            s->dev[d].blocked = true;
+            s->nblocked++;
+            heap_sync(s, d);
+            continue;
+        }
+        size_t ti = rk >= 0 ? s->retry[(s->retry_head + (size_t)rk) % s->retry_alloc]
+                            : s->order[pk];
+        if (s->p.policy == SCHED_DYNAMIC && s->p.tail_guard &&
+            guard_says_wait(s, d, s->task[ti].weight, now))
+            return false; /* slower free devices would wait too */
+        if (rk >= 0) {
+            take_retry(s, (size_t)rk);
+        } else if (s->p.policy == SCHED_STATIC) {
+            s->dev[d].cursor += s->ndev;
+        }
+        start_task(s, ti, d, now, a);
+        return true;
+    }
+    return false;
+}
+
+/* ---- finishing ---- */
+
+static int push_retry(struct sched *s, size_t ti)
+{
+    if (s->retry_len == s->retry_alloc) {
+        size_t na = s->retry_alloc ? s->retry_alloc * 2 : 16;
+        size_t *r = malloc(na * sizeof *r);
+        if (!r)
+            return -ENOMEM;
+        for (size_t k = 0; k < s->retry_len; k++)
+            r[k] = s->retry[(s->retry_head + k) % s->retry_alloc];
+        free(s->retry);
+        s->retry = r;
+        s->retry_alloc = na;
+        s->retry_head = 0;
+    }
+    s->retry[(s->retry_head + s->retry_len) % s->retry_alloc] = ti;
+    s->retry_len++;
+    return 0;
+}
+
+/* Fails every pending task: called when no device is left. */
+static void fail_all_pending(struct sched *s)
+{
+    for (size_t i = 0; i < s->ntask; i++) {
+        if (s->task[i].state == SCHED_PENDING) {
+            s->task[i].state = SCHED_FAILED;
+            s->nfailed++;
+        }
+    }
+    s->npending = 0;
+    s->retry_len = 0;
+    s->pending_weight = 0;
+}
+
+static void update_max_speed(struct sched *s)
+{
+    s->max_speed = 0;
+    for (size_t d = 0; d < s->ndev; d++)
+        if (!s->dev[d].quarantined && s->dev[d].est > s->max_speed)
+            s->max_speed = s->dev[d].est;
+}
+
+enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
+{
+    if (ti >= s->ntask || s->task[ti].state != SCHED_RUNNING)
+        return SCHED_OUT_FAILED;
+    struct stask *t = &s->task[ti];
+    size_t d = (size_t)t->dev;
+    struct sdev *v = &s->dev[d];
+    double dur = now - t->start;
+    if (dur < 0)
+        dur = 0;
+    t->end = now;
+    /* Remove from running[]. */
+    size_t last = s->running[--s->nrunning];
+    s->running[t->run_pos] = last;
+    s->task[last].run_pos = t->run_pos;
+    v->running--;
+    v->mem_reserved -= task_mem(s, t);
+    v->busy_s += dur;
+    /* Memory freed and the queue moved: parked devices may fit something. */
+    if (s->nblocked)
+        unblock_all(s);
+    enum sched_outcome out;
+    if (ok) {
+        v->consec_fail = 0;
+        v->done++;
+        t->state = SCHED_DONE;
+        s->ndone++;
+        if (dur > 1e-9) {
+            double obs = t->weight / dur;
+            v->est = v->nobs == 0 ? obs
+                                  : s->p.ewma_alpha * obs + (1 - s->p.ewma_alpha) * v->est;
+            v->nobs++;
+            heap_rekey(s, d);
+            update_max_speed(s);
+        }
+        out = SCHED_OUT_DONE;
+    } else {
+        v->failed++;
+        t->failed_dev = (long)d;
+        if (++v->consec_fail >= s->p.quarantine_after && !v->quarantined) {
+            v->quarantined = true;
+            s->alive--;
+            update_max_speed(s);
+        }
+        if (t->attempts <= s->p.max_retries && s->alive > 0 && !s->draining &&
+            push_retry(s, ti) == 0) {
+            t->state = SCHED_PENDING;
+            s->npending++;
+            s->pending_weight += t->weight;
+            out = SCHED_OUT_RETRY;
+        } else {
+            t->state = SCHED_FAILED;
+            s->nfailed++;
+            out = SCHED_OUT_FAILED;
+        }
+        if (s->alive == 0)
+            fail_all_pending(s);
+    }
+    heap_sync(s, d);
+    return out;
+}
+
+void sched_abandon(struct sched *s)
+{
+    fail_all_pending(s);
+}
+
+void sched_drain(struct sched *s)
+{
+    s->draining = true;
+}
+
+bool sched_finished(const struct sched *s)
+{
+    if (s->nrunning > 0)
+        return false;
+    return s->npending == 0 || s->draining;
+}
+
+size_t sched_ntasks(const struct sched *s)
+{
+    return s->ntask;
+}
+
+size_t sched_ndevs(const struct sched *s)
+{
+    return s->ndev;
+}
+
+size_t sched_count(const struct sched *s, enum sched_task_state st)
+{
+    switch (st) {
+    case SCHED_PENDING:
+        return s->npending;
+    case SCHED_RUNNING:
+        return s->nrunning;
+    case SCHED_DONE:
+        return s->ndone;
+    case SCHED_FAILED:
+        return s->nfailed;
+    }
+    return 0;
+}
+
+/* Summed throughput (weight per second) of the alive devices. */
+static double total_rate(const struct sched *s)
+{
+    double rate = 0;
+    for (size_t d = 0; d < s->ndev; d++)
+        if (!s->dev[d].quarantined)
+            rate += s->dev[d].est * (s->p.policy == SCHED_MEMFREE ? 1 : s->p.slots);
+    return rate;
+}
+
+double sched_eta(const struct sched *s, double now)
+{
+    double work = s->pending_weight;
+    for (size_t k = 0; k < s->nrunning; k++) {
+        const struct stask *r = &s->task[s->running[k]];
+        double left = r->weight - (now - r->start) * s->dev[r->dev].est;
+        if (left > 0)
+            work += left;
+    }
+    double rate = total_rate(s);
+    return rate > 0 ? work / rate : INFINITY;
+}
+
+double sched_lower_bound(const struct sched *s)
+{
+    double sumw = 0, maxw = 0, rate = 0, fastest = 0;
+    for (size_t i = 0; i < s->ntask; i++) {
+        const struct stask *t = &s->task[i];
+        if (t->attempts == 0)
+            continue; /* restored from a journal or never run */
+        sumw += t->weight;
+        if (t->weight > maxw)
+            maxw = t->weight;
+    }
+    for (size_t d = 0; d < s->ndev; d++) {
+        const struct sdev *v = &s->dev[d];
+        if (v->nobs == 0 && v->done == 0 && v->failed == 0)
+            continue; /* never used: contributes nothing we can measure */
+        rate += v->est * (s->p.policy == SCHED_MEMFREE ? 1 : s->p.slots);
+        if (v->est > fastest)
+            fastest = v->est;
+    }
+    if (rate <= 0)
+        return 0;
+    double lb = sumw / rate;
+    if (fastest > 0 && maxw / fastest > lb)
+        lb = maxw / fastest;
+    return lb;
+}
+
+void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *out)
+{
+    const struct sdev *v = &s->dev[dev];
+    out->speed_estimate = v->est;
+    out->busy_s = v->busy_s;
+    out->tasks_done = v->done;
+    out->tasks_failed = v->failed;
+    out->running = v->running;
+    out->quarantined = v->quarantined;
+}
+
+void sched_task_stats(const struct sched *s, size_t task, struct sched_task_stats *out)
+{
+    const struct stask *t = &s->task[task];
+    out->state = (enum sched_task_state)t->state;
+    out->attempts = t->attempts;
+    out->dev = t->dev;
+    out->start_s = t->start;
+    out->end_s = t->end;
+}
+
+const char *sched_policy_name(enum sched_policy p)
+{
+    switch (p) {
+    case SCHED_DYNAMIC:
+        return "dynamic";
+    case SCHED_STATIC:
+        return "static";
+    case SCHED_MEMFREE:
+        return "memfree";
+    }
+    return "?";
+}
+
+int sched_policy_parse(const char *name, enum sched_policy *out)
+{
+    static const enum sched_policy all[] = {SCHED_DYNAMIC, SCHED_STATIC, SCHED_MEMFREE};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (!strcmp(name, sched_policy_name(all[i]))) {
+            *out = all[i];
+            return 0;
+        }
+    }
+    return -EINVAL;
+}

@@ -1,0 +1,147 @@
+/* sched: the policy core. Decides which task runs on which device and when.
+ *
+ * Pure and deterministic: no I/O, no clock reads, no allocation after
+ * sched_start() except when a retry queue grows. Time is a parameter
+ * (seconds since the run started). The live event loop and `shotq simulate`
+ * drive the same code with the same events, so they make the same decisions.
+ *
+ * Tasks and devices are referred to by their insertion index (0-based).
+ */
+#ifndef SHOTQ_SCHED_H
+#define SHOTQ_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum sched_policy {
+    SCHED_DYNAMIC = 0, /* pull + learned speeds + tail guard + LPT + admission */
+    SCHED_STATIC = 1,  /* task i -> device i mod n, each device in order */
+    SCHED_MEMFREE = 2  /* the article's rule: most free memory ratio */
+};
+
+enum sched_task_state {
+    SCHED_PENDING = 0,
+    SCHED_RUNNING = 1,
+    SCHED_DONE = 2,
+    SCHED_FAILED = 3
+};
+
+/* What sched_finish() decided for a task that ended. */
+enum sched_outcome {
+    SCHED_OUT_DONE = 0,   /* succeeded */
+    SCHED_OUT_RETRY = 1,  /* failed, queued again (prefers another device) */
+    SCHED_OUT_FAILED = 2  /* failed after all its retries, or no device left */
+};
+
+struct sched_params {
+    enum sched_policy policy;
+    int slots;            /* default concurrent tasks per device (>= 1) */
+    int max_retries;      /* extra attempts after the first failure (>= 0) */
+    int quarantine_after; /* consecutive failures that retire a device (>= 1) */
+    double ewma_alpha;    /* weight of a new speed observation, (0, 1] */
+    bool tail_guard;      /* earliest-finish-time guard (dynamic policy) */
+    uint64_t memfree_default_mem; /* memfree: bytes assumed per task without mem */
+};
+
+/* Returns the defaults: dynamic, 1 slot, 2 retries, quarantine after 3,
+ * alpha 0.3, tail guard on. */
+struct sched_params sched_params_default(void);
+
+struct sched_assign {
+    size_t task;   /* task index */
+    size_t dev;    /* device index */
+    int attempt;   /* 1 for the first attempt */
+};
+
+struct sched_dev_stats {
+    double speed_estimate; /* weight per second */
+    double busy_s;         /* summed task time on the device */
+    int64_t tasks_done;    /* successful tasks */
+    int64_t tasks_failed;  /* failed attempts */
+    int running;           /* tasks running now */
+    bool quarantined;
+};
+
+struct sched_task_stats {
+    enum sched_task_state state;
+    int attempts;          /* attempts started so far */
+    long dev;              /* device of the last attempt, -1 if none */
+    double start_s, end_s; /* last attempt; end_s < 0 while running */
+};
+
+struct sched;
+
+/* Creates an empty scheduler. Returns NULL on allocation failure or invalid
+ * parameters. Free with sched_destroy(). */
+struct sched *sched_create(const struct sched_params *p);
+void sched_destroy(struct sched *s);
+
+/* Adds a device before sched_start(). speed_prior > 0; mem_total in bytes
+ * (0 = unlimited); node = node index (0 for single node). Returns the index,
+ * or -ENOMEM / -EINVAL / -EBUSY (after start). */
+long sched_add_device(struct sched *s, double speed_prior, uint64_t mem_total,
+                      int node);
+
+/* Adds a task before sched_start(). weight > 0 (1 = default cost); mem =
+ * device bytes needed (0 = none). Returns the index or a negative errno. */
+long sched_add_task(struct sched *s, double weight, uint64_t mem);
+
+/* Marks a task done before start (restored from a journal): it is never
+ * dispatched. Returns 0 or -EINVAL. */
+int sched_restore_done(struct sched *s, size_t task);
+
+/* Freezes the tables and builds the dispatch order (LPT when weights differ).
+ * Returns 0, -ENOMEM, or -E2BIG when some pending task fits on no device
+ * (see sched_first_unfit()). */
+int sched_start(struct sched *s);
+
+/* Index of the first pending task that no device's memory can hold, or -1. */
+long sched_first_unfit(const struct sched *s);
+
+/* Sets how many tasks a device may run at once now (ready worker slots times
+ * prefetch depth). Returns 0 or -EINVAL. */
+int sched_set_capacity(struct sched *s, size_t dev, int capacity);
+
+/* Sets the device memory used by others (not by shotq's tasks), from a
+ * refresh. Returns 0 or -EINVAL. */
+int sched_set_foreign_mem(struct sched *s, size_t dev, uint64_t bytes);
+
+/* Asks for one task to start at time now. Returns true and fills *a when a
+ * task should start; false when nothing should start now (call again after
+ * the next event). */
+bool sched_pick(struct sched *s, double now, struct sched_assign *a);
+
+/* Reports that task's current attempt ended at time now (ok = succeeded).
+ * Updates speeds, retries and quarantine. */
+enum sched_outcome sched_finish(struct sched *s, size_t task, double now, bool ok);
+
+/* Fails every pending task (no device will ever take them). */
+void sched_abandon(struct sched *s);
+
+/* Stops all further dispatch: pending tasks stay pending. */
+void sched_drain(struct sched *s);
+
+/* True when no task is pending or running (all done or failed), or when
+ * draining and nothing runs. */
+bool sched_finished(const struct sched *s);
+
+size_t sched_ntasks(const struct sched *s);
+size_t sched_ndevs(const struct sched *s);
+size_t sched_count(const struct sched *s, enum sched_task_state st);
+
+/* Expected seconds until all work is done, from the learned speeds. */
+double sched_eta(const struct sched *s, double now);
+
+/* Lower bound on the makespan of the tasks that ran, from the learned
+ * speeds: max(sum of weights / sum of speeds, largest weight / fastest speed). */
+double sched_lower_bound(const struct sched *s);
+
+void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *out);
+void sched_task_stats(const struct sched *s, size_t task, struct sched_task_stats *out);
+
+const char *sched_policy_name(enum sched_policy p);
+/* Parses "dynamic", "static", "memfree". Returns 0 or -EINVAL. */
+int sched_policy_parse(const char *name, enum sched_policy *out);
+
+#endif /* SHOTQ_SCHED_H */

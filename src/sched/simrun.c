@@ -1,0 +1,159 @@
+/* simrun: discrete-event simulation around the policy core (see simrun.h). */
+#include "sched/simrun.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ev {
+    double t;    /* completion time */
+    size_t task; /* task index */
+};
+
+/* Min-heap of completion events, ties broken by task index so that the
+ * simulation is deterministic. */
+struct evheap {
+    struct ev *v;
+    size_t n;
+};
+
+static bool ev_before(const struct ev *a, const struct ev *b)
+{
+    return a->t < b->t || (a->t == b->t && a->task < b->task);
+}
+
+static void ev_push(struct evheap *h, struct ev e)
+{
+    size_t i = h->n++;
+    h->v[i] = e;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!ev_before(&h->v[i], &h->v[p]))
+            break;
+        struct ev tmp = h->v[i];
+        h->v[i] = h->v[p];
+        h->v[p] = tmp;
+        i = p;
+    }
+}
+
+static struct ev ev_pop(struct evheap *h)
+{
+    struct ev top = h->v[0];
+    h->v[0] = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && ev_before(&h->v[l], &h->v[m]))
+            m = l;
+        if (r < h->n && ev_before(&h->v[r], &h->v[m]))
+            m = r;
+        if (m == i)
+            break;
+        struct ev tmp = h->v[i];
+        h->v[i] = h->v[m];
+        h->v[m] = tmp;
+        i = m;
+    }
+    return top;
+}
+
+void simrun_result_free(struct simrun_result *r)
+{
+    free(r->busy_s);
+    free(r->tasks_per_dev);
+    r->busy_s = NULL;
+    r->tasks_per_dev = NULL;
+}
+
+int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t ndev,
+           const double *weights, const uint64_t *mem, size_t ntasks,
+           double remote_latency_s, struct simrun_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (ndev == 0)
+        return -EINVAL;
+    int rc = -ENOMEM;
+    struct sched *s = sched_create(p);
+    struct evheap h = {.v = malloc((ntasks ? ntasks : 1) * sizeof *h.v)};
+    out->busy_s = calloc(ndev, sizeof *out->busy_s);
+    out->tasks_per_dev = calloc(ndev, sizeof *out->tasks_per_dev);
+    if (!s || !h.v || !out->busy_s || !out->tasks_per_dev)
+        goto out_free;
+    double sumw = 0, maxw = 0, sums = 0, maxs = 0;
+    for (size_t d = 0; d < ndev; d++) {
+        long r = sched_add_device(s, devs[d].speed, devs[d].mem_total, devs[d].node);
+        if (r < 0) {
+            rc = (int)r;
+            goto out_free;
+        }
+        sums += devs[d].speed * (p->policy == SCHED_MEMFREE ? 1 : p->slots);
+        if (devs[d].speed > maxs)
+            maxs = devs[d].speed;
+    }
+    for (size_t i = 0; i < ntasks; i++) {
+        double w = weights ? weights[i] : 1.0;
+        long r = sched_add_task(s, w, mem ? mem[i] : 0);
+        if (r < 0) {
+            rc = (int)r;
+            goto out_free;
+        }
+        sumw += w;
+        if (w > maxw)
+            maxw = w;
+    }
+    rc = sched_start(s);
+    if (rc == -E2BIG) {
+        /* Tasks no device can hold never run; the rest is still simulated. */
+        rc = 0;
+    } else if (rc) {
+        goto out_free;
+    }
+    int *load = calloc(ndev, sizeof *load); /* tasks running per device */
+    double *dur = calloc(ntasks ? ntasks : 1, sizeof *dur);
+    if (!load || !dur) {
+        free(load);
+        free(dur);
+        rc = -ENOMEM;
+        goto out_free;
+    }
+    double now = 0;
+    for (;;) {
+        struct sched_assign a;
+        while (sched_pick(s, now, &a)) {
+            const struct simrun_dev *v = &devs[a.dev];
+            int k = ++load[a.dev];
+            double w = weights ? weights[a.task] : 1.0;
+            double lat = v->node != 0 ? remote_latency_s : 0;
+            dur[a.task] = lat + w / v->speed * k;
+            ev_push(&h, (struct ev){now + dur[a.task], a.task});
+        }
+        if (h.n == 0)
+            break;
+        struct ev e = ev_pop(&h);
+        now = e.t;
+        struct sched_task_stats ts;
+        sched_task_stats(s, e.task, &ts);
+        size_t d = (size_t)ts.dev;
+        load[d]--;
+        out->busy_s[d] += dur[e.task];
+        out->tasks_per_dev[d]++;
+        out->tasks_done++;
+        if (now > out->makespan_s)
+            out->makespan_s = now;
+        sched_finish(s, e.task, now, true);
+    }
+    free(load);
+    free(dur);
+    out->tasks_unrun = ntasks - out->tasks_done;
+    out->lower_bound_s = sums > 0 ? sumw / sums : 0;
+    if (maxs > 0 && maxw / maxs > out->lower_bound_s)
+        out->lower_bound_s = maxw / maxs;
+    rc = 0;
+out_free:
+    if (rc)
+        simrun_result_free(out);
+    free(h.v);
+    sched_destroy(s);
+    return rc;
+}

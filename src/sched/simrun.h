@@ -1,0 +1,37 @@
+/* simrun: runs the policy core on a virtual clock (task duration = weight /
+ * device speed), for `shotq simulate` and for tests. Pure: no I/O. */
+#ifndef SHOTQ_SIMRUN_H
+#define SHOTQ_SIMRUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched/sched.h"
+
+struct simrun_dev {
+    double speed;        /* true speed (weight per second); also the prior */
+    uint64_t mem_total;  /* bytes, 0 = unlimited */
+    int node;            /* node index; node 0 is the coordinator's */
+};
+
+struct simrun_result {
+    double makespan_s;     /* time the last task ended */
+    double lower_bound_s;  /* max(sum w / sum speed, max w / max speed) */
+    size_t tasks_done;     /* tasks that ran */
+    size_t tasks_unrun;    /* tasks that fit no device */
+    double *busy_s;        /* per device, owned: free with simrun_result_free */
+    int64_t *tasks_per_dev;/* per device, owned */
+};
+
+/* Simulates ntasks tasks of the given weights (NULL = all 1) and memory
+ * (NULL = none) on ndev devices. remote_latency_s delays every task start on a
+ * device whose node is not 0 (dispatch and result messages). Co-located tasks
+ * share a device: a task started while k tasks run there (itself included)
+ * takes k times longer. Returns 0, -ENOMEM or -EINVAL; fills *out. */
+int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t ndev,
+           const double *weights, const uint64_t *mem, size_t ntasks,
+           double remote_latency_s, struct simrun_result *out);
+
+void simrun_result_free(struct simrun_result *r);
+
+#endif
