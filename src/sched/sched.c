@@ -650,6 +650,19 @@ static void update_max_speed(struct sched *s)
             s->max_speed = s->dev[d].est;
 }
 
+/* Takes a running task off its device: shared by finish and requeue. */
+static void unrun(struct sched *s, struct stask *t)
+{
+    struct sdev *v = &s->dev[t->dev];
+    size_t last = s->running[--s->nrunning];
+    s->running[t->run_pos] = last;
+    s->task[last].run_pos = t->run_pos;
+    v->running--;
+    v->mem_reserved -= task_mem(s, t);
+    if (s->nblocked)
+        unblock_all(s);
+}
+
 enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
 {
     if (ti >= s->ntask || s->task[ti].state != SCHED_RUNNING)
@@ -661,16 +674,8 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
     if (dur < 0)
         dur = 0;
     t->end = now;
-    /* Remove from running[]. */
-    size_t last = s->running[--s->nrunning];
-    s->running[t->run_pos] = last;
-    s->task[last].run_pos = t->run_pos;
-    v->running--;
-    v->mem_reserved -= task_mem(s, t);
+    unrun(s, t);
     v->busy_s += dur;
-    /* Memory freed and the queue moved: parked devices may fit something. */
-    if (s->nblocked)
-        unblock_all(s);
     enum sched_outcome out;
     if (ok) {
         v->consec_fail = 0;
@@ -710,6 +715,32 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
     }
     heap_sync(s, d);
     return out;
+}
+
+void sched_requeue(struct sched *s, size_t ti)
+{
+    if (ti >= s->ntask || s->task[ti].state != SCHED_RUNNING)
+        return;
+    struct stask *t = &s->task[ti];
+    size_t d = (size_t)t->dev;
+    unrun(s, t);
+    t->attempts--;
+    t->end = -1;
+    if (push_retry(s, ti) == 0) {
+        t->state = SCHED_PENDING;
+        s->npending++;
+        s->pending_weight += t->weight;
+    } else {
+        t->state = SCHED_FAILED;
+        s->nfailed++;
+    }
+    heap_sync(s, d);
+}
+
+void sched_set_start(struct sched *s, size_t ti, double start)
+{
+    if (ti < s->ntask && s->task[ti].state == SCHED_RUNNING)
+        s->task[ti].start = start;
 }
 
 void sched_abandon(struct sched *s)

@@ -119,6 +119,14 @@ enum sched_outcome sched_finish(struct sched *s, size_t task, double now, bool o
 /* Fails every pending task (no device will ever take them). */
 void sched_abandon(struct sched *s);
 
+/* Returns a running task to the queue without counting a failure: its
+ * attempt never started (e.g. it was queued on a worker that died). */
+void sched_requeue(struct sched *s, size_t task);
+
+/* Corrects the start of a running task's attempt (a worker that queued it
+ * reports when it really started). */
+void sched_set_start(struct sched *s, size_t task, double start);
+
 /* Stops all further dispatch: pending tasks stay pending. */
 void sched_drain(struct sched *s);
 

@@ -1,0 +1,897 @@
+/* runner: the coordinator's event loop (see runner.h).
+ *
+ * One worker process per device slot (`shotq worker`, exec'd), talking over a
+ * SOCK_SEQPACKET socketpair. Each loop turn: read results, enforce timeouts,
+ * restart dead workers, ask the policy core for work, flush the journal once
+ * (one fdatasync for all completions of the turn), redraw progress, poll.
+ *
+ * Very short tasks are prefetched: a worker may hold up to `depth` tasks when
+ * its tasks take well under PREFETCH_TARGET_S, so that dispatch latency and
+ * the journal's fdatasync are amortised over many tasks. */
+#define _GNU_SOURCE
+#include "exec/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec/proto.h"
+#include "exec/spawn.h"
+#include "exec/worker.h"
+#include "journal/journal.h"
+#include "report/progress.h"
+#include "report/record.h"
+#include "report/report.h"
+#include "util/log.h"
+
+#define MAX_DEPTH 32             /* prefetched tasks per worker, at most */
+#define PREFETCH_TARGET_S 0.01   /* prefetch when tasks are shorter than this */
+#define MAX_INIT_FAILS 3         /* worker starts that fail before a device is dropped */
+#define REFRESH_S 2.0            /* device memory refresh period */
+
+enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
+
+struct worker {
+    pid_t pid;                 /* process (leads its own group) */
+    int fd;                    /* socket, -1 when dead */
+    int dev, slot;             /* device slot it serves */
+    enum wstate state;
+    size_t q[MAX_DEPTH];       /* tasks sent, in order; q[qh] runs */
+    int qh, qn;                /* ring head and length */
+    double head_since;         /* when the head task started (for timeouts) */
+    bool timed_out;            /* we killed it for a timeout */
+    int init_fails;            /* consecutive failed starts */
+    double restart_at;         /* earliest time to start it again */
+};
+
+struct runner {
+    const struct runner_config *c;
+    struct sched *s;
+    struct jrnl *j;
+    struct run_record rec;
+    struct worker *w;
+    size_t nw;
+    int *depth;                /* per device prefetch depth */
+    double *wall_avg;          /* per device average task wall time */
+    bool *dev_dead;            /* per device: workers cannot start */
+    struct timespec t0;        /* run start */
+    int sigpipe[2];            /* self-pipe: signals */
+    int interrupts;            /* SIGINT/SIGTERM received */
+    bool io_error;             /* journal could not be written */
+    struct progress prog;
+    struct progress_dev *pdev;
+    double last_refresh;
+    char msgbuf[PROTO_MAX];
+};
+
+static int g_sigpipe = -1; /* for the signal handler */
+
+static void on_signal(int sig)
+{
+    int e = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t r = write(g_sigpipe, &b, 1);
+    (void)r;
+    errno = e;
+}
+
+static double elapsed(const struct runner *r)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)(ts.tv_sec - r->t0.tv_sec) + (double)(ts.tv_nsec - r->t0.tv_nsec) * 1e-9;
+}
+
+/* ---- placeholders ---- */
+
+/* Appends s to the buffer; returns false when it does not fit. */
+static bool put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+    if (*len + n + 1 > cap)
+        return false;
+    memcpy(buf + *len, s, n);
+    *len += n;
+    return true;
+}
+
+/* Builds the command of one attempt as NUL-separated words in buf:
+ * placeholders {} {task} {device} {slot} {attempt} {args} are substituted;
+ * a word that is exactly "{args}" becomes the task's argument words; without
+ * any {args}, the argument words are appended. Returns the length or -1. */
+static long build_command(const struct runner *r, size_t ti, int dev, int slot,
+                          int attempt, char *buf, size_t cap)
+{
+    const char *args = tasks_args(r->c->tasks, ti);
+    char vals[5][32];
+    snprintf(vals[0], sizeof vals[0], "%" PRId64, r->c->tasks->id[ti]);
+    snprintf(vals[1], sizeof vals[1], "%d", dev);
+    snprintf(vals[2], sizeof vals[2], "%d", slot);
+    snprintf(vals[3], sizeof vals[3], "%d", attempt);
+    static const struct {
+        const char *name;
+        int val;
+    } ph[] = {{"{}", 0}, {"{task}", 0}, {"{device}", 1}, {"{slot}", 2}, {"{attempt}", 3}};
+    size_t len = 0;
+    bool used_args = false;
+    for (char **a = r->c->cmd; *a; a++) {
+        if (!strcmp(*a, "{args}")) {
+            used_args = true;
+            const char *p = args;
+            while (*p) {
+                while (*p == ' ' || *p == '\t')
+                    p++;
+                const char *e = p;
+                while (*e && *e != ' ' && *e != '\t')
+                    e++;
+                if (e > p && (!put(buf, cap, &len, p, (size_t)(e - p)) ||
+                              !put(buf, cap, &len, "", 1)))
+                    return -1;
+                p = e;
+            }
+            continue;
+        }
+        for (const char *p = *a; *p;) {
+            bool hit = false;
+            for (size_t k = 0; k < sizeof ph / sizeof ph[0] && !hit; k++) {
+                size_t n = strlen(ph[k].name);
+                if (!strncmp(p, ph[k].name, n)) {
+                    if (!put(buf, cap, &len, vals[ph[k].val], strlen(vals[ph[k].val])))
+                        return -1;
+                    p += n;
+                    hit = true;
+                }
+            }
+            if (!hit && !strncmp(p, "{args}", 6)) {
+                used_args = true;
+                if (!put(buf, cap, &len, args, strlen(args)))
+                    return -1;
+                p += 6;
+                hit = true;
+            }
+            if (!hit) {
+                if (!put(buf, cap, &len, p, 1))
+                    return -1;
+                p++;
+            }
+        }
+        if (!put(buf, cap, &len, "", 1))
+            return -1;
+    }
+    if (!used_args) {
+        const char *p = args;
+        while (*p) {
+            while (*p == ' ' || *p == '\t')
+                p++;
+            const char *e = p;
+            while (*e && *e != ' ' && *e != '\t')
+                e++;
+            if (e > p &&
+                (!put(buf, cap, &len, p, (size_t)(e - p)) || !put(buf, cap, &len, "", 1)))
+                return -1;
+            p = e;
+        }
+    }
+    return (long)len;
+}
+
+/* ---- workers ---- */
+
+/* Starts the worker process of w. Returns 0 or -errno. */
+static int worker_start(struct runner *r, struct worker *w)
+{
+    const struct dev_info *d = &r->c->devs->v[w->dev];
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+        return -errno;
+    char a_dev[16], a_slot[16], a_mem[32], a_speed[32], a_ncpus[16], a_ppid[16], a_ord[16];
+    snprintf(a_dev, sizeof a_dev, "%d", w->dev);
+    snprintf(a_slot, sizeof a_slot, "%d", w->slot);
+    snprintf(a_mem, sizeof a_mem, "%" PRIu64, d->mem_total);
+    snprintf(a_speed, sizeof a_speed, "%.17g", d->kind == DEV_SIM ? d->speed : 1.0);
+    snprintf(a_ncpus, sizeof a_ncpus, "%d", d->ncpus);
+    snprintf(a_ppid, sizeof a_ppid, "%ld", (long)getpid());
+    snprintf(a_ord, sizeof a_ord, "%d", d->kind == DEV_GPU ? 0 : -1);
+    char *argv[] = {(char *)r->c->self_exe, "worker", "--fd", "3", "--coordinator", a_ppid,
+                    "--mode", r->c->plugin_mode ? "plugin" : "cmd",
+                    "--plugin", (char *)(r->c->plugin ? r->c->plugin : ""),
+                    "--config", (char *)(r->c->plugin_config ? r->c->plugin_config : ""),
+                    "--dev-index", a_dev, "--dev-name", (char *)d->name,
+                    "--dev-kind", (char *)dev_kind_name(d->kind), "--dev-uuid", (char *)d->uuid,
+                    "--dev-mem", a_mem, "--dev-speed", a_speed, "--dev-ncpus", a_ncpus,
+                    "--cuda-ordinal", a_ord, "--slot", a_slot, "--run-dir",
+                    (char *)r->c->run_dir, NULL};
+    extern char **environ;
+    struct spawn_opts o = {.fd_in = -1, .fd_out = -1, .fd_err = -1, .fd_keep = sv[1],
+                           .new_pgroup = true, .pdeathsig = 0};
+    int rc = spawn_process(r->c->self_exe, argv, environ, &o, &w->pid);
+    close(sv[1]);
+    if (rc) {
+        close(sv[0]);
+        return rc;
+    }
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    w->fd = sv[0];
+    w->state = W_STARTING;
+    w->qh = w->qn = 0;
+    w->timed_out = false;
+    return 0;
+}
+
+/* Ready workers of a device times its depth: what the device may hold. */
+static void update_capacity(struct runner *r, int dev)
+{
+    int ready = 0;
+    for (size_t i = 0; i < r->nw; i++)
+        if (r->w[i].dev == dev && r->w[i].state == W_READY)
+            ready++;
+    sched_set_capacity(r->s, (size_t)dev, ready * r->depth[dev]);
+}
+
+static void add_fail(struct runner *r, size_t ti, const struct worker *w, double start,
+                     double end, int exit_code, const char *why)
+{
+    struct run_record *rec = &r->rec;
+    if (rec->nfails == rec->fails_alloc) {
+        size_t na = rec->fails_alloc ? rec->fails_alloc * 2 : 64;
+        struct rec_fail *nf = realloc(rec->fails, na * sizeof *nf);
+        if (!nf)
+            return; /* the report loses a line, the run goes on */
+        rec->fails = nf;
+        rec->fails_alloc = na;
+    }
+    struct rec_fail *f = &rec->fails[rec->nfails++];
+    f->task = ti;
+    f->dev = w->dev;
+    f->slot = (int16_t)w->slot;
+    f->start_s = start;
+    f->end_s = end;
+    f->exit_code = exit_code;
+    snprintf(f->why, sizeof f->why, "%s", why);
+}
+
+/* The head task of w ended (ok or not) at time now after wall seconds. */
+static void task_ended(struct runner *r, struct worker *w, double now, double wall,
+                       int exit_code, const char *why)
+{
+    size_t ti = w->q[w->qh];
+    w->qh = (w->qh + 1) % MAX_DEPTH;
+    w->qn--;
+    w->head_since = now;
+    struct rec_task *t = &r->rec.tasks[ti];
+    double start = now - wall;
+    if (start < t->start_s)
+        start = t->start_s; /* never before it was sent */
+    sched_set_start(r->s, ti, start);
+    t->start_s = start;
+    t->end_s = now;
+    t->exit_code = exit_code;
+    bool ok = exit_code == 0 && !why;
+    struct sched_task_stats ts;
+    sched_task_stats(r->s, ti, &ts);
+    enum sched_outcome out = sched_finish(r->s, ti, now, ok);
+    int64_t id = r->c->tasks->id[ti];
+    if (ok) {
+        t->status = REC_DONE;
+        jrnl_record(r->j, JRNL_DONE, id, ts.attempts, w->dev, now, 0);
+        /* Learn the wall time per task for the prefetch depth. */
+        double *avg = &r->wall_avg[w->dev];
+        *avg = *avg <= 0 ? wall : 0.8 * *avg + 0.2 * wall;
+        int depth = *avg > 0 ? (int)(PREFETCH_TARGET_S / *avg) : 1;
+        depth = depth < 1 ? 1 : depth > MAX_DEPTH ? MAX_DEPTH : depth;
+        if (r->c->timeout_s > 0 && r->c->sp.policy == SCHED_DYNAMIC)
+            depth = depth > 4 ? 4 : depth;
+        if (depth != r->depth[w->dev]) {
+            r->depth[w->dev] = depth;
+            update_capacity(r, w->dev);
+        }
+        return;
+    }
+    char buf[48];
+    if (!why) {
+        snprintf(buf, sizeof buf, "exit %d", exit_code);
+        why = buf;
+    }
+    add_fail(r, ti, w, start, now, exit_code, why);
+    t->status = out == SCHED_OUT_FAILED ? REC_FAILED : REC_PENDING;
+    jrnl_record(r->j, out == SCHED_OUT_FAILED ? JRNL_FAIL : JRNL_RETRY, id, ts.attempts,
+                w->dev, now, exit_code);
+    if (out == SCHED_OUT_FAILED && !r->c->quiet) {
+        progress_clear(&r->prog);
+        log_msg(LOG_WARN, "task %" PRId64 " failed on device %d (%s) after %d attempt(s)", id,
+                w->dev, why, ts.attempts);
+    }
+}
+
+/* A worker is gone (EOF or error on its socket): reap it, fail its running
+ * task, return the tasks queued behind it, schedule a restart. */
+static void worker_lost(struct runner *r, struct worker *w, double now)
+{
+    int st = 0;
+    pid_t p;
+    do {
+        p = waitpid(w->pid, &st, 0);
+    } while (p < 0 && errno == EINTR);
+    close(w->fd);
+    w->fd = -1;
+    bool was_starting = w->state == W_STARTING;
+    w->state = W_DEAD;
+    char why[48];
+    int code;
+    if (w->timed_out) {
+        snprintf(why, sizeof why, "timeout after %.3g s", r->c->timeout_s);
+        code = 124;
+    } else if (p == w->pid && WIFSIGNALED(st)) {
+        snprintf(why, sizeof why, "worker killed by signal %d", WTERMSIG(st));
+        code = 128 + WTERMSIG(st);
+    } else {
+        snprintf(why, sizeof why, "worker exited (%d)", p == w->pid ? WEXITSTATUS(st) : -1);
+        code = 255;
+    }
+    if (w->qn > 0) {
+        double wall = now - w->head_since;
+        task_ended(r, w, now, wall, code, why);
+    }
+    while (w->qn > 0) {
+        size_t ti = w->q[w->qh];
+        w->qh = (w->qh + 1) % MAX_DEPTH;
+        w->qn--;
+        sched_requeue(r->s, ti);
+        r->rec.tasks[ti].status = REC_PENDING;
+    }
+    if (was_starting)
+        w->init_fails++;
+    else
+        w->init_fails = 0;
+    w->restart_at = now + (w->init_fails ? 0.5 * w->init_fails : 0);
+    update_capacity(r, w->dev);
+}
+
+/* Handles every message waiting on w's socket. */
+static void worker_read(struct runner *r, struct worker *w, double now)
+{
+    for (;;) {
+        struct proto_msg m;
+        char *payload;
+        int rc = proto_recv(w->fd, r->msgbuf, &m, &payload);
+        if (rc == -EAGAIN)
+            return;
+        if (rc <= 0) {
+            worker_lost(r, w, now);
+            return;
+        }
+        switch (m.type) {
+        case PROTO_READY:
+            w->state = W_READY;
+            w->init_fails = 0;
+            update_capacity(r, w->dev);
+            break;
+        case PROTO_INITFAIL:
+            progress_clear(&r->prog);
+            log_msg(LOG_ERROR, "device %d slot %d: %s", w->dev, w->slot, payload);
+            w->init_fails = MAX_INIT_FAILS; /* a failing init will fail again */
+            break;
+        case PROTO_DONE:
+            if (w->qn == 0 || r->c->tasks->id[w->q[w->qh]] != m.task)
+                break; /* not ours: ignore rather than corrupt state */
+            if (m.status == PROTO_ST_EXECFAIL) {
+                char why[48];
+                snprintf(why, sizeof why, "cannot start: %s", strerror(m.err));
+                task_ended(r, w, now, m.weight, 127, why);
+            } else if (m.status & PROTO_ST_SIGNAL) {
+                char why[48];
+                int sig = m.status & 0xff;
+                snprintf(why, sizeof why, "killed by signal %d", sig);
+                task_ended(r, w, now, m.weight, 128 + sig, why);
+            } else {
+                task_ended(r, w, now, m.weight, m.status, NULL);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Sends task ti to worker w. Returns 0 or -errno. */
+static int worker_send(struct runner *r, struct worker *w, size_t ti, int attempt, double now)
+{
+    static char buf[PROTO_MAX];
+    struct proto_msg m = {.type = PROTO_RUN, .task = r->c->tasks->id[ti], .attempt = attempt,
+                          .weight = r->c->tasks->weight[ti]};
+    const char *payload;
+    if (r->c->plugin_mode) {
+        payload = tasks_args(r->c->tasks, ti);
+        m.len = (uint32_t)strlen(payload);
+    } else {
+        long n = build_command(r, ti, w->dev, w->slot, attempt, buf,
+                               PROTO_MAX - sizeof m - 1);
+        if (n < 0)
+            return -E2BIG;
+        payload = buf;
+        m.len = (uint32_t)n;
+    }
+    int rc = proto_send(w->fd, &m, payload);
+    if (rc)
+        return rc;
+    if (w->qn == 0)
+        w->head_since = now;
+    w->q[(w->qh + w->qn) % MAX_DEPTH] = ti;
+    w->qn++;
+    return 0;
+}
+
+/* Picks the ready worker of dev with the fewest queued tasks. */
+static struct worker *worker_for(struct runner *r, size_t dev)
+{
+    struct worker *best = NULL;
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if ((size_t)w->dev != dev || w->state != W_READY || w->qn >= r->depth[dev] ||
+            w->qn >= MAX_DEPTH)
+            continue;
+        if (!best || w->qn < best->qn)
+            best = w;
+    }
+    return best;
+}
+
+static void dispatch(struct runner *r, double now)
+{
+    struct sched_assign a;
+    while (sched_pick(r->s, now, &a)) {
+        struct worker *w = worker_for(r, a.dev);
+        int rc = w ? worker_send(r, w, a.task, a.attempt, now) : -ENODEV;
+        struct rec_task *t = &r->rec.tasks[a.task];
+        t->dev = (int32_t)a.dev;
+        t->slot = w ? (int16_t)w->slot : 0;
+        t->attempts = (uint8_t)(a.attempt > 255 ? 255 : a.attempt);
+        t->start_s = now;
+        t->status = REC_RUNNING;
+        if (rc == -E2BIG) {
+            /* The command does not fit a message: a property of the task. */
+            struct worker dummy = {.dev = (int)a.dev, .slot = 0};
+            add_fail(r, a.task, &dummy, now, now, 126, "command too long");
+            sched_finish(r->s, a.task, now, false);
+            t->status = REC_FAILED;
+            continue;
+        }
+        if (rc) {
+            sched_requeue(r->s, a.task);
+            t->status = REC_PENDING;
+            break;
+        }
+        jrnl_record(r->j, JRNL_START, r->c->tasks->id[a.task], a.attempt, (long)a.dev, now, 0);
+    }
+}
+
+/* Kills workers whose head task ran past the timeout. */
+static void check_timeouts(struct runner *r, double now)
+{
+    if (r->c->timeout_s <= 0)
+        return;
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if (w->state == W_READY && w->qn > 0 && !w->timed_out &&
+            now - w->head_since > r->c->timeout_s) {
+            w->timed_out = true;
+            kill(-w->pid, SIGKILL); /* the worker and its task, whole group */
+        }
+    }
+}
+
+/* Restarts dead workers while work remains. */
+static void restart_workers(struct runner *r, double now)
+{
+    bool work_left = sched_count(r->s, SCHED_PENDING) > 0;
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if (w->state != W_DEAD || !work_left || r->dev_dead[w->dev] || now < w->restart_at)
+            continue;
+        struct sched_dev_stats ds;
+        sched_dev_stats(r->s, (size_t)w->dev, &ds);
+        if (ds.quarantined)
+            continue;
+        if (w->init_fails >= MAX_INIT_FAILS) {
+            r->dev_dead[w->dev] = true;
+            progress_clear(&r->prog);
+            log_msg(LOG_ERROR, "device %d: workers fail to start; not using it", w->dev);
+            continue;
+        }
+        int rc = worker_start(r, w);
+        if (rc) {
+            w->init_fails++;
+            w->restart_at = now + 1.0;
+            log_msg(LOG_ERROR, "device %d: cannot start worker: %s", w->dev, strerror(-rc));
+        }
+    }
+}
+
+/* True when some pending task can still run: a worker is up or coming. */
+static bool can_progress(const struct runner *r)
+{
+    for (size_t i = 0; i < r->nw; i++) {
+        const struct worker *w = &r->w[i];
+        if (w->state != W_DEAD)
+            return true;
+        if (!r->dev_dead[w->dev] && w->init_fails < MAX_INIT_FAILS)
+            return true;
+    }
+    return false;
+}
+
+/* Reads device memory used by others while none of our tasks runs there. */
+static void refresh_memory(struct runner *r, double now)
+{
+    if (now - r->last_refresh < REFRESH_S)
+        return;
+    r->last_refresh = now;
+    bool any_gpu = false;
+    for (size_t d = 0; d < r->c->devs->n; d++)
+        any_gpu |= r->c->devs->v[d].kind == DEV_GPU;
+    if (!any_gpu || dev_refresh((struct dev_list *)r->c->devs))
+        return;
+    for (size_t d = 0; d < r->c->devs->n; d++) {
+        const struct dev_info *v = &r->c->devs->v[d];
+        struct sched_dev_stats ds;
+        sched_dev_stats(r->s, d, &ds);
+        if (v->kind == DEV_GPU && ds.running == 0 && v->mem_total >= v->mem_free)
+            sched_set_foreign_mem(r->s, d, v->mem_total - v->mem_free);
+    }
+}
+
+static void draw(struct runner *r, double now, bool final)
+{
+    if (r->c->quiet)
+        return;
+    for (size_t d = 0; d < r->c->devs->n; d++) {
+        struct sched_dev_stats ds;
+        sched_dev_stats(r->s, d, &ds);
+        struct progress_dev *p = &r->pdev[d];
+        p->name = r->c->devs->v[d].name;
+        p->speed = ds.speed_estimate;
+        p->running = ds.running;
+        p->quarantined = ds.quarantined || r->dev_dead[d];
+        p->task = -1;
+        for (size_t i = 0; i < r->nw; i++) {
+            const struct worker *w = &r->w[i];
+            if ((size_t)w->dev == d && w->qn > 0) {
+                p->task = (long long)r->c->tasks->id[w->q[w->qh]];
+                p->task_elapsed = now - w->head_since;
+                break;
+            }
+        }
+    }
+    struct progress_state st = {
+        .done = sched_count(r->s, SCHED_DONE), .failed = sched_count(r->s, SCHED_FAILED),
+        .running = sched_count(r->s, SCHED_RUNNING), .total = sched_ntasks(r->s),
+        .elapsed = now, .eta = sched_eta(r->s, now), .devs = r->pdev, .ndevs = r->c->devs->n};
+    progress_draw(&r->prog, &st, final);
+}
+
+/* ---- setup and the loop ---- */
+
+static void restore_done(void *ctx, int64_t id)
+{
+    struct runner *r = ctx;
+    long ti = tasks_find(r->c->tasks, id);
+    if (ti >= 0) {
+        sched_restore_done(r->s, (size_t)ti);
+        r->rec.tasks[ti].status = REC_RESUMED;
+    }
+}
+
+static int handle_signals(struct runner *r)
+{
+    unsigned char sigs[64];
+    ssize_t n;
+    int got = 0;
+    while ((n = read(r->sigpipe[0], sigs, sizeof sigs)) > 0) {
+        for (ssize_t k = 0; k < n; k++) {
+            if (sigs[k] != SIGINT && sigs[k] != SIGTERM)
+                continue;
+            got = 1;
+            r->interrupts++;
+            progress_clear(&r->prog);
+            if (r->interrupts == 1) {
+                sched_drain(r->s);
+                log_msg(LOG_WARN,
+                        "interrupted: no new tasks; waiting for %zu running (interrupt again "
+                        "to kill them)",
+                        sched_count(r->s, SCHED_RUNNING));
+            } else if (r->interrupts == 2) {
+                log_msg(LOG_WARN, "killing running tasks");
+                for (size_t i = 0; i < r->nw; i++)
+                    if (r->w[i].state != W_DEAD)
+                        kill(-r->w[i].pid, SIGKILL);
+            }
+        }
+    }
+    return got;
+}
+
+/* Fills the device part of the record and the makespan. */
+static void finish_record(struct runner *r)
+{
+    double makespan = 0;
+    for (size_t i = 0; i < r->rec.ntasks; i++) {
+        const struct rec_task *t = &r->rec.tasks[i];
+        if ((t->status == REC_DONE || t->status == REC_FAILED) && t->end_s > makespan)
+            makespan = t->end_s;
+    }
+    r->rec.makespan_s = makespan;
+    r->rec.lower_bound_s = sched_lower_bound(r->s);
+    for (size_t d = 0; d < r->rec.ndevs; d++) {
+        struct sched_dev_stats ds;
+        sched_dev_stats(r->s, d, &ds);
+        struct rec_device *v = &r->rec.devs[d];
+        v->speed_estimate = ds.speed_estimate;
+        v->busy_s = ds.busy_s;
+        v->tasks_done = ds.tasks_done;
+        v->quarantined = ds.quarantined || r->dev_dead[d];
+    }
+}
+
+/* Prints which tasks failed and where their logs are. */
+static void print_failures(const struct runner *r)
+{
+    size_t shown = 0, nfailed = 0;
+    for (size_t i = 0; i < r->rec.ntasks; i++)
+        nfailed += r->rec.tasks[i].status == REC_FAILED;
+    if (!nfailed)
+        return;
+    fprintf(stderr, "shotq: %zu task(s) failed:\n", nfailed);
+    for (size_t i = 0; i < r->rec.ntasks && shown < 20; i++) {
+        const struct rec_task *t = &r->rec.tasks[i];
+        if (t->status != REC_FAILED)
+            continue;
+        shown++;
+        const char *why = "";
+        for (size_t k = r->rec.nfails; k-- > 0;)
+            if (r->rec.fails[k].task == i) {
+                why = r->rec.fails[k].why;
+                break;
+            }
+        char log[4400];
+        worker_log_path(log, sizeof log, r->c->run_dir, (long long)t->id, t->attempts, "err");
+        fprintf(stderr, "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)\n",
+                t->id, why, t->attempts, log);
+    }
+    if (nfailed > shown)
+        fprintf(stderr, "  ... and %zu more (see report.json)\n", nfailed - shown);
+}
+
+static int setup(struct runner *r)
+{
+    const struct runner_config *c = r->c;
+    size_t n = c->tasks->n, nd = c->devs->n;
+    r->rec.tasks = calloc(n ? n : 1, sizeof *r->rec.tasks);
+    r->rec.devs = calloc(nd, sizeof *r->rec.devs);
+    r->depth = calloc(nd, sizeof *r->depth);
+    r->wall_avg = calloc(nd, sizeof *r->wall_avg);
+    r->dev_dead = calloc(nd, sizeof *r->dev_dead);
+    r->pdev = calloc(nd, sizeof *r->pdev);
+    int slots = c->sp.policy == SCHED_MEMFREE ? (int)nd * c->sp.slots : c->sp.slots;
+    r->nw = nd * (size_t)slots;
+    r->w = calloc(r->nw, sizeof *r->w);
+    r->s = sched_create(&c->sp);
+    if (!r->rec.tasks || !r->rec.devs || !r->depth || !r->wall_avg || !r->dev_dead ||
+        !r->pdev || !r->w || !r->s)
+        return -ENOMEM;
+    r->rec.ntasks = n;
+    r->rec.ndevs = nd;
+    r->rec.policy = sched_policy_name(c->sp.policy);
+    r->rec.run_dir = c->run_dir;
+    for (size_t i = 0; i < n; i++) {
+        r->rec.tasks[i].id = c->tasks->id[i];
+        r->rec.tasks[i].dev = -1;
+        if (sched_add_task(r->s, c->tasks->weight[i], c->tasks->mem[i]) < 0)
+            return -ENOMEM;
+    }
+    for (size_t d = 0; d < nd; d++) {
+        const struct dev_info *v = &c->devs->v[d];
+        /* CPU devices share host memory with everything else: no admission. */
+        uint64_t mem = v->kind == DEV_CPU ? 0 : v->mem_total;
+        if (sched_add_device(r->s, v->speed > 0 ? v->speed : 1.0, mem, 0) < 0)
+            return -ENOMEM;
+        if (v->kind == DEV_GPU && v->mem_total >= v->mem_free)
+            sched_set_foreign_mem(r->s, d, v->mem_total - v->mem_free);
+        r->depth[d] = 1;
+        struct rec_device *rd = &r->rec.devs[d];
+        snprintf(rd->name, sizeof rd->name, "%s", v->name);
+        snprintf(rd->node, sizeof rd->node, "%s", v->node);
+        rd->kind = dev_kind_name(v->kind);
+        rd->slots = slots;
+        for (int s = 0; s < slots; s++) {
+            struct worker *w = &r->w[d * (size_t)slots + (size_t)s];
+            w->dev = (int)d;
+            w->slot = s;
+            w->fd = -1;
+        }
+    }
+    return 0;
+}
+
+int runner_run(const struct runner_config *c)
+{
+    struct runner rr, *r = &rr;
+    memset(r, 0, sizeof *r);
+    r->c = c;
+    r->sigpipe[0] = r->sigpipe[1] = -1;
+    int status = 1;
+    char err[1024];
+    if (setup(r)) {
+        log_msg(LOG_ERROR, "out of memory");
+        goto out;
+    }
+    int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r, &r->j,
+                       err, sizeof err);
+    if (rc) {
+        log_msg(LOG_ERROR, "%s", err);
+        status = 2;
+        goto out;
+    }
+    char logs[4200];
+    snprintf(logs, sizeof logs, "%s/logs", c->run_dir);
+    if (mkdir(logs, 0777) && errno != EEXIST) {
+        log_msg(LOG_ERROR, "%s: cannot create: %s", logs, strerror(errno));
+        goto out;
+    }
+    rc = sched_start(r->s);
+    if (rc && rc != -E2BIG) {
+        log_msg(LOG_ERROR, "out of memory");
+        goto out;
+    }
+    if (rc == -E2BIG) {
+        /* The CLI checks this before the journal; memory may have changed. */
+        sched_abandon(r->s);
+    }
+
+    if (pipe2(r->sigpipe, O_CLOEXEC | O_NONBLOCK)) {
+        log_msg(LOG_ERROR, "pipe: %s", strerror(errno));
+        goto out;
+    }
+    g_sigpipe = r->sigpipe[1];
+    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    signal(SIGPIPE, SIG_IGN);
+
+    r->prog.f = stderr;
+    r->prog.tty = isatty(2) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    struct pollfd *pf = calloc(r->nw + 1, sizeof *pf);
+    struct worker **pw = calloc(r->nw + 1, sizeof *pw);
+    if (!pf || !pw) {
+        free(pf);
+        free(pw);
+        goto out;
+    }
+    double last_draw = -1;
+    for (;;) {
+        double now = elapsed(r);
+        restart_workers(r, now);
+        check_timeouts(r, now);
+        refresh_memory(r, now);
+        if (!r->interrupts)
+            dispatch(r, now);
+        if (jrnl_flush(r->j) && !r->io_error) {
+            r->io_error = true;
+            log_msg(LOG_ERROR, "journal: cannot write (%s): stopping", strerror(errno));
+            sched_drain(r->s);
+        }
+        if (sched_finished(r->s))
+            break;
+        if (sched_count(r->s, SCHED_RUNNING) == 0 && !can_progress(r)) {
+            log_msg(LOG_ERROR, "no device can run the remaining tasks");
+            sched_abandon(r->s);
+            break;
+        }
+        if (now - last_draw >= (r->prog.tty ? 0.25 : 1.0)) {
+            draw(r, now, false);
+            last_draw = now;
+        }
+        /* Wait for a message, a signal, the next timeout or redraw. */
+        nfds_t np = 0;
+        pf[np] = (struct pollfd){r->sigpipe[0], POLLIN, 0};
+        pw[np++] = NULL;
+        for (size_t i = 0; i < r->nw; i++) {
+            if (r->w[i].state == W_DEAD)
+                continue;
+            pf[np] = (struct pollfd){r->w[i].fd, POLLIN, 0};
+            pw[np++] = &r->w[i];
+        }
+        int wait_ms = 250;
+        if (c->timeout_s > 0)
+            wait_ms = 50;
+        int pr = poll(pf, np, wait_ms);
+        if (pr < 0 && errno != EINTR)
+            break;
+        now = elapsed(r);
+        if (pf[0].revents)
+            handle_signals(r);
+        for (nfds_t k = 1; k < np && pr > 0; k++)
+            if (pf[k].revents && pw[k]->state != W_DEAD)
+                worker_read(r, pw[k], now);
+    }
+    free(pf);
+    free(pw);
+    double end = elapsed(r);
+    draw(r, end, true);
+    jrnl_flush(r->j);
+
+    /* Stop the workers: closing the socket ends them. */
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if (w->state == W_DEAD)
+            continue;
+        close(w->fd);
+        w->fd = -1;
+    }
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if (w->state == W_DEAD)
+            continue;
+        int st;
+        while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        w->state = W_DEAD;
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+
+    finish_record(r);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/report.json", c->run_dir);
+    if ((rc = report_write_json(path, &r->rec)))
+        log_msg(LOG_ERROR, "%s: cannot write: %s", path, strerror(-rc));
+    if (c->report_path && (rc = report_write_json(c->report_path, &r->rec)))
+        log_msg(LOG_ERROR, "--report %s: cannot write: %s", c->report_path, strerror(-rc));
+    if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec)))
+        log_msg(LOG_ERROR, "--gantt %s: cannot write: %s", c->gantt_path, strerror(-rc));
+
+    size_t nfailed = sched_count(r->s, SCHED_FAILED);
+    print_failures(r);
+    if (!c->quiet)
+        fprintf(stderr,
+                "shotq: %zu done, %zu failed, %zu not run; makespan %.3f s (lower bound "
+                "%.3f s); report %s/report.json\n",
+                sched_count(r->s, SCHED_DONE), nfailed, sched_count(r->s, SCHED_PENDING),
+                r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir);
+    if (r->interrupts)
+        status = 130;
+    else if (r->io_error || nfailed || sched_count(r->s, SCHED_PENDING))
+        status = 1;
+    else
+        status = 0;
+out:
+    if (r->j && jrnl_close(r->j) && status == 0)
+        status = 1;
+    if (r->sigpipe[0] >= 0) {
+        close(r->sigpipe[0]);
+        close(r->sigpipe[1]);
+        g_sigpipe = -1;
+    }
+    sched_destroy(r->s);
+    free(r->rec.tasks);
+    free(r->rec.fails);
+    free(r->rec.devs);
+    free(r->depth);
+    free(r->wall_avg);
+    free(r->dev_dead);
+    free(r->pdev);
+    free(r->w);
+    return status;
+}

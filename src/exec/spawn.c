@@ -1,0 +1,105 @@
+/* spawn: vfork + execve with a parent-death signal (see spawn.h). */
+#define _GNU_SOURCE
+#include "exec/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Moves fd to target in the child (dup2 clears close-on-exec). */
+static int child_move(int fd, int target)
+{
+    if (fd == target)
+        return fcntl(fd, F_SETFD, 0);
+    return dup2(fd, target) < 0 ? -1 : 0;
+}
+
+int spawn_process(const char *path, char *const argv[], char *const envp[],
+                  const struct spawn_opts *o, pid_t *pid)
+{
+    volatile int devnull = -1; /* volatile: survives vfork */
+    if (o->fd_in < 0) {
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0)
+            return -errno;
+    }
+    int in = o->fd_in >= 0 ? o->fd_in : devnull;
+    volatile int child_errno = 0; /* written by the vfork child before _exit */
+    pid_t parent = getpid();
+    pid_t p = vfork();
+    if (p == 0) {
+        /* Child: shares our memory until execve; only async-signal-safe calls. */
+        if (o->new_pgroup)
+            setpgid(0, 0);
+        if (o->pdeathsig) {
+            prctl(PR_SET_PDEATHSIG, o->pdeathsig);
+            if (getppid() != parent)
+                _exit(127); /* parent already gone */
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int sig = 1; sig < 32; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                signal(sig, SIG_DFL);
+        if ((o->fd_keep >= 0 && child_move(o->fd_keep, 3)) || child_move(in, 0) ||
+            (o->fd_out >= 0 && child_move(o->fd_out, 1)) ||
+            (o->fd_err >= 0 && child_move(o->fd_err, 2))) {
+            child_errno = errno;
+            _exit(127);
+        }
+        execve(path, argv, envp);
+        child_errno = errno;
+        _exit(127);
+    }
+    int e = errno;
+    if (devnull >= 0)
+        close(devnull);
+    if (p < 0)
+        return -e;
+    if (child_errno) {
+        /* The child has exited: reap it so no zombie is left. */
+        int st;
+        while (waitpid(p, &st, 0) < 0 && errno == EINTR)
+            ;
+        return -child_errno;
+    }
+    *pid = p;
+    return 0;
+}
+
+int spawn_resolve(const char *prog, char *out, size_t outlen)
+{
+    if (strchr(prog, '/')) {
+        if (access(prog, X_OK))
+            return -errno;
+        snprintf(out, outlen, "%s", prog);
+        return 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    int last = -ENOENT;
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t dlen = colon ? (size_t)(colon - path) : strlen(path);
+        snprintf(out, outlen, "%.*s/%s", (int)dlen, dlen ? path : ".", prog);
+        struct stat st;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            last = -EACCES;
+        }
+        path += dlen + (colon ? 1 : 0);
+        if (!colon)
+            break;
+    }
+    return last;
+}

@@ -1,0 +1,26 @@
+/* spawn: starts a program without a shell (vfork + execve), the way
+ * posix_spawn does, plus what posix_spawn cannot: the parent-death signal. */
+#ifndef SHOTQ_SPAWN_H
+#define SHOTQ_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct spawn_opts {
+    int fd_in, fd_out, fd_err; /* become 0, 1, 2 (-1: /dev/null for 0, keep for 1/2) */
+    int fd_keep;               /* becomes fd 3 in the child (-1: none) */
+    bool new_pgroup;           /* child leads a new process group */
+    int pdeathsig;             /* signal the child gets when we die (0: none) */
+};
+
+/* Starts path with argv and envp. All other fds are close-on-exec by project
+ * rule, so the child inherits only 0-3. Returns 0 and the pid, or -errno
+ * (including the child's execve errno: -ENOENT for a missing program). */
+int spawn_process(const char *path, char *const argv[], char *const envp[],
+                  const struct spawn_opts *o, pid_t *pid);
+
+/* Finds a program in PATH (or takes it as is if it has a '/'). Writes the
+ * path to out. Returns 0 or -ENOENT / -EACCES. */
+int spawn_resolve(const char *prog, char *out, size_t outlen);
+
+#endif

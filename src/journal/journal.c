@@ -1,0 +1,292 @@
+/* journal: append-only JSON-lines record of a run (see journal.h). */
+#include "journal/journal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static ssize_t sys_write(int fd, const void *buf, size_t len)
+{
+    return write(fd, buf, len);
+}
+
+static int sys_fdatasync(int fd)
+{
+    return fdatasync(fd);
+}
+
+struct jrnl_io jrnl_io = {sys_write, sys_fdatasync};
+
+struct jrnl {
+    int fd;            /* journal file, O_APPEND */
+    char *buf;         /* pending lines */
+    size_t len, cap;   /* bytes pending, capacity */
+    bool need_sync;    /* a completion is pending */
+};
+
+uint64_t jrnl_hash(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* Creates dir (one level) if missing. Returns 0 or -errno. */
+static int ensure_dir(const char *dir)
+{
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST)
+        return 0;
+    return -errno;
+}
+
+/* fsyncs a directory so a newly created entry in it is durable. */
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* Reads a whole file into a NUL-terminated buffer. Returns it or NULL. */
+static char *slurp(int fd, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    if (!b)
+        return NULL;
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(b, cap *= 2);
+            if (!nb) {
+                free(b);
+                return NULL;
+            }
+            b = nb;
+        }
+        ssize_t r = read(fd, b + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            free(b);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    b[n] = '\0';
+    *len = n;
+    return b;
+}
+
+/* Replays an existing journal. Returns 0, or -ESTALE / -EINVAL with err set.
+ * *ends_nl tells whether the file ends with a newline. */
+static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn on_done,
+                  void *ctx, bool *ends_nl, char *err, size_t errlen)
+{
+    size_t len;
+    char *text = slurp(fd, &len);
+    if (!text) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        return -EIO;
+    }
+    *ends_nl = len == 0 || text[len - 1] == '\n';
+    int rc = 0;
+    size_t lineno = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        bool last_partial = !*ends_nl && line + strlen(line) == text + len;
+        cJSON *o = cJSON_Parse(line);
+        if (!o) {
+            if (last_partial)
+                break; /* torn final line of a crashed run: never completed */
+            snprintf(err, errlen, "%s:%zu: expected a JSON object (corrupt journal)", path,
+                     lineno);
+            rc = -EINVAL;
+            break;
+        }
+        if (lineno == 1) {
+            const cJSON *fp = cJSON_GetObjectItemCaseSensitive(o, "fingerprint");
+            char want[32];
+            snprintf(want, sizeof want, "%016" PRIx64, fingerprint);
+            if (!cJSON_IsString(fp) || strcmp(fp->valuestring, want)) {
+                const cJSON *what = cJSON_GetObjectItemCaseSensitive(o, "what");
+                snprintf(err, errlen,
+                         "%s: made for a different task set or command (%s); "
+                         "refusing to resume: use another --run-dir",
+                         path, cJSON_IsString(what) ? what->valuestring : "?");
+                rc = -ESTALE;
+            }
+        } else {
+            const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
+            const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
+            if (cJSON_IsString(ev) && !strcmp(ev->valuestring, "done") &&
+                cJSON_IsNumber(task))
+                on_done(ctx, (int64_t)task->valuedouble);
+        }
+        cJSON_Delete(o);
+        if (rc)
+            break;
+    }
+    free(text);
+    return rc;
+}
+
+int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool resume,
+              jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/journal", run_dir);
+    struct jrnl *j = calloc(1, sizeof *j);
+    if (!j)
+        return -ENOMEM;
+    j->fd = -1;
+    int rc;
+    if (resume) {
+        j->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+        if (j->fd < 0) {
+            rc = -errno;
+            snprintf(err, errlen, "--resume: %s: %s (nothing to resume)", path, strerror(errno));
+            goto out_free;
+        }
+        bool ends_nl = true;
+        rc = replay(path, j->fd, fingerprint, on_done, ctx, &ends_nl, err, errlen);
+        if (rc)
+            goto out_close;
+        if (!ends_nl && jrnl_io.write(j->fd, "\n", 1) != 1) {
+            rc = -errno;
+            snprintf(err, errlen, "%s: cannot append: %s", path, strerror(errno));
+            goto out_close;
+        }
+    } else {
+        rc = ensure_dir(run_dir);
+        if (rc) {
+            snprintf(err, errlen, "--run-dir '%s': cannot create: %s", run_dir, strerror(-rc));
+            goto out_free;
+        }
+        j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (j->fd < 0) {
+            rc = -errno;
+            if (rc == -EEXIST)
+                snprintf(err, errlen,
+                         "--run-dir '%s' already holds a run (journal); pass --resume to "
+                         "continue it or choose another --run-dir",
+                         run_dir);
+            else
+                snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+            goto out_free;
+        }
+        cJSON *h = cJSON_CreateObject();
+        char fp[32];
+        snprintf(fp, sizeof fp, "%016" PRIx64, fingerprint);
+        cJSON_AddNumberToObject(h, "shotq_journal", 1);
+        cJSON_AddStringToObject(h, "fingerprint", fp);
+        cJSON_AddStringToObject(h, "what", what);
+        char *s = cJSON_PrintUnformatted(h);
+        cJSON_Delete(h);
+        if (!s) {
+            rc = -ENOMEM;
+            goto out_close;
+        }
+        size_t n = strlen(s);
+        s[n] = '\n'; /* cJSON allocated n+1 bytes: reuse the NUL for the newline */
+        ssize_t w = jrnl_io.write(j->fd, s, n + 1);
+        free(s);
+        if (w != (ssize_t)(n + 1) || jrnl_io.fdatasync(j->fd) || sync_dir(run_dir)) {
+            rc = -EIO;
+            snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+            goto out_close;
+        }
+    }
+    *out = j;
+    return 0;
+out_close:
+    close(j->fd);
+out_free:
+    free(j);
+    return rc;
+}
+
+int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,
+                double t, int exit_code)
+{
+    static const char *const names[] = {"start", "done", "fail", "retry"};
+    char line[256];
+    int n;
+    if (ev == JRNL_START)
+        n = snprintf(line, sizeof line,
+                     "{\"ev\":\"start\",\"task\":%" PRId64 ",\"attempt\":%d,\"dev\":%ld,"
+                     "\"t\":%.6f}\n",
+                     task, attempt, dev, t);
+    else
+        n = snprintf(line, sizeof line,
+                     "{\"ev\":\"%s\",\"task\":%" PRId64 ",\"attempt\":%d,\"dev\":%ld,"
+                     "\"t\":%.6f,\"exit\":%d}\n",
+                     names[ev], task, attempt, dev, t, exit_code);
+    if (n < 0 || (size_t)n >= sizeof line)
+        return -EINVAL;
+    if (j->len + (size_t)n > j->cap) {
+        size_t nc = j->cap ? j->cap * 2 : 65536;
+        while (nc < j->len + (size_t)n)
+            nc *= 2;
+        char *nb = realloc(j->buf, nc);
+        if (!nb)
+            return -ENOMEM;
+        j->buf = nb;
+        j->cap = nc;
+    }
+    memcpy(j->buf + j->len, line, (size_t)n);
+    j->len += (size_t)n;
+    if (ev != JRNL_START)
+        j->need_sync = true;
+    return 0;
+}
+
+int jrnl_flush(struct jrnl *j)
+{
+    size_t off = 0;
+    while (off < j->len) {
+        ssize_t w = jrnl_io.write(j->fd, j->buf + off, j->len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            /* Keep what was not written for the next try. */
+            memmove(j->buf, j->buf + off, j->len - off);
+            j->len -= off;
+            return -e;
+        }
+        off += (size_t)w;
+    }
+    j->len = 0;
+    if (j->need_sync) {
+        if (jrnl_io.fdatasync(j->fd))
+            return -errno;
+        j->need_sync = false;
+    }
+    return 0;
+}
+
+int jrnl_close(struct jrnl *j)
+{
+    if (!j)
+        return 0;
+    int rc = jrnl_flush(j);
+    close(j->fd);
+    free(j->buf);
+    free(j);
+    return rc;
+}

@@ -1,0 +1,54 @@
+/* journal: the run's append-only record (RUN_DIR/journal, JSON lines), the
+ * ground truth for --resume.
+ *
+ * Line 1 is a header naming the run's fingerprint (task set + command); then
+ * one line per event: {"ev":"start"|"done"|"fail"|"retry", "task", "attempt",
+ * "dev", "t", "exit"}. Lines are buffered per event-loop turn; jrnl_flush()
+ * writes them with one write() and, when a completion is among them,
+ * fdatasync()s: a task recorded "done" survives a crash of the machine. */
+#ifndef SHOTQ_JOURNAL_H
+#define SHOTQ_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* System calls the journal uses; tests replace them to inject failures. */
+struct jrnl_io {
+    ssize_t (*write)(int fd, const void *buf, size_t len);
+    int (*fdatasync)(int fd);
+};
+extern struct jrnl_io jrnl_io;
+
+enum jrnl_event { JRNL_START, JRNL_DONE, JRNL_FAIL, JRNL_RETRY };
+
+struct jrnl;
+
+typedef void (*jrnl_done_fn)(void *ctx, int64_t task_id);
+
+/* Opens RUN_DIR/journal. Without resume, creates it (the directory too) and
+ * fails with -EEXIST if a journal is already there. With resume, the journal
+ * must exist and carry the same fingerprint (-ESTALE otherwise); on_done is
+ * called for every task it records done. On error, err holds one line and
+ * nothing on disk is changed. */
+int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool resume,
+              jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err,
+              size_t errlen);
+
+/* Buffers one event. Returns 0 or -ENOMEM. */
+int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt,
+                long dev, double t, int exit_code);
+
+/* Writes buffered events; fdatasync()s if a completion was among them.
+ * Returns 0 or -errno (the buffer is kept for another try). */
+int jrnl_flush(struct jrnl *j);
+
+/* Flushes and closes. Returns the flush result. NULL is ok. */
+int jrnl_close(struct jrnl *j);
+
+/* 64-bit FNV-1a over bytes, chained from h (start with JRNL_FNV_INIT). */
+#define JRNL_FNV_INIT 14695981039346656037ull
+uint64_t jrnl_hash(uint64_t h, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,64 @@
+/* progress: status block / plain progress lines (see progress.h). */
+#include "report/progress.h"
+
+#include <math.h>
+
+#define MAX_DEV_LINES 16 /* devices listed in the block; more are summarised */
+
+static void fmt_eta(char *buf, size_t len, double eta)
+{
+    if (!isfinite(eta) || eta < 0)
+        snprintf(buf, len, "?");
+    else if (eta < 120)
+        snprintf(buf, len, "%.1f s", eta);
+    else if (eta < 7200)
+        snprintf(buf, len, "%.1f min", eta / 60);
+    else
+        snprintf(buf, len, "%.1f h", eta / 3600);
+}
+
+void progress_clear(struct progress *p)
+{
+    if (!p->tty || p->lines == 0)
+        return;
+    fprintf(p->f, "\033[%dA\033[J", p->lines);
+    p->lines = 0;
+    fflush(p->f);
+}
+
+void progress_draw(struct progress *p, const struct progress_state *s, bool final)
+{
+    char eta[32];
+    fmt_eta(eta, sizeof eta, s->eta);
+    if (!p->tty) {
+        if (!final && s->elapsed - p->last < 5.0)
+            return;
+        p->last = s->elapsed;
+        fprintf(p->f, "shotq: %zu/%zu done, %zu failed, %zu running, %.1f s elapsed, ETA %s\n",
+                s->done, s->total, s->failed, s->running, s->elapsed, eta);
+        fflush(p->f);
+        return;
+    }
+    progress_clear(p);
+    int n = 0;
+    double pct = s->total ? 100.0 * (double)s->done / (double)s->total : 100.0;
+    fprintf(p->f, "shotq: %zu/%zu done (%.0f%%), %zu failed, %zu running, %.1f s, ETA %s\n",
+            s->done, s->total, pct, s->failed, s->running, s->elapsed, eta);
+    n++;
+    for (size_t d = 0; d < s->ndevs && d < MAX_DEV_LINES; d++, n++) {
+        const struct progress_dev *v = &s->devs[d];
+        if (v->quarantined)
+            fprintf(p->f, "  [%zu] %-24.24s quarantined\n", d, v->name);
+        else if (v->task >= 0)
+            fprintf(p->f, "  [%zu] %-24.24s speed %7.3g  task %lld (%.1f s)%s\n", d, v->name,
+                    v->speed, v->task, v->task_elapsed, v->running > 1 ? " +more" : "");
+        else
+            fprintf(p->f, "  [%zu] %-24.24s speed %7.3g  idle\n", d, v->name, v->speed);
+    }
+    if (s->ndevs > MAX_DEV_LINES) {
+        fprintf(p->f, "  ... and %zu more devices\n", s->ndevs - MAX_DEV_LINES);
+        n++;
+    }
+    p->lines = final ? 0 : n;
+    fflush(p->f);
+}

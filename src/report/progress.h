@@ -1,0 +1,39 @@
+/* progress: what a person watching a run sees on stderr. On a terminal, one
+ * status block redrawn in place; otherwise a plain line every few seconds. */
+#ifndef SHOTQ_PROGRESS_H
+#define SHOTQ_PROGRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct progress_dev {
+    const char *name;     /* device name */
+    double speed;         /* learned speed */
+    int running;          /* tasks running */
+    long long task;       /* one running task id, -1 if idle */
+    double task_elapsed;  /* its elapsed seconds */
+    bool quarantined;
+};
+
+struct progress {
+    FILE *f;          /* stderr */
+    bool tty;         /* redraw in place */
+    int lines;        /* lines drawn last time (to move back over them) */
+    double last;      /* time of the last plain line */
+};
+
+struct progress_state {
+    size_t done, failed, running, total;
+    double elapsed, eta;
+    const struct progress_dev *devs;
+    size_t ndevs;
+};
+
+/* Draws the status (tty: every call; plain: at most every 5 s unless final). */
+void progress_draw(struct progress *p, const struct progress_state *s, bool final);
+
+/* Removes the status block from a terminal (before printing other lines). */
+void progress_clear(struct progress *p);
+
+#endif

@@ -1,0 +1,62 @@
+/* record: what a run leaves behind for reports: one entry per task (its last
+ * attempt), one per failed attempt, one per device. Filled by the event loop
+ * or by the simulator; read by report.c and gantt.c. */
+#ifndef SHOTQ_RECORD_H
+#define SHOTQ_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum rec_status {
+    REC_PENDING = 0,  /* never started (interrupted run) */
+    REC_RUNNING = 1,  /* still running when the run stopped */
+    REC_DONE = 2,     /* succeeded in this run */
+    REC_FAILED = 3,   /* failed after its retries */
+    REC_RESUMED = 4   /* recorded done by an earlier run (--resume) */
+};
+
+struct rec_task {
+    int64_t id;        /* task id */
+    double start_s;    /* start of the last attempt, seconds since run start */
+    double end_s;      /* its end */
+    int32_t dev;       /* device of the last attempt, -1 if none */
+    int32_t exit_code; /* exit code; 128+N for signal N; 124 for a timeout */
+    int16_t slot;      /* slot of the last attempt */
+    uint8_t status;    /* enum rec_status */
+    uint8_t attempts;  /* attempts started */
+};
+
+struct rec_fail {
+    size_t task;       /* index in tasks[] */
+    double start_s, end_s;
+    int32_t dev;
+    int32_t exit_code;
+    int16_t slot;
+    char why[48];      /* "exit 3", "signal 11", "timeout", "worker died" */
+};
+
+struct rec_device {
+    char name[96];
+    const char *kind;   /* "gpu", "cpu", "sim" */
+    char node[64];
+    int slots;          /* worker slots */
+    double speed_estimate;
+    double busy_s;
+    int64_t tasks_done;
+    int quarantined;
+};
+
+struct run_record {
+    const char *policy;      /* policy name */
+    double makespan_s;       /* run start to last task end */
+    double lower_bound_s;    /* from learned speeds */
+    struct rec_task *tasks;  /* n entries */
+    size_t ntasks;
+    struct rec_fail *fails;  /* failed attempts */
+    size_t nfails, fails_alloc;
+    struct rec_device *devs;
+    size_t ndevs;
+    const char *run_dir;     /* where logs are */
+};
+
+#endif

@@ -1,0 +1,120 @@
+/* report: report.json writer (see report.h). */
+#include "report/report.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/atomic_file.h"
+
+const char *report_status_name(int status)
+{
+    static const char *const names[] = {"pending", "running", "done", "failed",
+                                        "done-earlier"};
+    return status >= 0 && status <= REC_RESUMED ? names[status] : "?";
+}
+
+/* Prints one cJSON value compactly to f and frees it. Returns 0 or -ENOMEM. */
+static int emit(FILE *f, cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return -ENOMEM;
+    fputs(s, f);
+    free(s);
+    return 0;
+}
+
+int report_write_json(const char *path, const struct run_record *r)
+{
+    struct atomic_file a;
+    int rc = atomic_open(&a, path);
+    if (rc)
+        return rc;
+    FILE *f = a.f;
+    /* Top-level scalars through cJSON, then the arrays streamed. */
+    cJSON *head = cJSON_CreateObject();
+    cJSON_AddNumberToObject(head, "makespan_s", r->makespan_s);
+    cJSON_AddNumberToObject(head, "lower_bound_s", r->lower_bound_s);
+    cJSON_AddStringToObject(head, "policy", r->policy);
+    cJSON_AddStringToObject(head, "run_dir", r->run_dir ? r->run_dir : "");
+    size_t counts[5] = {0};
+    for (size_t i = 0; i < r->ntasks; i++)
+        counts[r->tasks[i].status <= REC_RESUMED ? r->tasks[i].status : 0]++;
+    cJSON *summary = cJSON_AddObjectToObject(head, "summary");
+    for (int st = 0; st <= REC_RESUMED; st++)
+        cJSON_AddNumberToObject(summary, report_status_name(st), (double)counts[st]);
+    char *hs = cJSON_PrintUnformatted(head);
+    cJSON_Delete(head);
+    if (!hs) {
+        atomic_close(&a, 0);
+        return -ENOMEM;
+    }
+    hs[strlen(hs) - 1] = '\0'; /* drop the closing brace: arrays follow */
+    fputs(hs, f);
+    free(hs);
+
+    fputs(",\"devices\":[", f);
+    for (size_t d = 0; d < r->ndevs && !rc; d++) {
+        const struct rec_device *v = &r->devs[d];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "index", (double)d);
+        cJSON_AddStringToObject(o, "name", v->name);
+        cJSON_AddStringToObject(o, "kind", v->kind);
+        cJSON_AddStringToObject(o, "node", v->node);
+        cJSON_AddNumberToObject(o, "slots", v->slots);
+        cJSON_AddNumberToObject(o, "speed_estimate", v->speed_estimate);
+        cJSON_AddNumberToObject(o, "busy_s", v->busy_s);
+        cJSON_AddNumberToObject(o, "tasks_done", (double)v->tasks_done);
+        cJSON_AddBoolToObject(o, "quarantined", v->quarantined);
+        if (d)
+            fputc(',', f);
+        rc = emit(f, o);
+    }
+    fputs("],\"tasks\":[", f);
+    for (size_t i = 0; i < r->ntasks && !rc; i++) {
+        const struct rec_task *t = &r->tasks[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "id", (double)t->id);
+        if (t->dev >= 0) {
+            cJSON_AddNumberToObject(o, "device", t->dev);
+            cJSON_AddNumberToObject(o, "slot", t->slot);
+            cJSON_AddNumberToObject(o, "start_s", t->start_s);
+            cJSON_AddNumberToObject(o, "end_s", t->end_s);
+        } else {
+            cJSON_AddNullToObject(o, "device");
+            cJSON_AddNullToObject(o, "slot");
+            cJSON_AddNullToObject(o, "start_s");
+            cJSON_AddNullToObject(o, "end_s");
+        }
+        cJSON_AddNumberToObject(o, "attempts", t->attempts);
+        cJSON_AddStringToObject(o, "status", report_status_name(t->status));
+        if (t->status == REC_DONE || t->status == REC_FAILED)
+            cJSON_AddNumberToObject(o, "exit_code", t->exit_code);
+        else
+            cJSON_AddNullToObject(o, "exit_code");
+        if (i)
+            fputc(',', f);
+        rc = emit(f, o);
+    }
+    fputs("],\"failed_attempts\":[", f);
+    for (size_t k = 0; k < r->nfails && !rc; k++) {
+        const struct rec_fail *x = &r->fails[k];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "id", (double)r->tasks[x->task].id);
+        cJSON_AddNumberToObject(o, "device", x->dev);
+        cJSON_AddNumberToObject(o, "slot", x->slot);
+        cJSON_AddNumberToObject(o, "start_s", x->start_s);
+        cJSON_AddNumberToObject(o, "end_s", x->end_s);
+        cJSON_AddNumberToObject(o, "exit_code", x->exit_code);
+        cJSON_AddStringToObject(o, "why", x->why);
+        if (k)
+            fputc(',', f);
+        rc = emit(f, o);
+    }
+    fputs("]}\n", f);
+    int rc2 = atomic_close(&a, rc == 0);
+    return rc ? rc : rc2;
+}

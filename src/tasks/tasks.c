@@ -1,0 +1,249 @@
+/* tasks: parsing of ranges and task lines (see tasks.h). */
+#include "tasks/tasks.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tasks_add(struct taskset *ts, int64_t id, double weight, uint64_t mem,
+              const char *args)
+{
+    if (ts->n == ts->alloc) {
+        size_t na = ts->alloc ? ts->alloc * 2 : 256;
+        int64_t *id2 = realloc(ts->id, na * sizeof *id2);
+        if (!id2)
+            return -ENOMEM;
+        ts->id = id2;
+        double *w2 = realloc(ts->weight, na * sizeof *w2);
+        if (!w2)
+            return -ENOMEM;
+        ts->weight = w2;
+        uint64_t *m2 = realloc(ts->mem, na * sizeof *m2);
+        if (!m2)
+            return -ENOMEM;
+        ts->mem = m2;
+        size_t *o2 = realloc(ts->argoff, na * sizeof *o2);
+        if (!o2)
+            return -ENOMEM;
+        ts->argoff = o2;
+        ts->alloc = na;
+    }
+    size_t len = strlen(args) + 1;
+    if (ts->args_len + len > ts->args_alloc) {
+        size_t na = ts->args_alloc ? ts->args_alloc * 2 : 4096;
+        while (na < ts->args_len + len)
+            na *= 2;
+        char *a2 = realloc(ts->args, na);
+        if (!a2)
+            return -ENOMEM;
+        ts->args = a2;
+        ts->args_alloc = na;
+    }
+    memcpy(ts->args + ts->args_len, args, len);
+    ts->id[ts->n] = id;
+    ts->weight[ts->n] = weight;
+    ts->mem[ts->n] = mem;
+    ts->argoff[ts->n] = ts->args_len;
+    ts->args_len += len;
+    ts->n++;
+    return 0;
+}
+
+/* Parses a non-negative integer at *p; advances *p. Returns false if none. */
+static bool parse_uint(const char **p, int64_t *out)
+{
+    const char *s = *p;
+    if (!isdigit((unsigned char)*s))
+        return false;
+    int64_t v = 0;
+    while (isdigit((unsigned char)*s)) {
+        int dgt = *s - '0';
+        if (v > (INT64_MAX - dgt) / 10)
+            return false;
+        v = v * 10 + dgt;
+        s++;
+    }
+    *p = s;
+    *out = v;
+    return true;
+}
+
+int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t errlen)
+{
+    const char *p = range;
+#define RANGE_ERR(what)                                                                  \
+    do {                                                                                 \
+        snprintf(err, errlen, "--tasks '%s': position %zu: expected %s", range,          \
+                 (size_t)(p - range) + 1, what);                                         \
+        return -EINVAL;                                                                  \
+    } while (0)
+    if (!*p)
+        RANGE_ERR("a task id, a range A-B[:STEP] or a list");
+    for (;;) {
+        int64_t a, b, step = 1;
+        if (!parse_uint(&p, &a))
+            RANGE_ERR("a non-negative task id");
+        b = a;
+        if (*p == '-') {
+            p++;
+            if (!parse_uint(&p, &b))
+                RANGE_ERR("the end of the range (a non-negative integer)");
+            if (b < a)
+                RANGE_ERR("an end not below the start");
+            if (*p == ':') {
+                p++;
+                if (!parse_uint(&p, &step) || step == 0)
+                    RANGE_ERR("a positive step");
+            }
+        }
+        for (int64_t v = a; v <= b; v += step) {
+            if (tasks_add(ts, v, 1.0, 0, ""))
+                return -ENOMEM;
+            if (v > INT64_MAX - step)
+                break;
+        }
+        if (*p == '\0')
+            break;
+        if (*p != ',')
+            RANGE_ERR("',' or the end of the range");
+        p++;
+    }
+#undef RANGE_ERR
+    return 0;
+}
+
+int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t errlen)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    size_t lineno = 0;
+    int rc = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        const char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '\0' || *p == '#')
+            continue;
+#define LINE_ERR(what)                                                                   \
+    do {                                                                                 \
+        const char *e_ = p;                                                              \
+        while (*e_ && !isspace((unsigned char)*e_))                                      \
+            e_++;                                                                        \
+        snprintf(err, errlen, "%s:%zu: column %zu: expected %s, got '%.*s'", name,       \
+                 lineno, (size_t)(p - line) + 1, what, (int)(e_ - p), p);                \
+        rc = -EINVAL;                                                                    \
+        goto out;                                                                        \
+    } while (0)
+        int64_t id;
+        const char *start = p;
+        if (!parse_uint(&p, &id) || (*p && !isspace((unsigned char)*p))) {
+            p = start;
+            LINE_ERR("a non-negative task id");
+        }
+        double weight = 1.0;
+        uint64_t mem = 0;
+        for (;;) {
+            while (isspace((unsigned char)*p))
+                p++;
+            if (!strncmp(p, "weight=", 7)) {
+                char *end;
+                errno = 0;
+                double w = strtod(p + 7, &end);
+                if (end == p + 7 || errno || !(w > 0) || !isfinite(w) ||
+                    (*end && !isspace((unsigned char)*end)))
+                    LINE_ERR("weight=W with W a positive number");
+                weight = w;
+                p = end;
+            } else if (!strncmp(p, "mem=", 4)) {
+                const char *q = p + 4;
+                int64_t mib;
+                if (!parse_uint(&q, &mib) || (*q && !isspace((unsigned char)*q)) ||
+                    mib > (INT64_MAX >> 20))
+                    LINE_ERR("mem=MIB with MIB a non-negative integer");
+                mem = (uint64_t)mib << 20;
+                p = q;
+            } else {
+                break;
+            }
+        }
+        if (tasks_add(ts, id, weight, mem, p)) {
+            rc = -ENOMEM;
+            goto out;
+        }
+#undef LINE_ERR
+    }
+    if (ferror(f)) {
+        rc = -EIO;
+        snprintf(err, errlen, "%s: read error", name);
+    }
+out:
+    free(line);
+    return rc;
+}
+
+static const struct taskset *cmp_ts; /* qsort context */
+
+static int cmp_idx(const void *a, const void *b)
+{
+    int64_t x = cmp_ts->id[*(const size_t *)a], y = cmp_ts->id[*(const size_t *)b];
+    return (x > y) - (x < y);
+}
+
+int tasks_check_unique(struct taskset *ts, char *err, size_t errlen)
+{
+    free(ts->sorted);
+    ts->sorted = malloc((ts->n ? ts->n : 1) * sizeof *ts->sorted);
+    if (!ts->sorted)
+        return -ENOMEM;
+    size_t *sorted_idx = ts->sorted;
+    for (size_t i = 0; i < ts->n; i++)
+        sorted_idx[i] = i;
+    cmp_ts = ts;
+    qsort(sorted_idx, ts->n, sizeof *sorted_idx, cmp_idx);
+    for (size_t i = 1; i < ts->n; i++) {
+        if (ts->id[sorted_idx[i]] == ts->id[sorted_idx[i - 1]]) {
+            snprintf(err, errlen, "task id %" PRId64 " appears twice (expected unique ids)",
+                     ts->id[sorted_idx[i]]);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+long tasks_find(const struct taskset *ts, int64_t id)
+{
+    const size_t *sorted_idx = ts->sorted;
+    if (!sorted_idx)
+        return -1;
+    size_t lo = 0, hi = ts->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t v = ts->id[sorted_idx[mid]];
+        if (v == id)
+            return (long)sorted_idx[mid];
+        if (v < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+void tasks_free(struct taskset *ts)
+{
+    free(ts->sorted);
+    free(ts->id);
+    free(ts->weight);
+    free(ts->mem);
+    free(ts->argoff);
+    free(ts->args);
+    memset(ts, 0, sizeof *ts);
+}
