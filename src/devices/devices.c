@@ -296,10 +296,12 @@ static int parse_sim_entry(const struct spec_ctx *c, const char **p,
         return spec_error(c, s, "a speed (positive number)");
     e->mem_mib = SIM_DEFAULT_MEM_MIB;
     e->count = 1;
+    const char *next = "':MEM_MIB', 'xCOUNT', ',' or end of spec";
     if (*s == ':') {
         s++;
         if (!scan_uint(&s, 1, MAX_MEM_MIB, &e->mem_mib))
             return spec_error(c, s, "a memory size in MiB (positive integer)");
+        next = "'xCOUNT', ',' or end of spec";
     }
     if (*s == 'x') {
         uint64_t cnt;
@@ -307,9 +309,10 @@ static int parse_sim_entry(const struct spec_ctx *c, const char **p,
         if (!scan_uint(&s, 1, MAX_COUNT, &cnt))
             return spec_error(c, s, "a device count (1..4096)");
         e->count = (unsigned)cnt;
+        next = "',' or end of spec";
     }
     if (*s != ',' && *s != '\0')
-        return spec_error(c, s, "':MEM_MIB', 'xCOUNT', ',' or end of spec");
+        return spec_error(c, s, next);
     *p = s;
     return 0;
 }
