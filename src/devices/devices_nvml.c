@@ -119,8 +119,9 @@ static int nvml_load(char *err, size_t errlen)
         libname = "libnvidia-ml.so.1";
     void *lib = dlopen(libname, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
+        /* dlerror names the library and says why it did not load. */
         const char *why = dlerror();
-        snprintf(err, errlen, "cannot load %s: %s", libname, why ? why : "unknown error");
+        snprintf(err, errlen, "%s", why ? why : "dlopen failed");
         return -ENODEV;
     }
     struct nvml_fns f = {0};
