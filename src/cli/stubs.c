@@ -3,7 +3,6 @@
 
 #include "cli/cmd.h"
 
-int cmd_devices(int argc, char **argv) { (void)argc; (void)argv; fputs("shotq devices: not built yet\n", stderr); return 2; }
 int cmd_run(int argc, char **argv) { (void)argc; (void)argv; fputs("shotq run: not built yet\n", stderr); return 2; }
 int cmd_simulate(int argc, char **argv) { (void)argc; (void)argv; fputs("shotq simulate: not built yet\n", stderr); return 2; }
 int cmd_worker(int argc, char **argv) { (void)argc; (void)argv; return 2; }

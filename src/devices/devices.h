@@ -19,25 +19,26 @@
 enum dev_kind { DEV_CPU = 0, DEV_GPU = 1, DEV_SIM = 2 };
 
 struct dev_info {
-    char name[96];          /* "NVIDIA GeForce GTX 1080 Ti", "cpu", sim NAME */
-    char uuid[96];          /* "GPU-..." for GPUs, "" otherwise */
-    char pci_bus_id[32];    /* "00000000:3B:00.0" for GPUs, "" otherwise */
-    char node[64];          /* host name of the node the device is on */
+    char name[96];       /* "NVIDIA GeForce GTX 1080 Ti", "cpu", sim NAME */
+    char uuid[96];       /* "GPU-..." for GPUs, "" otherwise */
+    char pci_bus_id[32]; /* "00000000:3B:00.0" for GPUs, "" otherwise */
+    char node[64];       /* host name of the node the device is on */
     enum dev_kind kind;
-    int ordinal;            /* NVML/nvidia-smi index of a GPU; CPU/sim: 0..n-1 */
-    uint64_t mem_total;     /* bytes; CPU: host memory / number of CPU devices */
-    uint64_t mem_free;      /* bytes, as of the last refresh */
-    int util_pct;           /* GPU utilisation %, -1 if unknown */
-    int nprocs;             /* compute processes on the GPU, -1 if unknown */
-    int mem_bus_width;      /* bits, 0 if unknown */
-    int mem_clock_mhz;      /* MHz, 0 if unknown */
-    int ncpus;              /* CPU cores for a CPU device, 0 otherwise */
-    double speed;           /* speed prior: sim speed; GPUs from bandwidth; CPU 1 */
-    char source[16];        /* "nvml", "nvidia-smi", "cpu", "sim" */
+    int ordinal;           /* NVML/nvidia-smi index of a GPU; CPU/sim: 0..n-1 */
+    uint64_t mem_total;    /* bytes; CPU: host memory / number of CPU devices */
+    uint64_t mem_free;     /* bytes, as of the last refresh */
+    uint64_t mem_reserved; /* bytes the driver reserves (nvidia-smi -q), 0 if unknown */
+    int util_pct;          /* GPU utilisation %, -1 if unknown */
+    int nprocs;            /* compute processes on the GPU, -1 if unknown */
+    int mem_bus_width;     /* bits, 0 if unknown */
+    int mem_clock_mhz;     /* MHz, 0 if unknown */
+    int ncpus;             /* CPU cores for a CPU device, 0 otherwise */
+    double speed;          /* speed prior: sim speed; GPUs from bandwidth; CPU 1 */
+    char source[16];       /* "nvml", "nvidia-smi", "cpu", "sim" */
 };
 
 struct dev_list {
-    struct dev_info *v;     /* owned array of n entries */
+    struct dev_info *v; /* owned array of n entries */
     size_t n;
 };
 
@@ -51,16 +52,48 @@ int dev_discover(const char *spec, struct dev_list *out, char *err, size_t errle
  * and CPU devices are left unchanged. Returns 0 or -errno. */
 int dev_refresh(struct dev_list *list);
 
-/* Releases the array. Safe on a zeroed list. */
+/* Releases the array and zeroes *list. Safe on a zeroed list. */
 void dev_list_free(struct dev_list *list);
+
+/* Releases what the back ends keep between calls (the NVML library handle).
+ * Optional at exit; later calls load it again. */
+void dev_shutdown(void);
 
 /* "gpu", "cpu" or "sim". */
 const char *dev_kind_name(enum dev_kind kind);
 
 /* Parses `nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,memory.total,
- * memory.free,utilization.gpu,memory.bus_width(optional)... --format=csv,noheader,nounits`
- * output (see devices_nvsmi.c for the exact field list). Exposed for tests. */
-int dev_nvsmi_parse_csv(const char *text, struct dev_list *out, char *err,
-                        size_t errlen);
+ * memory.free,utilization.gpu,clocks.max.memory --format=csv,noheader,nounits`
+ * output: one GPU per line, 8 comma-separated fields, MiB units; `[N/A]` and
+ * `[Not Supported]` read as unknown (0 memory, -1 utilisation, 0 clock).
+ * Returns 0 and fills *out (GPUs, source "nvidia-smi"; free with
+ * dev_list_free), or -EINVAL with "line L: ..." in err (out left empty), or
+ * -ENOMEM. Exposed for tests. */
+int dev_nvsmi_parse_csv(const char *text, struct dev_list *out, char *err, size_t errlen);
+
+/* Parses `nvidia-smi -q -d MEMORY` output: for each "GPU <bus id>" section the
+ * Total, Reserved, Used and Free lines of its "FB Memory Usage" block (not
+ * BAR1 or other blocks), whatever their order and whether or not the driver
+ * prints "Reserved". Fills *out with one entry per GPU in output order:
+ * pci_bus_id, ordinal, mem_total, mem_reserved, mem_free (other fields as for
+ * an unknown GPU). Returns 0, -EINVAL with "line L: ..." in err (out left
+ * empty), or -ENOMEM. Exposed for tests. */
+int dev_nvsmi_parse_query_memory(const char *text, struct dev_list *out, char *err,
+                                 size_t errlen);
+
+/* Parses `nvidia-smi --query-compute-apps=gpu_uuid,pid --format=csv,noheader`
+ * output and sets nprocs of every GPU in list to the number of lines naming
+ * its UUID (0 when none). Returns 0, or -EINVAL with "line L: ..." in err
+ * (list unchanged). Exposed for tests. */
+int dev_nvsmi_parse_apps(const char *text, struct dev_list *list, char *err,
+                         size_t errlen);
+
+/* Applies CUDA_VISIBLE_DEVICES semantics to a list of all GPUs (in NVML index
+ * order): keeps only the GPUs cvd names, in the order it names them. cvd is a
+ * comma-separated list of indices or UUIDs ("GPU-..."; a unique prefix is
+ * enough); as in CUDA, the first entry that is invalid, unknown, ambiguous or
+ * repeated ends the list, so "" and "-1" keep no GPU. NULL keeps all.
+ * list holds the GPUs of this node. Returns 0 or -ENOMEM (list unchanged). */
+int dev_filter_visible(struct dev_list *list, const char *cvd);
 
 #endif /* SHOTQ_DEVICES_H */

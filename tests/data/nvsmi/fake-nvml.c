@@ -1,0 +1,118 @@
+/* A stand-in for libnvidia-ml.so.1 in tests: two GPUs, a GTX 1080 Ti running
+ * one process and an idle GTX 780 Ti. Built by tests/integration/test_devices.sh
+ * and loaded through $SHOTQ_NVML_LIB. It exports nvmlDeviceGetPciInfo_v2 but
+ * not _v3, so shotq's fallback to the older symbol is exercised.
+ * FAKE_NVML_FAIL_INIT=1 makes nvmlInit_v2 fail as without a driver. */
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    unsigned long long total, free, used;
+} mem_t;
+typedef struct {
+    unsigned int gpu, memory;
+} util_t;
+typedef struct {
+    char busIdLegacy[16];
+    unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
+    char busId[32];
+} pci_t;
+typedef struct {
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+    unsigned int gpuInstanceId, computeInstanceId;
+} proc_t;
+
+struct gpu {
+    const char *name, *uuid, *bus;
+    unsigned long long total, free;
+    unsigned int util, nprocs, bus_width, mem_clock;
+};
+
+static struct gpu gpus[2] = {
+    {"NVIDIA GeForce GTX 1080 Ti", "GPU-5b9a1d3e-7c2f-4a8e-9f1b-2d6c8e4a7b10",
+     "00000000:02:00.0", 11264ull << 20, 2154ull << 20, 97, 1, 352, 5505},
+    {"NVIDIA GeForce GTX 780 Ti", "GPU-1c7e9a4f-2d8b-4f3c-b6e1-9a5d2c7f4e32",
+     "00000000:82:00.0", 3072ull << 20, 3009ull << 20, 0, 0, 384, 3500},
+};
+
+int nvmlInit_v2(void)
+{
+    const char *f = getenv("FAKE_NVML_FAIL_INIT");
+    return f && *f == '1' ? 9 : 0; /* NVML_ERROR_DRIVER_NOT_LOADED */
+}
+int nvmlShutdown(void)
+{
+    return 0;
+}
+const char *nvmlErrorString(int r)
+{
+    return r == 9 ? "Driver Not Loaded" : r == 7 ? "Insufficient Size" : "Unknown Error";
+}
+int nvmlDeviceGetCount_v2(unsigned int *n)
+{
+    *n = 2;
+    return 0;
+}
+int nvmlDeviceGetHandleByIndex_v2(unsigned int i, struct gpu **h)
+{
+    if (i >= 2)
+        return 2; /* NVML_ERROR_INVALID_ARGUMENT */
+    *h = &gpus[i];
+    return 0;
+}
+static int copy(char *dst, unsigned int len, const char *src)
+{
+    if (strlen(src) >= len)
+        return 7;
+    strcpy(dst, src);
+    return 0;
+}
+int nvmlDeviceGetName(struct gpu *h, char *buf, unsigned int len)
+{
+    return copy(buf, len, h->name);
+}
+int nvmlDeviceGetUUID(struct gpu *h, char *buf, unsigned int len)
+{
+    return copy(buf, len, h->uuid);
+}
+int nvmlDeviceGetPciInfo_v2(struct gpu *h, pci_t *p)
+{
+    memset(p, 0, sizeof *p);
+    return copy(p->busId, sizeof p->busId, h->bus);
+}
+int nvmlDeviceGetMemoryInfo(struct gpu *h, mem_t *m)
+{
+    m->total = h->total;
+    m->free = h->free;
+    m->used = h->total - h->free;
+    return 0;
+}
+int nvmlDeviceGetUtilizationRates(struct gpu *h, util_t *u)
+{
+    u->gpu = h->util;
+    u->memory = h->util / 2;
+    return 0;
+}
+int nvmlDeviceGetComputeRunningProcesses_v3(struct gpu *h, unsigned int *n, proc_t *p)
+{
+    unsigned int have = *n;
+    *n = h->nprocs;
+    if (have < h->nprocs)
+        return 7; /* NVML_ERROR_INSUFFICIENT_SIZE */
+    for (unsigned int i = 0; i < h->nprocs; i++)
+        p[i] = (proc_t){48213 + i, 9000ull << 20, ~0u, ~0u};
+    return 0;
+}
+int nvmlDeviceGetMemoryBusWidth(struct gpu *h, unsigned int *w)
+{
+    *w = h->bus_width;
+    return 0;
+}
+int nvmlDeviceGetMaxClockInfo(struct gpu *h, int type, unsigned int *mhz)
+{
+    if (type != 2) /* NVML_CLOCK_MEM */
+        return 3;  /* NVML_ERROR_NOT_SUPPORTED */
+    *mhz = h->mem_clock;
+    return 0;
+}
