@@ -1,0 +1,356 @@
+/* `shotq run`: options -> devices, tasks, checks -> the event loop.
+ * Every bad input is reported here, before anything starts (exit 2). */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "cli/opts.h"
+#include "devices/devices.h"
+#include "exec/plugin_load.h"
+#include "exec/runner.h"
+#include "exec/spawn.h"
+#include "journal/journal.h"
+#include "tasks/tasks.h"
+#include "util/log.h"
+
+static const char run_usage[] =
+    "usage: shotq run [OPTIONS] -- COMMAND [ARG...]\n"
+    "       shotq run [OPTIONS] --plugin LIB.so [--plugin-config STRING]\n"
+    "Runs every task once, pulling the next task onto each device slot as it frees.\n"
+    "  --devices SPEC      devices: auto (default, or $SHOTQ_DEVICES), cpu[:N], 0,2,\n"
+    "                      GPU-<uuid>, sim:NAME:SPEED[:MEM_MIB][xCOUNT],...\n"
+    "  --tasks RANGE       task ids: 0-99, 0-99:2, 1,5,9\n"
+    "  --tasks-file FILE   lines 'ID [weight=W] [mem=MiB] ARGS...' ('-' = stdin);\n"
+    "                      without --tasks/--tasks-file, task lines come from stdin\n"
+    "  --slots N           concurrent tasks per device (default 1)\n"
+    "  --task-mem MIB      device memory each task needs (admission; default none)\n"
+    "  --policy P          dynamic (default), static or memfree\n"
+    "  --retries N         extra attempts of a failed task, on another device (default 2)\n"
+    "  --timeout SEC       kill a task after SEC seconds (counts as a failure)\n"
+    "  --run-dir DIR       journal, logs and report (default ./shotq-run)\n"
+    "  --resume            continue the run in --run-dir: only tasks not done run\n"
+    "  --report FILE       another copy of report.json\n"
+    "  --gantt FILE.svg    Gantt chart of the run\n"
+    "  --quiet, -q         no progress output\n"
+    "Command placeholders: {} or {task}, {device}, {slot}, {attempt}, {args}.\n"
+    "Exit status: 0 all done, 1 some task failed, 2 bad input, 130 interrupted.\n";
+
+struct run_opts {
+    const char *devices, *tasks_range, *tasks_file, *run_dir, *report, *gantt;
+    const char *plugin, *plugin_config;
+    long slots, retries;
+    double task_mem_mib, timeout;
+    enum sched_policy policy;
+    bool resume, quiet;
+    char **cmd; /* after "--" */
+};
+
+/* Parses the options. Returns 0, 1 for --help, or -EINVAL with o->err set. */
+static int parse(struct opts *o, struct run_opts *ro, bool preset)
+{
+    const char *name;
+    while ((name = opts_next(o))) {
+        int rc = 0;
+        if (opts_is(o, "--help") || opts_is(o, "-h")) {
+            return 1;
+        } else if (opts_is(o, "--devices")) {
+            rc = opts_str(o, &ro->devices);
+        } else if (opts_is(o, "--tasks") && !preset) {
+            rc = opts_str(o, &ro->tasks_range);
+        } else if (opts_is(o, "--tasks-file") && !preset) {
+            rc = opts_str(o, &ro->tasks_file);
+        } else if (opts_is(o, "--slots")) {
+            rc = opts_int(o, 1, 1024, &ro->slots);
+        } else if (opts_is(o, "--task-mem")) {
+            rc = opts_double(o, 0, 1e9, &ro->task_mem_mib);
+        } else if (opts_is(o, "--policy")) {
+            const char *p;
+            rc = opts_str(o, &p);
+            if (!rc && sched_policy_parse(p, &ro->policy)) {
+                snprintf(o->err, sizeof o->err,
+                         "option --policy '%s': expected dynamic, static or memfree", p);
+                rc = -EINVAL;
+            }
+        } else if (opts_is(o, "--retries")) {
+            rc = opts_int(o, 0, 100, &ro->retries);
+        } else if (opts_is(o, "--timeout")) {
+            rc = opts_double(o, 0.001, 1e9, &ro->timeout);
+        } else if (opts_is(o, "--run-dir")) {
+            rc = opts_str(o, &ro->run_dir);
+        } else if (opts_is(o, "--resume")) {
+            rc = opts_flag(o);
+            ro->resume = true;
+        } else if (opts_is(o, "--report")) {
+            rc = opts_str(o, &ro->report);
+        } else if (opts_is(o, "--gantt")) {
+            rc = opts_str(o, &ro->gantt);
+        } else if (opts_is(o, "--quiet") || opts_is(o, "-q")) {
+            rc = opts_flag(o);
+            ro->quiet = true;
+        } else if (opts_is(o, "--plugin") && !preset) {
+            rc = opts_str(o, &ro->plugin);
+        } else if (opts_is(o, "--plugin-config") && !preset) {
+            rc = opts_str(o, &ro->plugin_config);
+        } else {
+            return opts_unknown(o, preset ? "a scheduler option; see shotq run --help"
+                                          : "an option of shotq run; see --help");
+        }
+        if (rc)
+            return rc;
+    }
+    if (o->i < o->argc) {
+        if (preset || (o->i > 0 && strcmp(o->argv[o->i - 1], "--"))) {
+            snprintf(o->err, sizeof o->err, "unexpected argument '%s' (expected an option%s)",
+                     o->argv[o->i], preset ? "" : ", or '--' before the command");
+            return -EINVAL;
+        }
+        ro->cmd = &o->argv[o->i];
+    }
+    return 0;
+}
+
+/* Reads the tasks the options name. Returns 0 or -EINVAL with err set. */
+static int load_tasks(const struct run_opts *ro, const struct run_preset *preset,
+                      struct taskset *ts, char *err, size_t errlen)
+{
+    if (preset) {
+        for (int64_t i = 0; i < preset->ntasks; i++)
+            if (tasks_add(ts, i, 1.0, 0, ""))
+                return -ENOMEM;
+        return 0;
+    }
+    if (ro->tasks_range && ro->tasks_file) {
+        snprintf(err, errlen, "--tasks and --tasks-file: expected only one of them");
+        return -EINVAL;
+    }
+    int rc;
+    if (ro->tasks_range) {
+        rc = tasks_parse_range(ts, ro->tasks_range, err, errlen);
+    } else if (ro->tasks_file && strcmp(ro->tasks_file, "-")) {
+        FILE *f = fopen(ro->tasks_file, "re");
+        if (!f) {
+            snprintf(err, errlen, "--tasks-file '%s': cannot open: %s", ro->tasks_file,
+                     strerror(errno));
+            return -EINVAL;
+        }
+        rc = tasks_read(ts, f, ro->tasks_file, err, errlen);
+        fclose(f);
+    } else {
+        if (!ro->tasks_file && isatty(0)) {
+            snprintf(err, errlen,
+                     "no tasks: expected --tasks RANGE, --tasks-file FILE or task lines on "
+                     "stdin");
+            return -EINVAL;
+        }
+        rc = tasks_read(ts, stdin, "stdin", err, errlen);
+    }
+    if (rc)
+        return rc;
+    if (ts->n == 0) {
+        snprintf(err, errlen, "no tasks: the task list is empty (expected at least one)");
+        return -EINVAL;
+    }
+    return tasks_check_unique(ts, err, errlen);
+}
+
+/* Fingerprint of what the run does: command or plugin + task set. */
+static uint64_t fingerprint(const struct run_opts *ro, const struct taskset *ts)
+{
+    uint64_t h = JRNL_FNV_INIT;
+    if (ro->plugin) {
+        h = jrnl_hash(h, "plugin", 7);
+        h = jrnl_hash(h, ro->plugin, strlen(ro->plugin) + 1);
+        if (ro->plugin_config)
+            h = jrnl_hash(h, ro->plugin_config, strlen(ro->plugin_config) + 1);
+    } else {
+        for (char **a = ro->cmd; *a; a++)
+            h = jrnl_hash(h, *a, strlen(*a) + 1);
+    }
+    for (size_t i = 0; i < ts->n; i++) {
+        h = jrnl_hash(h, &ts->id[i], sizeof ts->id[i]);
+        h = jrnl_hash(h, &ts->weight[i], sizeof ts->weight[i]);
+        h = jrnl_hash(h, &ts->mem[i], sizeof ts->mem[i]);
+        const char *a = tasks_args(ts, i);
+        h = jrnl_hash(h, a, strlen(a) + 1);
+    }
+    return h;
+}
+
+/* Applies --task-mem and the plugin's estimates to tasks without their own. */
+static int estimate_tasks(const struct run_opts *ro, const struct shotq_plugin *pl,
+                          struct taskset *ts, char *err, size_t errlen)
+{
+    uint64_t dflt = (uint64_t)(ro->task_mem_mib * 1048576.0);
+    for (size_t i = 0; i < ts->n; i++) {
+        if (pl && pl->estimate) {
+            struct shotq_task_info ti = {.id = ts->id[i], .args = tasks_args(ts, i),
+                                         .weight = ts->weight[i], .attempt = 1,
+                                         .run_dir = ro->run_dir};
+            struct shotq_estimate e = {0, 0};
+            if (pl->estimate(ro->plugin_config ? ro->plugin_config : "", &ti, &e)) {
+                snprintf(err, errlen, "task %" PRId64 ": plugin %s rejects it (estimate)",
+                         ts->id[i], pl->name);
+                return -EINVAL;
+            }
+            if (ts->mem[i] == 0)
+                ts->mem[i] = e.mem_bytes;
+            if (ts->weight[i] == 1.0 && e.weight > 0)
+                ts->weight[i] = e.weight;
+        }
+        if (ts->mem[i] == 0)
+            ts->mem[i] = dflt;
+    }
+    return 0;
+}
+
+/* Checks that every task fits on some device. Returns 0 or -EINVAL. */
+static int check_fit(const struct dev_list *devs, const struct taskset *ts, char *err,
+                     size_t errlen)
+{
+    uint64_t best = 0;
+    bool unlimited = false;
+    for (size_t d = 0; d < devs->n; d++) {
+        const struct dev_info *v = &devs->v[d];
+        if (v->kind == DEV_CPU) {
+            unlimited = true;
+            continue;
+        }
+        uint64_t avail = v->kind == DEV_GPU ? v->mem_free : v->mem_total;
+        if (avail > best)
+            best = avail;
+    }
+    if (unlimited)
+        return 0;
+    for (size_t i = 0; i < ts->n; i++) {
+        if (ts->mem[i] > best) {
+            snprintf(err, errlen,
+                     "task %" PRId64 " needs %.0f MiB of device memory; the most any device "
+                     "has free is %.0f MiB (expected --task-mem/mem= within that)",
+                     ts->id[i], (double)ts->mem[i] / 1048576.0, (double)best / 1048576.0);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+int run_main(int argc, char **argv, const struct run_preset *preset)
+{
+    struct run_opts ro = {.run_dir = "shotq-run", .slots = 1, .retries = 2,
+                          .policy = SCHED_DYNAMIC};
+    struct opts o;
+    opts_init(&o, argc, argv);
+    int rc = parse(&o, &ro, preset != NULL);
+    if (rc == 1) {
+        fputs(run_usage, stdout);
+        return 0;
+    }
+    if (rc) {
+        log_msg(LOG_ERROR, "%s", o.err);
+        return 2;
+    }
+    if (preset) {
+        ro.plugin = preset->plugin;
+        ro.plugin_config = preset->config;
+    }
+    char err[1024];
+    if (!ro.plugin && !ro.cmd) {
+        log_msg(LOG_ERROR, "nothing to run: expected '-- COMMAND [ARG...]' or --plugin LIB.so");
+        return 2;
+    }
+    if (ro.plugin && ro.cmd) {
+        log_msg(LOG_ERROR, "both --plugin and a command given: expected only one of them");
+        return 2;
+    }
+    if (ro.plugin_config && !ro.plugin) {
+        log_msg(LOG_ERROR, "--plugin-config without --plugin: expected --plugin LIB.so");
+        return 2;
+    }
+    /* The command must exist before anything starts (placeholders aside). */
+    if (ro.cmd && !strchr(ro.cmd[0], '{')) {
+        char path[PATH_MAX];
+        if (spawn_resolve(ro.cmd[0], path, sizeof path)) {
+            log_msg(LOG_ERROR, "command '%s': not found or not executable (expected a program "
+                               "in PATH or a path)",
+                    ro.cmd[0]);
+            return 2;
+        }
+    }
+    char self[PATH_MAX];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (sl <= 0) {
+        log_msg(LOG_ERROR, "cannot find the shotq binary (/proc/self/exe)");
+        return 2;
+    }
+    self[sl] = '\0';
+    char plugin_abs[PATH_MAX];
+    const struct shotq_plugin *pl = NULL;
+    void *handle = NULL;
+    if (ro.plugin) {
+        /* Workers start in other directories' names: pass an absolute path. */
+        if (strncmp(ro.plugin, "builtin:", 8) && strchr(ro.plugin, '/') &&
+            realpath(ro.plugin, plugin_abs))
+            ro.plugin = plugin_abs;
+        pl = plugin_load(ro.plugin, builtin_plugin, &handle, err, sizeof err);
+        if (!pl) {
+            log_msg(LOG_ERROR, "%s", err);
+            return 2;
+        }
+    }
+    struct dev_list devs = {0};
+    struct taskset ts = {0};
+    int status = 2;
+    if (dev_discover(ro.devices, &devs, err, sizeof err)) {
+        log_msg(LOG_ERROR, "%s", err);
+        goto out;
+    }
+    if (load_tasks(&ro, preset, &ts, err, sizeof err) ||
+        estimate_tasks(&ro, pl, &ts, err, sizeof err) ||
+        check_fit(&devs, &ts, err, sizeof err)) {
+        log_msg(LOG_ERROR, "%s", err);
+        goto out;
+    }
+    char what[512];
+    if (ro.plugin)
+        snprintf(what, sizeof what, "plugin %s (%s), %zu tasks", ro.plugin,
+                 ro.plugin_config ? ro.plugin_config : "", ts.n);
+    else
+        snprintf(what, sizeof what, "command %s, %zu tasks", ro.cmd[0], ts.n);
+    struct runner_config rc_ = {
+        .plugin_mode = ro.plugin != NULL,
+        .cmd = ro.cmd,
+        .plugin = ro.plugin,
+        .plugin_config = ro.plugin_config,
+        .devs = &devs,
+        .tasks = &ts,
+        .sp = sched_params_default(),
+        .timeout_s = ro.timeout,
+        .run_dir = ro.run_dir,
+        .resume = ro.resume,
+        .quiet = ro.quiet,
+        .report_path = ro.report,
+        .gantt_path = ro.gantt,
+        .self_exe = self,
+        .what = what,
+        .fingerprint = fingerprint(&ro, &ts),
+    };
+    rc_.sp.policy = ro.policy;
+    rc_.sp.slots = (int)ro.slots;
+    rc_.sp.max_retries = (int)ro.retries;
+    status = runner_run(&rc_);
+out:
+    tasks_free(&ts);
+    dev_list_free(&devs);
+    plugin_unload(handle);
+    return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    return run_main(argc, argv, NULL);
+}
