@@ -35,8 +35,8 @@
 #include "report/report.h"
 #include "util/log.h"
 
-#define MAX_DEPTH 32             /* prefetched tasks per worker, at most */
-#define PREFETCH_TARGET_S 0.01   /* prefetch when tasks are shorter than this */
+#define MAX_DEPTH 64             /* prefetched tasks per worker, at most */
+#define PREFETCH_TARGET_S 0.02   /* prefetch when tasks are shorter than this */
 #define MAX_INIT_FAILS 3         /* worker starts that fail before a device is dropped */
 #define REFRESH_S 2.0            /* device memory refresh period */
 

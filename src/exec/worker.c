@@ -95,13 +95,12 @@ struct wstate {
     int cur_attempt;
 };
 
-static struct wstate *progress_ws; /* plugin progress callback context */
-
 static void on_progress(void *ctx, double fraction)
 {
     struct wstate *w = ctx;
     double t = now_s();
-    if (t - w->last_progress < 0.5 && fraction < 1.0)
+    /* At most two messages a second; the end of a task needs none. */
+    if (t - w->last_progress < 0.5 || fraction >= 1.0)
         return;
     w->last_progress = t;
     struct proto_msg m = {.type = PROTO_PROGRESS, .task = w->cur_task,
@@ -266,7 +265,6 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
             send_initfail(a->fd, msg);
             return 1;
         }
-        progress_ws = &w;
     }
     struct proto_msg ready = {.type = PROTO_READY};
     if (proto_send(a->fd, &ready, NULL))
