@@ -55,6 +55,14 @@ int spawn_process(const char *path, char *const argv[], char *const envp[],
             child_errno = errno;
             _exit(127);
         }
+        /* Nothing but 0-2 (and 3 when asked) reaches the program, not even
+         * fds our own parent leaked to us without close-on-exec. */
+        unsigned int first = o->fd_keep >= 0 ? 4u : 3u;
+        if (close_range(first, ~0u, 0)) {
+            long max = sysconf(_SC_OPEN_MAX);
+            for (long fd = first; fd < (max > 0 ? max : 1024); fd++)
+                close((int)fd);
+        }
         execve(path, argv, envp);
         child_errno = errno;
         _exit(127);
