@@ -17,7 +17,10 @@ static void devices_usage(FILE *f)
           "                  GPU indices or UUIDs (0,2 | GPU-...),\n"
           "                  sim:NAME:SPEED[:MEM_MIB][xCOUNT],...\n"
           "  --json          print a JSON array with every field\n"
-          "  --help          show this help\n",
+          "  --help          show this help\n"
+          "CUDA_VISIBLE_DEVICES limits the GPUs; GPU indices count within it.\n"
+          "SHOTQ_NVML_LIB and SHOTQ_NVIDIA_SMI replace the NVML library and the\n"
+          "nvidia-smi program.\n",
           f);
 }
 

@@ -8,6 +8,13 @@
  *   0,2 | GPU-<uuid>,...      GPUs by index (as CUDA sees them after
  *                             CUDA_VISIBLE_DEVICES) or by UUID
  *   sim:NAME:SPEED[:MEM_MIB][xCOUNT],...   simulated devices
+ *
+ * Environment: SHOTQ_DEVICES (default SPEC), CUDA_VISIBLE_DEVICES (which GPUs
+ * exist, as for CUDA), SHOTQ_NVML_LIB (NVML library to dlopen, default
+ * libnvidia-ml.so.1), SHOTQ_NVIDIA_SMI (nvidia-smi program) and
+ * SHOTQ_NVIDIA_SMI_TIMEOUT_MS (how long it may take, default 15000).
+ * Library code never prints; details of an unavailable back end go to
+ * log_msg at LOG_DEBUG.
  */
 #ifndef SHOTQ_DEVICES_H
 #define SHOTQ_DEVICES_H

@@ -24,7 +24,7 @@
 
 extern char **environ;
 
-#define NVSMI_TIMEOUT_MS 15000      /* a wedged driver can hang nvidia-smi */
+#define NVSMI_TIMEOUT_MS 15000      /* default; a wedged driver can hang nvidia-smi */
 #define NVSMI_MAX_OUTPUT (4u << 20) /* bytes; far above any real output */
 #define CSV_FIELDS 8
 
@@ -47,6 +47,16 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* How long nvidia-smi may take: $SHOTQ_NVIDIA_SMI_TIMEOUT_MS (tests use a
+ * short one) or NVSMI_TIMEOUT_MS. */
+static long timeout_ms(void)
+{
+    const char *s = getenv("SHOTQ_NVIDIA_SMI_TIMEOUT_MS");
+    char *end;
+    long v = s ? strtol(s, &end, 10) : 0;
+    return s && *s && !*end && v > 0 && v <= 3600000 ? v : NVSMI_TIMEOUT_MS;
+}
+
 /* Reads the child's stdout from fd until EOF, the size cap or the deadline.
  * Returns 0 with a malloc'ed, NUL-terminated *text (caller frees), or -errno
  * (-ETIMEDOUT, -EFBIG, -ENOMEM, a read/poll error) with *text NULL. */
@@ -54,7 +64,8 @@ static int read_all(int fd, char **text, char *err, size_t errlen)
 {
     size_t len = 0, cap = 4096;
     char *buf = malloc(cap);
-    long long deadline = now_ms() + NVSMI_TIMEOUT_MS;
+    long limit = timeout_ms();
+    long long deadline = now_ms() + limit;
     int rc = 0;
     *text = NULL;
     if (!buf)
@@ -62,7 +73,7 @@ static int read_all(int fd, char **text, char *err, size_t errlen)
     for (;;) {
         long long left = deadline - now_ms();
         if (left <= 0) {
-            snprintf(err, errlen, "no answer within %d s", NVSMI_TIMEOUT_MS / 1000);
+            snprintf(err, errlen, "no answer within %ld ms", limit);
             rc = -ETIMEDOUT;
             break;
         }
@@ -149,8 +160,14 @@ static int nvsmi_run(const char *const *args, char **text, char *err, size_t err
     }
     /* pipe2 is not in POSIX.1-2008; set close-on-exec at once so no other
      * child inherits the pipe. dup2 onto fd 1 in the child clears it there. */
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) < 0 ||
+        fcntl(fds[1], F_SETFD, FD_CLOEXEC) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "fcntl(FD_CLOEXEC): %s", strerror(e));
+        close(fds[0]);
+        close(fds[1]);
+        return -e;
+    }
 
     posix_spawn_file_actions_t fa;
     int rc = posix_spawn_file_actions_init(&fa);

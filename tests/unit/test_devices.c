@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -681,6 +682,21 @@ static void test_no_gpu_back_end(void **state)
                            "5)"));
 }
 
+static void test_nvidia_smi_timeout(void **state)
+{
+    (void)state;
+    struct dev_list l;
+    char err[512];
+    setenv("FAKE_NVSMI", "hang", 1);
+    setenv("SHOTQ_NVIDIA_SMI_TIMEOUT_MS", "200", 1);
+    assert_int_equal(dev_discover("0", &l, err, sizeof err), -ENODEV);
+    unsetenv("SHOTQ_NVIDIA_SMI_TIMEOUT_MS");
+    assert_non_null(strstr(err, "; nvidia-smi: no answer within 200 ms)"));
+    /* the killed child was reaped: no child of ours is left */
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
 static void test_refresh_rereads_gpus(void **state)
 {
     (void)state;
@@ -731,6 +747,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memory_from_query_when_csv_lacks_it,
                                         setup_fake_gpus, teardown_env),
         cmocka_unit_test_setup_teardown(test_no_gpu_back_end, setup_fake_gpus,
+                                        teardown_env),
+        cmocka_unit_test_setup_teardown(test_nvidia_smi_timeout, setup_fake_gpus,
                                         teardown_env),
         cmocka_unit_test_setup_teardown(test_refresh_rereads_gpus, setup_fake_gpus,
                                         teardown_env),
