@@ -720,6 +720,101 @@ static void test_refresh_rereads_gpus(void **state)
     dev_list_free(&l);
 }
 
+/* ---- NVML through the fake library (built here when a compiler exists) ---- */
+
+static char fake_nvml_dir[64];  /* temporary folder of the built library */
+static char fake_nvml_lib[128]; /* its path, "" when it could not be built */
+
+static int setup_fake_nvml(void **state)
+{
+    setup_fake_gpus(state);
+    if (!fake_nvml_lib[0]) {
+        strcpy(fake_nvml_dir, "/tmp/shotq-test-nvml-XXXXXX");
+        if (!mkdtemp(fake_nvml_dir))
+            return 0;
+        char cmd[512];
+        snprintf(
+            cmd, sizeof cmd,
+            "${CC:-cc} -shared -fPIC -o %s/libfake-nvml.so %sfake-nvml.c 2>/dev/null",
+            fake_nvml_dir, DATA);
+        if (system(cmd) == 0)
+            snprintf(fake_nvml_lib, sizeof fake_nvml_lib, "%s/libfake-nvml.so",
+                     fake_nvml_dir);
+    }
+    if (fake_nvml_lib[0])
+        setenv("SHOTQ_NVML_LIB", fake_nvml_lib, 1);
+    return 0;
+}
+
+static int teardown_fake_nvml(void **state)
+{
+    unsetenv("FAKE_NVML_IDLE");
+    unsetenv("FAKE_NVML_FAIL_INIT");
+    return teardown_env(state);
+}
+
+static void test_nvml_discovery_and_refresh(void **state)
+{
+    (void)state;
+    if (!fake_nvml_lib[0])
+        skip();
+    struct dev_list l;
+    char err[512];
+    assert_int_equal(dev_discover("auto", &l, err, sizeof err), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0].source, "nvml");
+    assert_string_equal(l.v[0].name, "NVIDIA GeForce GTX 1080 Ti");
+    assert_string_equal(l.v[0].uuid, uuid_mixed[0]);
+    assert_string_equal(l.v[0].pci_bus_id, "00000000:02:00.0"); /* via PciInfo_v2 */
+    assert_int_equal(l.v[0].mem_total, MIB(11264));
+    assert_int_equal(l.v[0].mem_free, MIB(2154));
+    assert_int_equal(l.v[0].util_pct, 97);
+    assert_int_equal(l.v[0].nprocs, 1); /* counted through INSUFFICIENT_SIZE */
+    assert_int_equal(l.v[0].mem_bus_width, 352);
+    assert_int_equal(l.v[0].mem_clock_mhz, 5505);
+    assert_true(fabs(l.v[0].speed - 484.44 / 484.0) < 1e-12);
+    assert_string_equal(l.v[1].uuid, uuid_mixed[2]);
+    assert_true(fabs(l.v[1].speed - 336.0 / 484.0) < 1e-12);
+    assert_int_equal(l.v[1].nprocs, 0);
+
+    setenv("FAKE_NVML_IDLE", "1", 1);
+    assert_int_equal(dev_refresh(&l), 0);
+    assert_int_equal(l.v[0].mem_free, MIB(11264 - 166));
+    assert_int_equal(l.v[0].util_pct, 0);
+    assert_int_equal(l.v[0].nprocs, 0);
+    assert_int_equal(l.v[1].mem_free, MIB(3009));
+
+    /* a GPU that vanished is reported and left as it was */
+    strcpy(l.v[1].uuid, "GPU-gone");
+    assert_int_equal(dev_refresh(&l), -ENODEV);
+    assert_int_equal(l.v[1].mem_free, MIB(3009));
+    dev_list_free(&l);
+
+    /* selection by UUID prefix against NVML's list */
+    assert_int_equal(dev_discover("GPU-1c7e", &l, err, sizeof err), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.v[0].ordinal, 1);
+    dev_list_free(&l);
+}
+
+static void test_nvml_init_failure_falls_back(void **state)
+{
+    (void)state;
+    if (!fake_nvml_lib[0])
+        skip();
+    dev_shutdown(); /* so the next discovery loads and initialises again */
+    setenv("FAKE_NVML_FAIL_INIT", "1", 1);
+    struct dev_list l;
+    char err[512];
+    assert_int_equal(dev_discover("auto", &l, err, sizeof err), 0);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(l.v[0].source, "nvidia-smi");
+    dev_list_free(&l);
+    setenv("FAKE_NVSMI", "no-driver", 1);
+    assert_int_equal(dev_discover("0", &l, err, sizeof err), -ENODEV);
+    assert_non_null(strstr(err, "(nvml: nvmlInit: Driver Not Loaded; nvidia-smi: "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -752,6 +847,15 @@ int main(void)
                                         teardown_env),
         cmocka_unit_test_setup_teardown(test_refresh_rereads_gpus, setup_fake_gpus,
                                         teardown_env),
+        cmocka_unit_test_setup_teardown(test_nvml_discovery_and_refresh, setup_fake_nvml,
+                                        teardown_fake_nvml),
+        cmocka_unit_test_setup_teardown(test_nvml_init_failure_falls_back,
+                                        setup_fake_nvml, teardown_fake_nvml),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (fake_nvml_lib[0])
+        unlink(fake_nvml_lib);
+    if (fake_nvml_dir[0])
+        rmdir(fake_nvml_dir);
+    return failed;
 }
