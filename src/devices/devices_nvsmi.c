@@ -39,6 +39,14 @@ static const char *const csv_field_names[CSV_FIELDS] = {"index",
 
 /* ---- running nvidia-smi ---- */
 
+/* An error number (errno, or a posix_spawn result) as a negative error code;
+ * -EIO if a failing call left no positive number, so that a failure can never
+ * read as success. */
+static int neg_error(int e)
+{
+    return e > 0 ? -e : -EIO;
+}
+
 /* Milliseconds on the monotonic clock. */
 static long long now_ms(void)
 {
@@ -82,8 +90,8 @@ static int read_all(int fd, char **text, char *err, size_t errlen)
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr < 0) {
-            rc = -errno;
-            snprintf(err, errlen, "poll: %s", strerror(errno));
+            rc = neg_error(errno);
+            snprintf(err, errlen, "poll: %s", strerror(-rc));
             break;
         }
         if (pr == 0)
@@ -106,8 +114,8 @@ static int read_all(int fd, char **text, char *err, size_t errlen)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            rc = -errno;
-            snprintf(err, errlen, "read: %s", strerror(errno));
+            rc = neg_error(errno);
+            snprintf(err, errlen, "read: %s", strerror(-rc));
             break;
         }
         if (r == 0)
@@ -154,19 +162,19 @@ static int nvsmi_run(const char *const *args, char **text, char *err, size_t err
     *text = NULL;
     int fds[2] = {-1, -1};
     if (pipe(fds) < 0) {
-        int e = errno;
-        snprintf(err, errlen, "pipe: %s", strerror(e));
-        return -e;
+        int e = neg_error(errno);
+        snprintf(err, errlen, "pipe: %s", strerror(-e));
+        return e;
     }
     /* pipe2 is not in POSIX.1-2008; set close-on-exec at once so no other
      * child inherits the pipe. dup2 onto fd 1 in the child clears it there. */
     if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) < 0 ||
         fcntl(fds[1], F_SETFD, FD_CLOEXEC) < 0) {
-        int e = errno;
-        snprintf(err, errlen, "fcntl(FD_CLOEXEC): %s", strerror(e));
+        int e = neg_error(errno);
+        snprintf(err, errlen, "fcntl(FD_CLOEXEC): %s", strerror(-e));
         close(fds[0]);
         close(fds[1]);
-        return -e;
+        return e;
     }
 
     posix_spawn_file_actions_t fa;
@@ -175,7 +183,7 @@ static int nvsmi_run(const char *const *args, char **text, char *err, size_t err
         close(fds[0]);
         close(fds[1]);
         snprintf(err, errlen, "posix_spawn_file_actions_init: %s", strerror(rc));
-        return -rc;
+        return neg_error(rc);
     }
     rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     if (!rc)
@@ -190,7 +198,7 @@ static int nvsmi_run(const char *const *args, char **text, char *err, size_t err
     if (rc != 0) {
         close(fds[0]);
         snprintf(err, errlen, "cannot run %s: %s", prog, strerror(rc));
-        return -rc;
+        return neg_error(rc);
     }
 
     rc = read_all(fds[0], text, err, errlen);
@@ -559,7 +567,7 @@ static int nvsmi_list(struct dev_list *gpus, char *err, size_t errlen)
     int rc = nvsmi_run(args, &text, err, errlen);
     if (rc == -ENOMEM)
         return rc;
-    if (rc < 0)
+    if (rc != 0)
         return -ENODEV;
     rc = parse_csv(text, gpus, &mem_known, err, errlen);
     free(text);
