@@ -409,7 +409,8 @@ int dev_nvsmi_parse_query_memory(const char *text, struct dev_list *out, char *e
     *out = (struct dev_list){0};
     while (next_line(&text, line, sizeof line)) {
         lineno++;
-        bool indented = isspace((unsigned char)line[0]);
+        size_t indent = strspn(line, " \t");
+        bool indented = indent > 0;
         char *s = trim(line);
         if (!*s)
             continue;
@@ -434,8 +435,10 @@ int dev_nvsmi_parse_query_memory(const char *text, struct dev_list *out, char *e
         }
         char *colon = strchr(s, ':');
         if (!colon) {
-            /* A block header such as "FB Memory Usage" or "BAR1 Memory Usage". */
-            in_fb = !strcmp(s, "FB Memory Usage");
+            /* A block header such as "FB Memory Usage" or "BAR1 Memory Usage".
+             * The GPU's own blocks are indented 4; deeper ones belong to
+             * sub-devices (MIG instances) and must not replace its figures. */
+            in_fb = indent <= 4 && !strcmp(s, "FB Memory Usage");
             if (in_fb && out->n == 0) {
                 snprintf(err, errlen, "line %zu: 'FB Memory Usage' before any GPU line",
                          lineno);

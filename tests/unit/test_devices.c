@@ -470,6 +470,22 @@ static void test_query_memory_malformed(void **state)
                                                   &l, err, sizeof err),
                      -EINVAL);
     assert_string_equal(err, "line 1: 'FB Memory Usage' before any GPU line");
+    /* a nested FB block (a MIG instance) does not replace the GPU's figures */
+    assert_int_equal(dev_nvsmi_parse_query_memory("GPU 00000000:02:00.0\n"
+                                                  "    FB Memory Usage\n"
+                                                  "        Total : 40960 MiB\n"
+                                                  "        Free : 40000 MiB\n"
+                                                  "    MIG Devices\n"
+                                                  "        Device 0\n"
+                                                  "            FB Memory Usage\n"
+                                                  "                Total : 9856 MiB\n"
+                                                  "                Free : 9800 MiB\n",
+                                                  &l, err, sizeof err),
+                     0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.v[0].mem_total, MIB(40960));
+    assert_int_equal(l.v[0].mem_free, MIB(40000));
+    dev_list_free(&l);
     /* N/A values stay unknown */
     assert_int_equal(dev_nvsmi_parse_query_memory("GPU 0\n    FB Memory Usage\n"
                                                   "        Total : N/A\n"
