@@ -329,15 +329,22 @@ static int parse_sim_entry(const struct spec_ctx *c, const char **p,
     return 0;
 }
 
+/* Number of comma-separated items in p (1 for a string without commas). */
+static size_t count_items(const char *p)
+{
+    size_t n = 1;
+    for (; *p; p++)
+        n += *p == ',';
+    return n;
+}
+
 /* Parses the entries after "sim:" (at p) into a new array *out of *n entries
  * (caller frees). Returns 0, -EINVAL (message in c->err, *out NULL) or
  * -ENOMEM. */
 static int parse_sim(const struct spec_ctx *c, const char *p, struct dev_sim_entry **out,
                      size_t *n)
 {
-    size_t cap = 1;
-    for (const char *q = p; *q; q++)
-        cap += *q == ',';
+    size_t cap = count_items(p);
     struct dev_sim_entry *v = calloc(cap, sizeof *v);
     if (!v)
         return -ENOMEM;
@@ -375,9 +382,7 @@ struct gpu_sel {
 static int parse_gpu_list(const struct spec_ctx *c, struct gpu_sel **out, size_t *n)
 {
     const char *p = c->spec;
-    size_t cap = 1;
-    for (const char *q = p; *q; q++)
-        cap += *q == ',';
+    size_t cap = count_items(p);
     struct gpu_sel *v = calloc(cap, sizeof *v);
     if (!v)
         return -ENOMEM;

@@ -41,6 +41,15 @@ static char *slurp(const char *name)
     return buf;
 }
 
+/* Parses a recorded --query-gpu CSV into *l (the test fails on error). */
+static void parse_csv_recording(const char *name, struct dev_list *l)
+{
+    char *text = slurp(name);
+    char err[256];
+    assert_int_equal(dev_nvsmi_parse_csv(text, l, err, sizeof err), 0);
+    free(text);
+}
+
 /* Makes discovery deterministic: no NVML, the fake nvidia-smi answering from
  * the recording set name, no CUDA_VISIBLE_DEVICES or SHOTQ_DEVICES. */
 static int setup_fake_gpus(void **state)
@@ -319,11 +328,8 @@ static void test_kind_names_and_speed_prior(void **state)
 static void test_csv_mixed_node(void **state)
 {
     (void)state;
-    char *text = slurp("mixed-node.csv");
     struct dev_list l;
-    char err[256];
-    assert_int_equal(dev_nvsmi_parse_csv(text, &l, err, sizeof err), 0);
-    free(text);
+    parse_csv_recording("mixed-node.csv", &l);
     assert_int_equal(l.n, 4);
     const char *bus[] = {"00000000:02:00.0", "00000000:03:00.0", "00000000:82:00.0",
                          "00000000:83:00.0"};
@@ -352,11 +358,8 @@ static void test_csv_mixed_node(void **state)
 static void test_csv_na_fields(void **state)
 {
     (void)state;
-    char *text = slurp("na-fields.csv");
     struct dev_list l;
-    char err[256];
-    assert_int_equal(dev_nvsmi_parse_csv(text, &l, err, sizeof err), 0);
-    free(text);
+    parse_csv_recording("na-fields.csv", &l);
     assert_int_equal(l.n, 2);
     assert_int_equal(l.v[0].util_pct, -1);
     assert_int_equal(l.v[0].mem_clock_mhz, 0);
@@ -500,12 +503,10 @@ static void test_query_memory_malformed(void **state)
 static void test_apps_parser(void **state)
 {
     (void)state;
-    char *text = slurp("mixed-node.csv");
     struct dev_list l;
     char err[256];
-    assert_int_equal(dev_nvsmi_parse_csv(text, &l, err, sizeof err), 0);
-    free(text);
-    text = slurp("mixed-node-apps.csv");
+    parse_csv_recording("mixed-node.csv", &l);
+    char *text = slurp("mixed-node-apps.csv");
     assert_int_equal(dev_nvsmi_parse_apps(text, &l, err, sizeof err), 0);
     free(text);
     assert_int_equal(l.v[0].nprocs, 0);
@@ -524,11 +525,8 @@ static void test_apps_parser(void **state)
  * ordinals left are want[0..nwant). */
 static void check_visible(const char *cvd, const int *want, size_t nwant)
 {
-    char *text = slurp("mixed-node.csv");
     struct dev_list l;
-    char err[256];
-    assert_int_equal(dev_nvsmi_parse_csv(text, &l, err, sizeof err), 0);
-    free(text);
+    parse_csv_recording("mixed-node.csv", &l);
     /* make GPUs 0 and 1 share a UUID prefix for the ambiguity case */
     strcpy(l.v[1].uuid, "GPU-5b9a1d3e-0000-4a8e-9f1b-2d6c8e4a7b10");
     assert_int_equal(dev_filter_visible(&l, cvd), 0);
