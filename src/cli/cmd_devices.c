@@ -16,8 +16,11 @@ static void devices_usage(FILE *f)
           "  --devices SPEC  auto (default; $SHOTQ_DEVICES overrides), cpu[:N],\n"
           "                  GPU indices or UUIDs (0,2 | GPU-...),\n"
           "                  sim:NAME:SPEED[:MEM_MIB][xCOUNT],...\n"
-          "  --json          print a JSON array with every field\n"
-          "  --help          show this help\n",
+          "  --json          print a JSON array with every field (memory in bytes)\n"
+          "  --help          show this help\n"
+          "CUDA_VISIBLE_DEVICES limits the GPUs; GPU indices count within it.\n"
+          "SHOTQ_NVML_LIB and SHOTQ_NVIDIA_SMI replace the NVML library and the\n"
+          "nvidia-smi program.\n",
           f);
 }
 
@@ -135,12 +138,12 @@ int cmd_devices(int argc, char **argv)
     struct dev_list list;
     char err[512];
     int rc = dev_discover(spec, &list, err, sizeof err);
+    dev_shutdown(); /* nothing is refreshed later */
     if (rc < 0) {
         fprintf(stderr, "shotq devices: %s\n", err[0] ? err : strerror(-rc));
         return rc == -EINVAL || rc == -ENODEV ? 2 : 1;
     }
     rc = json ? print_json(&list) : print_table(&list);
     dev_list_free(&list);
-    dev_shutdown();
     return rc;
 }

@@ -29,14 +29,25 @@ static const struct dev_ops *const all_backends[] = {&dev_nvml_ops, &dev_nvsmi_o
 
 /* ---- list helpers (shared with the back ends through devices_int.h) ---- */
 
+struct dev_info *dev_list_grow(struct dev_list *list, size_t k)
+{
+    if (k > SIZE_MAX / sizeof *list->v - list->n)
+        return NULL;
+    struct dev_info *v = realloc(list->v, (list->n + k) * sizeof *v);
+    if (!v)
+        return NULL;
+    memset(v + list->n, 0, k * sizeof *v);
+    list->v = v;
+    list->n += k;
+    return v + list->n - k;
+}
+
 int dev_list_append(struct dev_list *list, const struct dev_info *d)
 {
-    struct dev_info *v = realloc(list->v, (list->n + 1) * sizeof *v);
-    if (!v)
+    struct dev_info *slot = dev_list_grow(list, 1);
+    if (!slot)
         return -ENOMEM;
-    v[list->n] = *d;
-    list->v = v;
-    list->n++;
+    *slot = *d;
     return 0;
 }
 
@@ -268,6 +279,7 @@ static bool scan_speed(const char **p, double *val)
     return true;
 }
 
+/* True for the characters a sim device name may contain. */
 static bool is_name_char(char ch)
 {
     return isalnum((unsigned char)ch) || ch == '_' || ch == '.' || ch == '-';
@@ -317,21 +329,32 @@ static int parse_sim_entry(const struct spec_ctx *c, const char **p,
     return 0;
 }
 
+/* Number of comma-separated items in p (1 for a string without commas). */
+static size_t count_items(const char *p)
+{
+    size_t n = 1;
+    for (; *p; p++)
+        n += *p == ',';
+    return n;
+}
+
 /* Parses the entries after "sim:" (at p) into a new array *out of *n entries
  * (caller frees). Returns 0, -EINVAL (message in c->err, *out NULL) or
  * -ENOMEM. */
 static int parse_sim(const struct spec_ctx *c, const char *p, struct dev_sim_entry **out,
                      size_t *n)
 {
-    size_t cap = 1;
-    for (const char *q = p; *q; q++)
-        cap += *q == ',';
+    size_t cap = count_items(p);
     struct dev_sim_entry *v = calloc(cap, sizeof *v);
     if (!v)
         return -ENOMEM;
-    size_t k = 0;
+    size_t k = 0, total = 0;
     for (;;) {
+        const char *start = p;
         int rc = parse_sim_entry(c, &p, &v[k]);
+        total += v[k].count;
+        if (rc == 0 && total > MAX_COUNT)
+            rc = spec_error(c, start, "at most 4096 simulated devices in all");
         if (rc < 0) {
             free(v);
             return rc;
@@ -359,9 +382,7 @@ struct gpu_sel {
 static int parse_gpu_list(const struct spec_ctx *c, struct gpu_sel **out, size_t *n)
 {
     const char *p = c->spec;
-    size_t cap = 1;
-    for (const char *q = p; *q; q++)
-        cap += *q == ',';
+    size_t cap = count_items(p);
     struct gpu_sel *v = calloc(cap, sizeof *v);
     if (!v)
         return -ENOMEM;

@@ -8,6 +8,13 @@
  *   0,2 | GPU-<uuid>,...      GPUs by index (as CUDA sees them after
  *                             CUDA_VISIBLE_DEVICES) or by UUID
  *   sim:NAME:SPEED[:MEM_MIB][xCOUNT],...   simulated devices
+ *
+ * Environment: SHOTQ_DEVICES (default SPEC), CUDA_VISIBLE_DEVICES (which GPUs
+ * exist, as for CUDA), SHOTQ_NVML_LIB (NVML library to dlopen, default
+ * libnvidia-ml.so.1), SHOTQ_NVIDIA_SMI (nvidia-smi program) and
+ * SHOTQ_NVIDIA_SMI_TIMEOUT_MS (how long it may take, default 15000).
+ * Library code never prints; details of an unavailable back end go to
+ * log_msg at LOG_DEBUG.
  */
 #ifndef SHOTQ_DEVICES_H
 #define SHOTQ_DEVICES_H
@@ -45,11 +52,19 @@ struct dev_list {
 /* Discovers the devices a SPEC names (NULL or "" = $SHOTQ_DEVICES, else "auto").
  * Returns 0 and fills *out (free with dev_list_free), or -EINVAL for a
  * malformed spec / unknown device with a one-line message in err naming the
- * spec, the position and what was expected, or another -errno. */
+ * spec, the position and what was expected, or -ENODEV when the spec names
+ * GPUs and neither NVML nor nvidia-smi works (message in err), or -ENOMEM.
+ * On error *out is empty. Both -EINVAL and -ENODEV are bad input (exit 2).
+ * GPU indices and UUIDs select among the GPUs CUDA_VISIBLE_DEVICES shows
+ * (see dev_filter_visible); indices count in NVML's order (PCI bus order,
+ * CUDA_DEVICE_ORDER=PCI_BUS_ID), not CUDA's default fastest-first order. */
 int dev_discover(const char *spec, struct dev_list *out, char *err, size_t errlen);
 
-/* Refreshes mem_free, util_pct and nprocs of GPU devices in place. Simulated
- * and CPU devices are left unchanged. Returns 0 or -errno. */
+/* Refreshes mem_free, util_pct and nprocs of GPU devices in place (NVML
+ * GPUs from NVML, nvidia-smi GPUs from nvidia-smi, matched by UUID).
+ * Simulated and CPU devices are left unchanged. Returns 0 or the first
+ * -errno (-ENODEV when a back end or a GPU cannot be read; the fields of what
+ * could not be read stay as they were). */
 int dev_refresh(struct dev_list *list);
 
 /* Releases the array and zeroes *list. Safe on a zeroed list. */

@@ -19,26 +19,23 @@ static int cpu_probe(const struct dev_request *req, struct dev_list *out, char *
     long psize = sysconf(_SC_PAGESIZE);
     /* sysconf returns -1 when it cannot tell; treat that as 1 core / 0 bytes. */
     uint64_t total = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
-    uint64_t free = avail > 0 && psize > 0 ? (uint64_t)avail * (uint64_t)psize : 0;
+    uint64_t avail_bytes = avail > 0 && psize > 0 ? (uint64_t)avail * (uint64_t)psize : 0;
     long per = cores > 0 ? cores / (long)n : 1;
-    size_t n0 = out->n;
-    for (unsigned k = 0; k < n; k++) {
-        struct dev_info d = {0};
-        dev_strlcpy(d.name, "cpu", sizeof d.name);
-        dev_fill_node(&d);
-        d.kind = DEV_CPU;
-        d.ordinal = (int)k;
-        d.mem_total = total / n;
-        d.mem_free = free / n;
-        d.util_pct = -1;
-        d.nprocs = -1;
-        d.ncpus = per >= 1 ? (int)per : 1;
-        d.speed = 1.0;
-        dev_strlcpy(d.source, "cpu", sizeof d.source);
-        if (dev_list_append(out, &d) < 0) {
-            dev_list_truncate(out, n0);
-            return -ENOMEM;
-        }
+    struct dev_info *d = dev_list_grow(out, n);
+    if (!d)
+        return -ENOMEM;
+    for (unsigned k = 0; k < n; k++, d++) {
+        dev_strlcpy(d->name, "cpu", sizeof d->name);
+        dev_fill_node(d);
+        d->kind = DEV_CPU;
+        d->ordinal = (int)k;
+        d->mem_total = total / n;
+        d->mem_free = avail_bytes / n;
+        d->util_pct = -1;
+        d->nprocs = -1;
+        d->ncpus = per >= 1 ? (int)per : 1;
+        d->speed = 1.0;
+        dev_strlcpy(d->source, "cpu", sizeof d->source);
     }
     return 0;
 }

@@ -41,6 +41,10 @@ extern const struct dev_ops dev_nvsmi_ops;
 extern const struct dev_ops dev_cpu_ops;
 extern const struct dev_ops dev_sim_ops;
 
+/* Extends list by k zeroed entries in one allocation. Returns the first new
+ * entry, or NULL when out of memory (list unchanged). */
+struct dev_info *dev_list_grow(struct dev_list *list, size_t k);
+
 /* Appends a copy of *d to list, growing the array. Returns 0 or -ENOMEM
  * (list unchanged). */
 int dev_list_append(struct dev_list *list, const struct dev_info *d);

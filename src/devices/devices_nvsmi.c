@@ -24,7 +24,7 @@
 
 extern char **environ;
 
-#define NVSMI_TIMEOUT_MS 15000      /* a wedged driver can hang nvidia-smi */
+#define NVSMI_TIMEOUT_MS 15000      /* default; a wedged driver can hang nvidia-smi */
 #define NVSMI_MAX_OUTPUT (4u << 20) /* bytes; far above any real output */
 #define CSV_FIELDS 8
 
@@ -39,12 +39,30 @@ static const char *const csv_field_names[CSV_FIELDS] = {"index",
 
 /* ---- running nvidia-smi ---- */
 
+/* An error number (errno, or a posix_spawn result) as a negative error code;
+ * -EIO if a failing call left no positive number, so that a failure can never
+ * read as success. */
+static int neg_error(int e)
+{
+    return e > 0 ? -e : -EIO;
+}
+
 /* Milliseconds on the monotonic clock. */
 static long long now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long nvidia-smi may take: $SHOTQ_NVIDIA_SMI_TIMEOUT_MS (tests use a
+ * short one) or NVSMI_TIMEOUT_MS. */
+static long timeout_ms(void)
+{
+    const char *s = getenv("SHOTQ_NVIDIA_SMI_TIMEOUT_MS");
+    char *end;
+    long v = s ? strtol(s, &end, 10) : 0;
+    return s && *s && !*end && v > 0 && v <= 3600000 ? v : NVSMI_TIMEOUT_MS;
 }
 
 /* Reads the child's stdout from fd until EOF, the size cap or the deadline.
@@ -54,7 +72,8 @@ static int read_all(int fd, char **text, char *err, size_t errlen)
 {
     size_t len = 0, cap = 4096;
     char *buf = malloc(cap);
-    long long deadline = now_ms() + NVSMI_TIMEOUT_MS;
+    long limit = timeout_ms();
+    long long deadline = now_ms() + limit;
     int rc = 0;
     *text = NULL;
     if (!buf)
@@ -62,7 +81,7 @@ static int read_all(int fd, char **text, char *err, size_t errlen)
     for (;;) {
         long long left = deadline - now_ms();
         if (left <= 0) {
-            snprintf(err, errlen, "no answer within %d s", NVSMI_TIMEOUT_MS / 1000);
+            snprintf(err, errlen, "no answer within %ld ms", limit);
             rc = -ETIMEDOUT;
             break;
         }
@@ -71,8 +90,8 @@ static int read_all(int fd, char **text, char *err, size_t errlen)
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr < 0) {
-            rc = -errno;
-            snprintf(err, errlen, "poll: %s", strerror(errno));
+            rc = neg_error(errno);
+            snprintf(err, errlen, "poll: %s", strerror(-rc));
             break;
         }
         if (pr == 0)
@@ -95,8 +114,8 @@ static int read_all(int fd, char **text, char *err, size_t errlen)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            rc = -errno;
-            snprintf(err, errlen, "read: %s", strerror(errno));
+            rc = neg_error(errno);
+            snprintf(err, errlen, "read: %s", strerror(-rc));
             break;
         }
         if (r == 0)
@@ -143,14 +162,20 @@ static int nvsmi_run(const char *const *args, char **text, char *err, size_t err
     *text = NULL;
     int fds[2] = {-1, -1};
     if (pipe(fds) < 0) {
-        int e = errno;
-        snprintf(err, errlen, "pipe: %s", strerror(e));
-        return -e;
+        int e = neg_error(errno);
+        snprintf(err, errlen, "pipe: %s", strerror(-e));
+        return e;
     }
     /* pipe2 is not in POSIX.1-2008; set close-on-exec at once so no other
      * child inherits the pipe. dup2 onto fd 1 in the child clears it there. */
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) < 0 ||
+        fcntl(fds[1], F_SETFD, FD_CLOEXEC) < 0) {
+        int e = neg_error(errno);
+        snprintf(err, errlen, "fcntl(FD_CLOEXEC): %s", strerror(-e));
+        close(fds[0]);
+        close(fds[1]);
+        return e;
+    }
 
     posix_spawn_file_actions_t fa;
     int rc = posix_spawn_file_actions_init(&fa);
@@ -158,7 +183,7 @@ static int nvsmi_run(const char *const *args, char **text, char *err, size_t err
         close(fds[0]);
         close(fds[1]);
         snprintf(err, errlen, "posix_spawn_file_actions_init: %s", strerror(rc));
-        return -rc;
+        return neg_error(rc);
     }
     rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     if (!rc)
@@ -173,7 +198,7 @@ static int nvsmi_run(const char *const *args, char **text, char *err, size_t err
     if (rc != 0) {
         close(fds[0]);
         snprintf(err, errlen, "cannot run %s: %s", prog, strerror(rc));
-        return -rc;
+        return neg_error(rc);
     }
 
     rc = read_all(fds[0], text, err, errlen);
@@ -384,7 +409,8 @@ int dev_nvsmi_parse_query_memory(const char *text, struct dev_list *out, char *e
     *out = (struct dev_list){0};
     while (next_line(&text, line, sizeof line)) {
         lineno++;
-        bool indented = isspace((unsigned char)line[0]);
+        size_t indent = strspn(line, " \t");
+        bool indented = indent > 0;
         char *s = trim(line);
         if (!*s)
             continue;
@@ -409,8 +435,10 @@ int dev_nvsmi_parse_query_memory(const char *text, struct dev_list *out, char *e
         }
         char *colon = strchr(s, ':');
         if (!colon) {
-            /* A block header such as "FB Memory Usage" or "BAR1 Memory Usage". */
-            in_fb = !strcmp(s, "FB Memory Usage");
+            /* A block header such as "FB Memory Usage" or "BAR1 Memory Usage".
+             * The GPU's own blocks are indented 4; deeper ones belong to
+             * sub-devices (MIG instances) and must not replace its figures. */
+            in_fb = indent <= 4 && !strcmp(s, "FB Memory Usage");
             if (in_fb && out->n == 0) {
                 snprintf(err, errlen, "line %zu: 'FB Memory Usage' before any GPU line",
                          lineno);
@@ -542,7 +570,7 @@ static int nvsmi_list(struct dev_list *gpus, char *err, size_t errlen)
     int rc = nvsmi_run(args, &text, err, errlen);
     if (rc == -ENOMEM)
         return rc;
-    if (rc < 0)
+    if (rc != 0)
         return -ENODEV;
     rc = parse_csv(text, gpus, &mem_known, err, errlen);
     free(text);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -38,6 +39,15 @@ static char *slurp(const char *name)
     buf[n] = '\0';
     fclose(f);
     return buf;
+}
+
+/* Parses a recorded --query-gpu CSV into *l (the test fails on error). */
+static void parse_csv_recording(const char *name, struct dev_list *l)
+{
+    char *text = slurp(name);
+    char err[256];
+    assert_int_equal(dev_nvsmi_parse_csv(text, l, err, sizeof err), 0);
+    free(text);
 }
 
 /* Makes discovery deterministic: no NVML, the fake nvidia-smi answering from
@@ -318,11 +328,8 @@ static void test_kind_names_and_speed_prior(void **state)
 static void test_csv_mixed_node(void **state)
 {
     (void)state;
-    char *text = slurp("mixed-node.csv");
     struct dev_list l;
-    char err[256];
-    assert_int_equal(dev_nvsmi_parse_csv(text, &l, err, sizeof err), 0);
-    free(text);
+    parse_csv_recording("mixed-node.csv", &l);
     assert_int_equal(l.n, 4);
     const char *bus[] = {"00000000:02:00.0", "00000000:03:00.0", "00000000:82:00.0",
                          "00000000:83:00.0"};
@@ -351,11 +358,8 @@ static void test_csv_mixed_node(void **state)
 static void test_csv_na_fields(void **state)
 {
     (void)state;
-    char *text = slurp("na-fields.csv");
     struct dev_list l;
-    char err[256];
-    assert_int_equal(dev_nvsmi_parse_csv(text, &l, err, sizeof err), 0);
-    free(text);
+    parse_csv_recording("na-fields.csv", &l);
     assert_int_equal(l.n, 2);
     assert_int_equal(l.v[0].util_pct, -1);
     assert_int_equal(l.v[0].mem_clock_mhz, 0);
@@ -469,6 +473,22 @@ static void test_query_memory_malformed(void **state)
                                                   &l, err, sizeof err),
                      -EINVAL);
     assert_string_equal(err, "line 1: 'FB Memory Usage' before any GPU line");
+    /* a nested FB block (a MIG instance) does not replace the GPU's figures */
+    assert_int_equal(dev_nvsmi_parse_query_memory("GPU 00000000:02:00.0\n"
+                                                  "    FB Memory Usage\n"
+                                                  "        Total : 40960 MiB\n"
+                                                  "        Free : 40000 MiB\n"
+                                                  "    MIG Devices\n"
+                                                  "        Device 0\n"
+                                                  "            FB Memory Usage\n"
+                                                  "                Total : 9856 MiB\n"
+                                                  "                Free : 9800 MiB\n",
+                                                  &l, err, sizeof err),
+                     0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.v[0].mem_total, MIB(40960));
+    assert_int_equal(l.v[0].mem_free, MIB(40000));
+    dev_list_free(&l);
     /* N/A values stay unknown */
     assert_int_equal(dev_nvsmi_parse_query_memory("GPU 0\n    FB Memory Usage\n"
                                                   "        Total : N/A\n"
@@ -483,12 +503,10 @@ static void test_query_memory_malformed(void **state)
 static void test_apps_parser(void **state)
 {
     (void)state;
-    char *text = slurp("mixed-node.csv");
     struct dev_list l;
     char err[256];
-    assert_int_equal(dev_nvsmi_parse_csv(text, &l, err, sizeof err), 0);
-    free(text);
-    text = slurp("mixed-node-apps.csv");
+    parse_csv_recording("mixed-node.csv", &l);
+    char *text = slurp("mixed-node-apps.csv");
     assert_int_equal(dev_nvsmi_parse_apps(text, &l, err, sizeof err), 0);
     free(text);
     assert_int_equal(l.v[0].nprocs, 0);
@@ -507,11 +525,8 @@ static void test_apps_parser(void **state)
  * ordinals left are want[0..nwant). */
 static void check_visible(const char *cvd, const int *want, size_t nwant)
 {
-    char *text = slurp("mixed-node.csv");
     struct dev_list l;
-    char err[256];
-    assert_int_equal(dev_nvsmi_parse_csv(text, &l, err, sizeof err), 0);
-    free(text);
+    parse_csv_recording("mixed-node.csv", &l);
     /* make GPUs 0 and 1 share a UUID prefix for the ambiguity case */
     strcpy(l.v[1].uuid, "GPU-5b9a1d3e-0000-4a8e-9f1b-2d6c8e4a7b10");
     assert_int_equal(dev_filter_visible(&l, cvd), 0);
@@ -681,6 +696,21 @@ static void test_no_gpu_back_end(void **state)
                            "5)"));
 }
 
+static void test_nvidia_smi_timeout(void **state)
+{
+    (void)state;
+    struct dev_list l;
+    char err[512];
+    setenv("FAKE_NVSMI", "hang", 1);
+    setenv("SHOTQ_NVIDIA_SMI_TIMEOUT_MS", "200", 1);
+    assert_int_equal(dev_discover("0", &l, err, sizeof err), -ENODEV);
+    unsetenv("SHOTQ_NVIDIA_SMI_TIMEOUT_MS");
+    assert_non_null(strstr(err, "; nvidia-smi: no answer within 200 ms)"));
+    /* the killed child was reaped: no child of ours is left */
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
 static void test_refresh_rereads_gpus(void **state)
 {
     (void)state;
@@ -702,6 +732,101 @@ static void test_refresh_rereads_gpus(void **state)
     assert_int_equal(dev_refresh(&l), -ENODEV);
     assert_int_equal(l.v[0].mem_free, MIB(3020)); /* unchanged on failure */
     dev_list_free(&l);
+}
+
+/* ---- NVML through the fake library (built here when a compiler exists) ---- */
+
+static char fake_nvml_dir[64];  /* temporary folder of the built library */
+static char fake_nvml_lib[128]; /* its path, "" when it could not be built */
+
+static int setup_fake_nvml(void **state)
+{
+    setup_fake_gpus(state);
+    if (!fake_nvml_lib[0]) {
+        strcpy(fake_nvml_dir, "/tmp/shotq-test-nvml-XXXXXX");
+        if (!mkdtemp(fake_nvml_dir))
+            return 0;
+        char cmd[512];
+        snprintf(
+            cmd, sizeof cmd,
+            "${CC:-cc} -shared -fPIC -o %s/libfake-nvml.so %sfake-nvml.c 2>/dev/null",
+            fake_nvml_dir, DATA);
+        if (system(cmd) == 0)
+            snprintf(fake_nvml_lib, sizeof fake_nvml_lib, "%s/libfake-nvml.so",
+                     fake_nvml_dir);
+    }
+    if (fake_nvml_lib[0])
+        setenv("SHOTQ_NVML_LIB", fake_nvml_lib, 1);
+    return 0;
+}
+
+static int teardown_fake_nvml(void **state)
+{
+    unsetenv("FAKE_NVML_IDLE");
+    unsetenv("FAKE_NVML_FAIL_INIT");
+    return teardown_env(state);
+}
+
+static void test_nvml_discovery_and_refresh(void **state)
+{
+    (void)state;
+    if (!fake_nvml_lib[0])
+        skip();
+    struct dev_list l;
+    char err[512];
+    assert_int_equal(dev_discover("auto", &l, err, sizeof err), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0].source, "nvml");
+    assert_string_equal(l.v[0].name, "NVIDIA GeForce GTX 1080 Ti");
+    assert_string_equal(l.v[0].uuid, uuid_mixed[0]);
+    assert_string_equal(l.v[0].pci_bus_id, "00000000:02:00.0"); /* via PciInfo_v2 */
+    assert_int_equal(l.v[0].mem_total, MIB(11264));
+    assert_int_equal(l.v[0].mem_free, MIB(2154));
+    assert_int_equal(l.v[0].util_pct, 97);
+    assert_int_equal(l.v[0].nprocs, 1); /* counted through INSUFFICIENT_SIZE */
+    assert_int_equal(l.v[0].mem_bus_width, 352);
+    assert_int_equal(l.v[0].mem_clock_mhz, 5505);
+    assert_true(fabs(l.v[0].speed - 484.44 / 484.0) < 1e-12);
+    assert_string_equal(l.v[1].uuid, uuid_mixed[2]);
+    assert_true(fabs(l.v[1].speed - 336.0 / 484.0) < 1e-12);
+    assert_int_equal(l.v[1].nprocs, 0);
+
+    setenv("FAKE_NVML_IDLE", "1", 1);
+    assert_int_equal(dev_refresh(&l), 0);
+    assert_int_equal(l.v[0].mem_free, MIB(11264 - 166));
+    assert_int_equal(l.v[0].util_pct, 0);
+    assert_int_equal(l.v[0].nprocs, 0);
+    assert_int_equal(l.v[1].mem_free, MIB(3009));
+
+    /* a GPU that vanished is reported and left as it was */
+    strcpy(l.v[1].uuid, "GPU-gone");
+    assert_int_equal(dev_refresh(&l), -ENODEV);
+    assert_int_equal(l.v[1].mem_free, MIB(3009));
+    dev_list_free(&l);
+
+    /* selection by UUID prefix against NVML's list */
+    assert_int_equal(dev_discover("GPU-1c7e", &l, err, sizeof err), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.v[0].ordinal, 1);
+    dev_list_free(&l);
+}
+
+static void test_nvml_init_failure_falls_back(void **state)
+{
+    (void)state;
+    if (!fake_nvml_lib[0])
+        skip();
+    dev_shutdown(); /* so the next discovery loads and initialises again */
+    setenv("FAKE_NVML_FAIL_INIT", "1", 1);
+    struct dev_list l;
+    char err[512];
+    assert_int_equal(dev_discover("auto", &l, err, sizeof err), 0);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(l.v[0].source, "nvidia-smi");
+    dev_list_free(&l);
+    setenv("FAKE_NVSMI", "no-driver", 1);
+    assert_int_equal(dev_discover("0", &l, err, sizeof err), -ENODEV);
+    assert_non_null(strstr(err, "(nvml: nvmlInit: Driver Not Loaded; nvidia-smi: "));
 }
 
 int main(void)
@@ -732,8 +857,19 @@ int main(void)
                                         setup_fake_gpus, teardown_env),
         cmocka_unit_test_setup_teardown(test_no_gpu_back_end, setup_fake_gpus,
                                         teardown_env),
+        cmocka_unit_test_setup_teardown(test_nvidia_smi_timeout, setup_fake_gpus,
+                                        teardown_env),
         cmocka_unit_test_setup_teardown(test_refresh_rereads_gpus, setup_fake_gpus,
                                         teardown_env),
+        cmocka_unit_test_setup_teardown(test_nvml_discovery_and_refresh, setup_fake_nvml,
+                                        teardown_fake_nvml),
+        cmocka_unit_test_setup_teardown(test_nvml_init_failure_falls_back,
+                                        setup_fake_nvml, teardown_fake_nvml),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (fake_nvml_lib[0])
+        unlink(fake_nvml_lib);
+    if (fake_nvml_dir[0])
+        rmdir(fake_nvml_dir);
+    return failed;
 }

@@ -2,7 +2,8 @@
  * one process and an idle GTX 780 Ti. Built by tests/integration/test_devices.sh
  * and loaded through $SHOTQ_NVML_LIB. It exports nvmlDeviceGetPciInfo_v2 but
  * not _v3, so shotq's fallback to the older symbol is exercised.
- * FAKE_NVML_FAIL_INIT=1 makes nvmlInit_v2 fail as without a driver. */
+ * FAKE_NVML_FAIL_INIT=1 makes nvmlInit_v2 fail as without a driver;
+ * FAKE_NVML_IDLE=1 makes the busy 1080 Ti idle (for refresh tests). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,12 @@ static struct gpu gpus[2] = {
     {"NVIDIA GeForce GTX 780 Ti", "GPU-1c7e9a4f-2d8b-4f3c-b6e1-9a5d2c7f4e32",
      "00000000:82:00.0", 3072ull << 20, 3009ull << 20, 0, 0, 384, 3500},
 };
+
+static int idle(const struct gpu *h)
+{
+    const char *f = getenv("FAKE_NVML_IDLE");
+    return h == &gpus[0] && f && *f == '1';
+}
 
 int nvmlInit_v2(void)
 {
@@ -84,23 +91,23 @@ int nvmlDeviceGetPciInfo_v2(struct gpu *h, pci_t *p)
 int nvmlDeviceGetMemoryInfo(struct gpu *h, mem_t *m)
 {
     m->total = h->total;
-    m->free = h->free;
+    m->free = idle(h) ? h->total - (166ull << 20) : h->free;
     m->used = h->total - h->free;
     return 0;
 }
 int nvmlDeviceGetUtilizationRates(struct gpu *h, util_t *u)
 {
-    u->gpu = h->util;
-    u->memory = h->util / 2;
+    u->gpu = idle(h) ? 0 : h->util;
+    u->memory = u->gpu / 2;
     return 0;
 }
 int nvmlDeviceGetComputeRunningProcesses_v3(struct gpu *h, unsigned int *n, proc_t *p)
 {
-    unsigned int have = *n;
-    *n = h->nprocs;
-    if (have < h->nprocs)
+    unsigned int have = *n, nprocs = idle(h) ? 0 : h->nprocs;
+    *n = nprocs;
+    if (have < nprocs)
         return 7; /* NVML_ERROR_INSUFFICIENT_SIZE */
-    for (unsigned int i = 0; i < h->nprocs; i++)
+    for (unsigned int i = 0; i < nprocs; i++)
         p[i] = (proc_t){48213 + i, 9000ull << 20, ~0u, ~0u};
     return 0;
 }
