@@ -350,6 +350,15 @@ int cmd_model(int argc, char **argv)
         free(pass);
         return 2;
     }
+    /* Memory first: a grid too large for every device must not be loaded. */
+    struct fd_job job;
+    rc = fd_job_load(abs, &job, err, sizeof err);
+    if (!rc) {
+        rc = check_memory(&job, &o);
+        fd_job_free(&job);
+        if (rc)
+            goto out;
+    }
     rc = fd_prepare(abs, &prep, err, sizeof err);
     if (rc) {
         fprintf(stderr, "shotq model: %s\n", err);
@@ -364,14 +373,11 @@ int cmd_model(int argc, char **argv)
         rc = 2;
         goto out_prep;
     }
-    rc = check_memory(&prep.job, &o);
-    if (rc || o.check_only) {
-        if (!rc)
-            printf("%s: ok: %zu shots, %zu receivers, %d samples, vp %g..%g m/s, %.1f "
-                   "MiB per shot\n",
-                   o.job, prep.job.nsrc, prep.job.nrec, fd_job_nsamples(&prep.job),
-                   prep.vmin, prep.vmax,
-                   (double)fd_check_shot_mem(&prep.job) / 1048576.0);
+    if (o.check_only) {
+        printf("%s: ok: %zu shots, %zu receivers, %d samples, vp %g..%g m/s, %.1f "
+               "MiB per shot\n",
+               o.job, prep.job.nsrc, prep.job.nrec, fd_job_nsamples(&prep.job), prep.vmin,
+               prep.vmax, (double)fd_check_shot_mem(&prep.job) / 1048576.0);
         goto out_prep;
     }
     if (o.shot >= 0) {

@@ -188,6 +188,9 @@ int fd_check_devices(const struct fd_job *job, const struct fd_check_device *dev
     for (size_t i = 0; i < n; i++) {
         usable[i] = devs[i].mem_total >= need;
         nok += usable[i];
+    }
+    /* When none can, the error alone lists them all. */
+    for (size_t i = 0; i < n && nok; i++) {
         if (!usable[i])
             log_msg(
                 LOG_WARN,
