@@ -2,13 +2,12 @@
 #include "fd/fd_png.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <png.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fd/fd_binout.h"
 
@@ -46,8 +45,41 @@ static void colour(float v, float clip, png_byte *rgb)
     rgb[2] = a <= 0 ? 255 : fade;
 }
 
-/* Encodes the picture into f. Returns 0 or -EIO. */
-static int encode(FILE *f, const float *data, size_t nrec, int ns, float clip,
+/* Growing memory buffer libpng writes into. */
+struct membuf {
+    unsigned char *data; /* owned */
+    size_t len, cap;
+    bool failed; /* out of memory */
+};
+
+static void mem_write(png_structp png, png_bytep p, png_size_t n)
+{
+    struct membuf *m = png_get_io_ptr(png);
+    if (m->failed)
+        return;
+    if (m->len + n > m->cap) {
+        size_t cap = m->cap ? m->cap : 65536;
+        while (cap < m->len + n)
+            cap *= 2;
+        unsigned char *d = realloc(m->data, cap);
+        if (!d) {
+            m->failed = true;
+            return;
+        }
+        m->data = d;
+        m->cap = cap;
+    }
+    memcpy(m->data + m->len, p, n);
+    m->len += n;
+}
+
+static void mem_flush(png_structp png)
+{
+    (void)png;
+}
+
+/* Encodes the picture into m. Returns 0 or -ENOMEM / -EIO. */
+static int encode(struct membuf *m, const float *data, size_t nrec, int ns, float clip,
                   png_byte *row, size_t xs, size_t ys)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -61,7 +93,7 @@ static int encode(FILE *f, const float *data, size_t nrec, int ns, float clip,
         return -EIO;
     }
     png_uint_32 w = (png_uint_32)(nrec * xs), h = (png_uint_32)((size_t)ns * ys);
-    png_init_io(png, f);
+    png_set_write_fn(png, m, mem_write, mem_flush);
     png_set_IHDR(png, info, w, h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -77,7 +109,7 @@ static int encode(FILE *f, const float *data, size_t nrec, int ns, float clip,
     }
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    return 0;
+    return m->failed ? -ENOMEM : 0;
 }
 
 int fd_png_write_gather(const char *path, const float *data, size_t nrec, int nsamples,
@@ -94,33 +126,15 @@ int fd_png_write_gather(const char *path, const float *data, size_t nrec, int ns
     ys = ys > 8 ? 8 : ys;
     float clip = fd_png_clip(data, nrec * (size_t)nsamples, percentile);
     png_byte *row = malloc(3 * nrec * xs);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = row ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : -1;
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    if (!f) {
-        int e = row ? errno : ENOMEM;
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(e));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        free(row);
-        return -e;
-    }
-    int rc = encode(f, data, nrec, nsamples, clip, row, xs, ys);
+    struct membuf m = {NULL, 0, 0, false};
+    int rc = row ? encode(&m, data, nrec, nsamples, clip, row, xs, ys) : -ENOMEM;
     free(row);
-    if (!rc && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-        rc = -errno;
-    if (fclose(f) != 0 && !rc)
-        rc = -errno;
     if (rc) {
-        snprintf(err, errlen, "%s: cannot write the PNG: %s", tmp, strerror(-rc));
-        unlink(tmp);
-        return rc;
+        snprintf(err, errlen, "%s: cannot encode the PNG: %s", path, strerror(-rc));
+    } else {
+        struct fd_chunk c = {m.data, m.len};
+        rc = fd_write_atomic(path, &c, 1, err, errlen);
     }
-    rc = fd_commit_rename(tmp, path, err, errlen);
-    if (rc)
-        unlink(tmp);
+    free(m.data);
     return rc;
 }

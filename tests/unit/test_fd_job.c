@@ -13,24 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_fd_util.h"
 #include "fd/fd_geom.h"
 #include "fd/fd_job.h"
 #include "fd/fd_model_io.h"
 #include "fd/fd_wavelet.h"
-
-static char tmpdir[64]; /* per-process scratch directory */
-
-/* Writes text to tmpdir/name; returns the path in a static buffer. */
-static const char *put_file(const char *name, const char *text)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 #define MODEL_BASE "[model]\nnx = 11\nny = 6\nnz = 5\ndx = 10\ndy = 20\ndz = 100\n"
 #define MODEL MODEL_BASE "vp = 2000\n"
@@ -381,21 +368,6 @@ static void test_resolve(void **state)
     p = fd_job_resolve("/a/b", "/abs.bin");
     assert_string_equal(p, "/abs.bin");
     free(p);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_fd_job.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)

@@ -16,25 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_fd_util.h"
 #include "fd/fd_binout.h"
 #include "fd/fd_check.h"
 #include "fd/fd_job.h"
 #include "fd/fd_png.h"
 #include "fd/fd_segy.h"
 #include "fd/fd_shot.h"
-
-static char tmpdir[64]; /* per-process scratch directory */
-
-static const char *put_file(const char *name, const char *text)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 #define JOB                                                                              \
     "[model]\nnx = 11\nny = 11\nnz = 5\ndx = 10\ndy = 10\ndz = 10\nvp = 2000,3000@20\n"  \
@@ -319,21 +307,6 @@ static void test_mute(void **state)
     free(g);
     fd_model_free(&p.model);
     fd_job_free(&p.job);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_fd_output.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)
