@@ -192,6 +192,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
     for (int i = 0; i < K_COUNT; i++) {
         if (strcmp(keys[i].section, section) || strcmp(keys[i].key, name))
             continue;
+        if (!*value) {
+            set_err(c, -EINVAL, "%s:%d: key '%s': expected a value, got ''", c->path,
+                    c->line, name);
+            return 0;
+        }
         if (c->val[i]) {
             set_err(
                 c, -EINVAL,

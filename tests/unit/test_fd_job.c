@@ -185,6 +185,8 @@ static void test_errors(void **state)
                  "job.ini:8: key 'vp': expected layers");
     expect_error("nx = 3\n", "key 'nx': expected a [section] line before the first key");
     expect_error("[model]\njunk line\n", "job.ini:2: expected 'key = value'");
+    expect_error(MODEL_BASE "vp =\n" SURVEY MODELING,
+                 "job.ini:8: key 'vp': expected a value, got ''");
 }
 
 static void test_record_dt(void **state)
