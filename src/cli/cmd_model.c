@@ -56,6 +56,7 @@ struct model_opts {
     int npass;
 };
 
+/* Prints the options of `shotq model`. */
 static void usage(FILE *f)
 {
     fputs(
@@ -238,6 +239,7 @@ static bool device_info(const char *spec, struct shotq_device_info *dev)
     return false;
 }
 
+/* Progress hook for --shot: nothing to report to. */
 static void no_progress(void *ctx, double fraction)
 {
     (void)ctx;

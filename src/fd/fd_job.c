@@ -247,6 +247,7 @@ static bool parse_num(const char *s, double *out)
     return true;
 }
 
+/* Key id as an integer in [lo, hi] into *out. Returns 0 or -EINVAL (error recorded). */
 static int get_int(struct parse_ctx *c, enum key_id id, long lo, long hi, int *out)
 {
     long v;
@@ -260,6 +261,7 @@ static int get_int(struct parse_ctx *c, enum key_id id, long lo, long hi, int *o
     return 0;
 }
 
+/* Key id as a finite number > 0 into *out. Returns 0 or -EINVAL (error recorded). */
 static int get_positive(struct parse_ctx *c, enum key_id id, double *out)
 {
     if (!parse_num(text_of(c, id), out) || !(*out > 0.0)) {
@@ -283,6 +285,7 @@ static int get_choice(struct parse_ctx *c, enum key_id id, const char *const *ch
     return -EINVAL;
 }
 
+/* Key id as yes/no into *out. Returns 0 or -EINVAL (error recorded). */
 static int get_bool(struct parse_ctx *c, enum key_id id, bool *out)
 {
     static const char *const yn[] = {"no", "yes", NULL};
@@ -591,6 +594,7 @@ int fd_job_load(const char *path, struct fd_job *job, char *err, size_t errlen)
     return c.rc;
 }
 
+/* Frees what a property owns (not the struct itself). */
 static void prop_free(struct fd_prop *p)
 {
     free(p->layers);
