@@ -146,7 +146,14 @@ static char *read_line(char *str, int num, void *stream)
     while (*s == ' ' || *s == '\t')
         s++;
     size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+    /* '#' after a blank starts a comment, like inih's ';' ("nx = 10  # cells"). */
+    for (size_t i = 1; i < n; i++)
+        if (s[i] == '#' && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+            n = i;
+            break;
+        }
+    while (n > 0 &&
+           (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
     if (n + 2 > (size_t)num) {
         set_err(c, -EINVAL, "%s:%d: expected a line of at most %d characters, got %zu",
