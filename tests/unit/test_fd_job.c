@@ -220,6 +220,12 @@ static void test_record_dt(void **state)
                      0);
     assert_int_equal(fd_job_nsamples(&job), 26); /* ceil(101 / 4) */
     fd_job_free(&job);
+    /* 0.003 / 0.001 is 2.9999999999999996 in doubles: rounded, not truncated. */
+    assert_int_equal(
+        load(MODEL SURVEY MODELING "record_dt = 0.003\n", &job, err, sizeof err), 0);
+    assert_int_equal(job.params.record_every, 3);
+    assert_int_equal(fd_job_nsamples(&job), 34); /* ceil(100 / 3) */
+    fd_job_free(&job);
 }
 
 static void test_layers_and_files(void **state)
