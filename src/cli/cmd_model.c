@@ -257,6 +257,14 @@ static int run_one(const char *job_path, const struct model_opts *o)
                 o->device);
         return 2;
     }
+    if (dev.cuda_ordinal >= 0 && !fd_cuda_available()) {
+        fprintf(stderr,
+                "shotq model: option --device: expected a usable CUDA device, got '%s' "
+                "(FD back "
+                "ends in this build: %s; no CUDA device found)\n",
+                o->device, fd_build_backends());
+        return 2;
+    }
     const struct shotq_plugin *pl = fd_plugin();
     void *state;
     /* The pre-flight already showed the job's warnings; init repeats the checks. */

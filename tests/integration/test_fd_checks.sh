@@ -150,6 +150,9 @@ expect_fail nofile "key 'vp': expected a positive number, layers V0,V1@Z1,... or
 job good2
 expect_fail good2 "option --shot: expected a shot number in [0, 0], got 1" --shot 1
 expect_fail good2 "option --device: expected cpu, cpu:THREADS or cuda:N, got 'tpu'" --shot 0 --device tpu
+if ! nvidia-smi -L >/dev/null 2>&1; then
+    expect_fail good2 "option --device: expected a usable CUDA device, got 'cuda:0'" --shot 0 --device cuda:0
+fi
 "$SHOTQ" model "$T/missing.ini" --check 2>"$T/err"
 if [ $? -ne 2 ] || ! grep -q "missing.ini: cannot open job file" "$T/err"; then
     echo "FAIL missing job file:"; cat "$T/err"; fails=$((fails + 1))
