@@ -99,6 +99,10 @@ printf '100 50 20\n100 50 -5\n' >"$T/shots.txt"
 job file_out "survey.source_x = DELETE" "survey.source_y = DELETE" "survey.source_z = DELETE" "survey.sources = shots.txt"
 expect_fail file_out "key 'sources': expected shot 1 inside [0, 300] m on z" --check
 
+# Free surface: receivers in the top cell row record zeros.
+job fs "modeling.free_surface = yes" "survey.receiver_z = 0"
+expect_warn fs "21 of 21 receivers lie in the top cell row (z < dz/2 = 5 m)"
+
 # Model file of the wrong size: 41*11*31*4 = 55924 bytes expected.
 head -c 1000 /dev/zero >"$T/short.bin"
 job size "model.vp = short.bin"
