@@ -62,7 +62,9 @@ dir = {out}
 
 
 def run(job, shot, check=True):
-    r = subprocess.run([SHOTQ, "model", job, "--shot", str(shot)], capture_output=True, text=True)
+    # One thread: ctest runs tests side by side.
+    r = subprocess.run([SHOTQ, "model", job, "--shot", str(shot), "--device", "cpu:1"],
+                       capture_output=True, text=True)
     if check and r.returncode != 0:
         sys.exit(f"shotq model --shot {shot} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
     return r
