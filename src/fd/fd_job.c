@@ -279,15 +279,21 @@ static int get_positive(struct parse_ctx *c, enum key_id id, double *out)
 }
 
 /* Matches the value against a NULL-terminated list; *out = index. */
+/* Index of v in a NULL-terminated list, -1 when absent. */
+static int find_choice(const char *v, const char *const *choices)
+{
+    for (int i = 0; choices[i]; i++)
+        if (!strcmp(v, choices[i]))
+            return i;
+    return -1;
+}
+
 static int get_choice(struct parse_ctx *c, enum key_id id, const char *const *choices,
                       const char *what, int *out)
 {
-    const char *v = text_of(c, id);
-    for (int i = 0; choices[i]; i++)
-        if (!strcmp(v, choices[i])) {
-            *out = i;
-            return 0;
-        }
+    *out = find_choice(text_of(c, id), choices);
+    if (*out >= 0)
+        return 0;
     bad_value(c, id, what);
     return -EINVAL;
 }
@@ -536,11 +542,10 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
     p->equation = (enum fd_equation)eq;
     p->boundary = (enum fd_boundary)bnd;
     job->format = (enum fd_format)fmt;
-    int w;
-    if (get_choice(c, K_WAVELET, wavs, "", &w) == 0) {
+    int w = find_choice(text_of(c, K_WAVELET), wavs);
+    if (w >= 0) {
         job->wavelet = (enum fd_wavelet_kind)w;
     } else {
-        c->rc = 0; /* not a built-in name: a file */
         job->wavelet = FD_WAVELET_FILE;
         if (get_readable_path(c, dir, K_WAVELET,
                               "ricker, gaussian, dgaussian or a readable wavelet file",

@@ -5,8 +5,7 @@ homogeneous medium. DESIGN.md's source convention: the recorded pressure at
 distance r is w(t - r/c) / (4 pi r). Receivers lie on a line 10 to 50 cells
 from the source. $SHOTQ_FD_DEVICE picks the device (default cpu:1: one
 thread, as ctest runs tests side by side). For each trace: relative L2
-misfit <= 5 %, peak amplitude
-within 3 %, peak time within one sample.
+misfit <= 5 %, peak amplitude within 3 %, peak time within one sample.
 """
 import math
 import os
