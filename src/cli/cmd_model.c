@@ -56,6 +56,7 @@ struct model_opts {
     int npass;
 };
 
+/* Prints the options of `shotq model`. */
 static void usage(FILE *f)
 {
     fputs(
@@ -238,6 +239,7 @@ static bool device_info(const char *spec, struct shotq_device_info *dev)
     return false;
 }
 
+/* Progress hook for --shot: nothing to report to. */
 static void no_progress(void *ctx, double fraction)
 {
     (void)ctx;
@@ -253,6 +255,14 @@ static int run_one(const char *job_path, const struct model_opts *o)
                 "shotq model: option --device: expected cpu, cpu:THREADS or cuda:N, got "
                 "'%s'\n",
                 o->device);
+        return 2;
+    }
+    if (dev.cuda_ordinal >= 0 && !fd_cuda_available()) {
+        fprintf(stderr,
+                "shotq model: option --device: expected a usable CUDA device, got '%s' "
+                "(FD back "
+                "ends in this build: %s; no CUDA device found)\n",
+                o->device, fd_build_backends());
         return 2;
     }
     const struct shotq_plugin *pl = fd_plugin();
