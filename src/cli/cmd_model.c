@@ -31,13 +31,6 @@
 #include "fd/fd_shot.h"
 #include "util/log.h"
 
-/* Device discovery belongs to the core library. It is referenced weakly so
- * this command links before the core lands; without it the dispatch path
- * leaves the device memory check to the scheduler's admission. */
-extern int dev_discover(const char *spec, struct dev_list *out, char *err, size_t errlen)
-    __attribute__((weak));
-extern void dev_list_free(struct dev_list *list) __attribute__((weak));
-
 /* Scheduler options that take a value (DESIGN.md, "CLI"), to pass them through. */
 static const char *const sched_value_opts[] = {
     "--devices", "--tasks",   "--tasks-file", "--slots",  "--task-mem", "--policy",
@@ -190,8 +183,6 @@ static int check_memory(const struct fd_job *job, const struct model_opts *o)
         }
         return 0;
     }
-    if (!dev_discover || !dev_list_free)
-        return 0;
     struct dev_list list = {NULL, 0};
     if (dev_discover(o->devices, &list, err, sizeof err) != 0)
         return 0; /* the scheduler reports a bad device spec itself */
