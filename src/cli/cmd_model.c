@@ -134,7 +134,7 @@ static int parse_args(int argc, char **argv, struct model_opts *o)
             }
             o->png_out = argv[i + 2];
             i += 2;
-        } else if (a[0] == '-' && a[1] == '-') {
+        } else if ((a[0] == '-' && a[1] == '-') || !strcmp(a, "-q")) {
             o->pass[o->npass++] = argv[i];
             for (int k = 0; sched_value_opts[k]; k++)
                 if (!strcmp(a, sched_value_opts[k]) && has_val) {
