@@ -35,24 +35,24 @@
 #include "report/report.h"
 #include "util/log.h"
 
-#define MAX_DEPTH 256          /* prefetched tasks per worker, at most */
-#define PREFETCH_TARGET_S 0.02 /* prefetch when tasks are shorter than this */
-#define MAX_INIT_FAILS 3       /* worker starts that fail before a device is dropped */
-#define REFRESH_S 2.0          /* device memory refresh period */
+#define MAX_DEPTH 256            /* prefetched tasks per worker, at most */
+#define PREFETCH_TARGET_S 0.02   /* prefetch when tasks are shorter than this */
+#define MAX_INIT_FAILS 3         /* worker starts that fail before a device is dropped */
+#define REFRESH_S 2.0            /* device memory refresh period */
 
 enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
 
 struct worker {
-    pid_t pid;     /* process (leads its own group) */
-    int fd;        /* socket, -1 when dead */
-    int dev, slot; /* device slot it serves */
+    pid_t pid;                 /* process (leads its own group) */
+    int fd;                    /* socket, -1 when dead */
+    int dev, slot;             /* device slot it serves */
     enum wstate state;
-    size_t q[MAX_DEPTH]; /* tasks sent, in order; q[qh] runs */
-    int qh, qn;          /* ring head and length */
-    double head_since;   /* when the head task started (for timeouts) */
-    bool timed_out;      /* we killed it for a timeout */
-    int init_fails;      /* consecutive failed starts */
-    double restart_at;   /* earliest time to start it again */
+    size_t q[MAX_DEPTH];       /* tasks sent, in order; q[qh] runs */
+    int qh, qn;                /* ring head and length */
+    double head_since;         /* when the head task started (for timeouts) */
+    bool timed_out;            /* we killed it for a timeout */
+    int init_fails;            /* consecutive failed starts */
+    double restart_at;         /* earliest time to start it again */
 };
 
 struct runner {
@@ -62,13 +62,13 @@ struct runner {
     struct run_record rec;
     struct worker *w;
     size_t nw;
-    int *depth;         /* per device prefetch depth */
-    double *wall_avg;   /* per device average task wall time */
-    bool *dev_dead;     /* per device: workers cannot start */
-    struct timespec t0; /* run start */
-    int sigpipe[2];     /* self-pipe: signals */
-    int interrupts;     /* SIGINT/SIGTERM received */
-    bool io_error;      /* journal could not be written */
+    int *depth;                /* per device prefetch depth */
+    double *wall_avg;          /* per device average task wall time */
+    bool *dev_dead;            /* per device: workers cannot start */
+    struct timespec t0;        /* run start */
+    int sigpipe[2];            /* self-pipe: signals */
+    int interrupts;            /* SIGINT/SIGTERM received */
+    bool io_error;             /* journal could not be written */
     struct progress prog;
     struct progress_dev *pdev;
     double last_refresh;
@@ -90,8 +90,7 @@ static double elapsed(const struct runner *r)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)(ts.tv_sec - r->t0.tv_sec) +
-           (double)(ts.tv_nsec - r->t0.tv_nsec) * 1e-9;
+    return (double)(ts.tv_sec - r->t0.tv_sec) + (double)(ts.tv_nsec - r->t0.tv_nsec) * 1e-9;
 }
 
 /* ---- placeholders ---- */
@@ -115,8 +114,7 @@ static bool put_words(char *buf, size_t cap, size_t *len, const char *s)
         const char *e = s;
         while (*e && *e != ' ' && *e != '\t')
             e++;
-        if (e > s &&
-            (!put(buf, cap, len, s, (size_t)(e - s)) || !put(buf, cap, len, "", 1)))
+        if (e > s && (!put(buf, cap, len, s, (size_t)(e - s)) || !put(buf, cap, len, "", 1)))
             return false;
         s = e;
     }
@@ -190,8 +188,7 @@ static int worker_start(struct runner *r, struct worker *w)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
         return -errno;
-    char a_dev[16], a_slot[16], a_mem[32], a_speed[32], a_ncpus[16], a_ppid[16],
-        a_ord[16];
+    char a_dev[16], a_slot[16], a_mem[32], a_speed[32], a_ncpus[16], a_ppid[16], a_ord[16];
     snprintf(a_dev, sizeof a_dev, "%d", w->dev);
     snprintf(a_slot, sizeof a_slot, "%d", w->slot);
     snprintf(a_mem, sizeof a_mem, "%" PRIu64, d->mem_total);
@@ -199,46 +196,18 @@ static int worker_start(struct runner *r, struct worker *w)
     snprintf(a_ncpus, sizeof a_ncpus, "%d", d->ncpus);
     snprintf(a_ppid, sizeof a_ppid, "%ld", (long)getpid());
     snprintf(a_ord, sizeof a_ord, "%d", d->kind == DEV_GPU ? 0 : -1);
-    char *argv[] = {(char *)r->c->self_exe,
-                    "worker",
-                    "--fd",
-                    "3",
-                    "--coordinator",
-                    a_ppid,
-                    "--mode",
-                    r->c->plugin_mode ? "plugin" : "cmd",
-                    "--plugin",
-                    (char *)(r->c->plugin ? r->c->plugin : ""),
-                    "--config",
-                    (char *)(r->c->plugin_config ? r->c->plugin_config : ""),
-                    "--dev-index",
-                    a_dev,
-                    "--dev-name",
-                    (char *)d->name,
-                    "--dev-kind",
-                    (char *)dev_kind_name(d->kind),
-                    "--dev-uuid",
-                    (char *)d->uuid,
-                    "--dev-mem",
-                    a_mem,
-                    "--dev-speed",
-                    a_speed,
-                    "--dev-ncpus",
-                    a_ncpus,
-                    "--cuda-ordinal",
-                    a_ord,
-                    "--slot",
-                    a_slot,
-                    "--run-dir",
-                    (char *)r->c->run_dir,
-                    NULL};
+    char *argv[] = {(char *)r->c->self_exe, "worker", "--fd", "3", "--coordinator", a_ppid,
+                    "--mode", r->c->plugin_mode ? "plugin" : "cmd",
+                    "--plugin", (char *)(r->c->plugin ? r->c->plugin : ""),
+                    "--config", (char *)(r->c->plugin_config ? r->c->plugin_config : ""),
+                    "--dev-index", a_dev, "--dev-name", (char *)d->name,
+                    "--dev-kind", (char *)dev_kind_name(d->kind), "--dev-uuid", (char *)d->uuid,
+                    "--dev-mem", a_mem, "--dev-speed", a_speed, "--dev-ncpus", a_ncpus,
+                    "--cuda-ordinal", a_ord, "--slot", a_slot, "--run-dir",
+                    (char *)r->c->run_dir, NULL};
     extern char **environ;
-    struct spawn_opts o = {.fd_in = -1,
-                           .fd_out = -1,
-                           .fd_err = -1,
-                           .fd_keep = sv[1],
-                           .new_pgroup = true,
-                           .pdeathsig = 0};
+    struct spawn_opts o = {.fd_in = -1, .fd_out = -1, .fd_err = -1, .fd_keep = sv[1],
+                           .new_pgroup = true, .pdeathsig = 0};
     int rc = spawn_process(r->c->self_exe, argv, environ, &o, &w->pid);
     close(sv[1]);
     if (rc) {
@@ -333,8 +302,8 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
                 w->dev, now, exit_code);
     if (out == SCHED_OUT_FAILED && !r->c->quiet) {
         progress_clear(&r->prog);
-        log_msg(LOG_WARN, "task %" PRId64 " failed on device %d (%s) after %d attempt(s)",
-                id, w->dev, why, ts.attempts);
+        log_msg(LOG_WARN, "task %" PRId64 " failed on device %d (%s) after %d attempt(s)", id,
+                w->dev, why, ts.attempts);
     }
 }
 
@@ -360,8 +329,7 @@ static void worker_lost(struct runner *r, struct worker *w, double now)
         snprintf(why, sizeof why, "worker killed by signal %d", WTERMSIG(st));
         code = 128 + WTERMSIG(st);
     } else {
-        snprintf(why, sizeof why, "worker exited (%d)",
-                 p == w->pid ? WEXITSTATUS(st) : -1);
+        snprintf(why, sizeof why, "worker exited (%d)", p == w->pid ? WEXITSTATUS(st) : -1);
         code = 255;
     }
     if (w->qn > 0) {
@@ -430,21 +398,18 @@ static void worker_read(struct runner *r, struct worker *w, double now)
 }
 
 /* Sends task ti to worker w. Returns 0 or -errno. */
-static int worker_send(struct runner *r, struct worker *w, size_t ti, int attempt,
-                       double now)
+static int worker_send(struct runner *r, struct worker *w, size_t ti, int attempt, double now)
 {
     static char buf[PROTO_MAX];
-    struct proto_msg m = {.type = PROTO_RUN,
-                          .task = r->c->tasks->id[ti],
-                          .attempt = attempt,
+    struct proto_msg m = {.type = PROTO_RUN, .task = r->c->tasks->id[ti], .attempt = attempt,
                           .weight = r->c->tasks->weight[ti]};
     const char *payload;
     if (r->c->plugin_mode) {
         payload = tasks_args(r->c->tasks, ti);
         m.len = (uint32_t)strlen(payload);
     } else {
-        long n =
-            build_command(r, ti, w->dev, w->slot, attempt, buf, PROTO_MAX - sizeof m - 1);
+        long n = build_command(r, ti, w->dev, w->slot, attempt, buf,
+                               PROTO_MAX - sizeof m - 1);
         if (n < 0)
             return -E2BIG;
         payload = buf;
@@ -500,8 +465,7 @@ static void dispatch(struct runner *r, double now)
             t->status = REC_PENDING;
             break;
         }
-        jrnl_record(r->j, JRNL_START, r->c->tasks->id[a.task], a.attempt, (long)a.dev,
-                    now, 0);
+        jrnl_record(r->j, JRNL_START, r->c->tasks->id[a.task], a.attempt, (long)a.dev, now, 0);
     }
 }
 
@@ -526,8 +490,7 @@ static void restart_workers(struct runner *r, double now)
     bool work_left = sched_count(r->s, SCHED_PENDING) > 0;
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
-        if (w->state != W_DEAD || !work_left || r->dev_dead[w->dev] ||
-            now < w->restart_at)
+        if (w->state != W_DEAD || !work_left || r->dev_dead[w->dev] || now < w->restart_at)
             continue;
         struct sched_dev_stats ds;
         sched_dev_stats(r->s, (size_t)w->dev, &ds);
@@ -543,8 +506,7 @@ static void restart_workers(struct runner *r, double now)
         if (rc) {
             w->init_fails++;
             w->restart_at = now + 1.0;
-            log_msg(LOG_ERROR, "device %d: cannot start worker: %s", w->dev,
-                    strerror(-rc));
+            log_msg(LOG_ERROR, "device %d: cannot start worker: %s", w->dev, strerror(-rc));
         }
     }
 }
@@ -604,14 +566,10 @@ static void draw(struct runner *r, double now, bool final)
             }
         }
     }
-    struct progress_state st = {.done = sched_count(r->s, SCHED_DONE),
-                                .failed = sched_count(r->s, SCHED_FAILED),
-                                .running = sched_count(r->s, SCHED_RUNNING),
-                                .total = sched_ntasks(r->s),
-                                .elapsed = now,
-                                .eta = sched_eta(r->s, now),
-                                .devs = r->pdev,
-                                .ndevs = r->c->devs->n};
+    struct progress_state st = {
+        .done = sched_count(r->s, SCHED_DONE), .failed = sched_count(r->s, SCHED_FAILED),
+        .running = sched_count(r->s, SCHED_RUNNING), .total = sched_ntasks(r->s),
+        .elapsed = now, .eta = sched_eta(r->s, now), .devs = r->pdev, .ndevs = r->c->devs->n};
     progress_draw(&r->prog, &st, final);
 }
 
@@ -641,11 +599,10 @@ static int handle_signals(struct runner *r)
             progress_clear(&r->prog);
             if (r->interrupts == 1) {
                 sched_drain(r->s);
-                log_msg(
-                    LOG_WARN,
-                    "interrupted: no new tasks; waiting for %zu running (interrupt again "
-                    "to kill them)",
-                    sched_count(r->s, SCHED_RUNNING));
+                log_msg(LOG_WARN,
+                        "interrupted: no new tasks; waiting for %zu running (interrupt again "
+                        "to kill them)",
+                        sched_count(r->s, SCHED_RUNNING));
             } else if (r->interrupts == 2) {
                 log_msg(LOG_WARN, "killing running tasks");
                 for (size_t i = 0; i < r->nw; i++)
@@ -700,10 +657,8 @@ static void print_failures(const struct runner *r)
                 break;
             }
         char log[4400];
-        worker_log_path(log, sizeof log, r->c->run_dir, (long long)t->id, t->attempts,
-                        "err");
-        fprintf(stderr,
-                "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)\n",
+        worker_log_path(log, sizeof log, r->c->run_dir, (long long)t->id, t->attempts, "err");
+        fprintf(stderr, "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)\n",
                 t->id, why, t->attempts, log);
     }
     if (nfailed > shown)
@@ -773,8 +728,8 @@ int runner_run(const struct runner_config *c)
         log_msg(LOG_ERROR, "out of memory");
         goto out;
     }
-    int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r,
-                       &r->j, err, sizeof err);
+    int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r, &r->j,
+                       err, sizeof err);
     if (rc) {
         log_msg(LOG_ERROR, "%s", err);
         status = 2;
@@ -897,8 +852,7 @@ int runner_run(const struct runner_config *c)
     if ((rc = report_write_json(path, &r->rec)))
         log_msg(LOG_ERROR, "%s: cannot write: %s", path, strerror(-rc));
     if (c->report_path && (rc = report_write_json(c->report_path, &r->rec)))
-        log_msg(LOG_ERROR, "--report %s: cannot write: %s", c->report_path,
-                strerror(-rc));
+        log_msg(LOG_ERROR, "--report %s: cannot write: %s", c->report_path, strerror(-rc));
     if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec)))
         log_msg(LOG_ERROR, "--gantt %s: cannot write: %s", c->gantt_path, strerror(-rc));
 
