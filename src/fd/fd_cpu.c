@@ -150,41 +150,50 @@ static void add_source(struct fd_cpu *s, float *p, float amp)
         p[s->src.idx[j]] += s->coef[j] * amp;
 }
 
-/* One acoustic2 step: p+ = 2p - p- + v^2 dt^2 lap p (into the p- array). */
+/* One time step. All threads run the whole sequence in one parallel region;
+ * each kernel is an orphaned `omp for` whose implicit barrier orders it
+ * before the next. The order of operations is the CUDA back end's. */
 static int cpu_step(void *state, float amp, char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
     struct fd_cpu *s = state;
     const struct fd_layout *L = s->L;
+    float *p = s->f[0], *pn = s->f[1];
+#pragma omp parallel num_threads(s->nth)
+    {
+        if (L->eq == FD_ACOUSTIC2) {
+            /* p+ = 2p - p- + v^2 dt^2 lap p, written over p-. */
+            fd_cpu_a2_main(s, p, pn);
+            if (L->boundary == FD_BOUNDARY_CPML)
+                fd_cpu_a2_cpml(s, p, pn);
+            else
+                fd_cpu_sponge(s, (float *[]){p, pn}, 2);
+#pragma omp single
+            add_source(s, pn, amp);
+            if (L->free_surface)
+                fd_cpu_image(s, pn, 0);
+        } else {
+            fd_cpu_a1_vel(s);
+            if (L->boundary == FD_BOUNDARY_CPML)
+                fd_cpu_a1_cpml_vel(s);
+            if (L->free_surface)
+                fd_cpu_image(s, s->f[3], 1);
+            fd_cpu_a1_pres(s);
+            if (L->boundary == FD_BOUNDARY_CPML)
+                fd_cpu_a1_cpml_pres(s);
+#pragma omp single
+            add_source(s, p, amp);
+            if (L->boundary == FD_BOUNDARY_SPONGE)
+                fd_cpu_sponge(s, s->f, 4);
+            if (L->free_surface)
+                fd_cpu_image(s, p, 0);
+        }
+    }
     if (L->eq == FD_ACOUSTIC2) {
-        float *p = s->f[0], *pn = s->f[1];
-        fd_cpu_a2_main(s, p, pn);
-        if (L->boundary == FD_BOUNDARY_CPML)
-            fd_cpu_a2_cpml(s, p, pn);
-        else
-            fd_cpu_sponge(s, (float *[]){p, pn}, 2);
-        add_source(s, pn, amp);
-        if (L->free_surface)
-            fd_cpu_image(s, pn, 0);
         s->f[0] = pn;
         s->f[1] = p;
-        return 0;
     }
-    float *p = s->f[0];
-    fd_cpu_a1_vel(s);
-    if (L->boundary == FD_BOUNDARY_CPML)
-        fd_cpu_a1_cpml_vel(s);
-    if (L->free_surface)
-        fd_cpu_image(s, s->f[3], 1);
-    fd_cpu_a1_pres(s);
-    if (L->boundary == FD_BOUNDARY_CPML)
-        fd_cpu_a1_cpml_pres(s);
-    add_source(s, p, amp);
-    if (L->boundary == FD_BOUNDARY_SPONGE)
-        fd_cpu_sponge(s, s->f, 4);
-    if (L->free_surface)
-        fd_cpu_image(s, p, 0);
     return 0;
 }
 

@@ -31,6 +31,12 @@ static inline int64_t fd_cpu_idx(const struct fd_layout *L, int64_t x, int64_t y
     return (y + FD_HALO) * L->sy + (x + FD_HALO) * L->sx + (z + FD_HALO);
 }
 
+#define FD_TILE_Y 16               /* y planes per tile */
+#define FD_TILE_BYTES (384 * 1024) /* target working set of a tile (9 planes) */
+
+/* Tile width in x columns: 9 y-planes of a tile fit in FD_TILE_BYTES. */
+int64_t fd_cpu_tile_x(const struct fd_layout *L);
+
 /* Interior stencils over the whole compute box (fd_cpu_kern.c). */
 void fd_cpu_a2_main(const struct fd_cpu *s, const float *p, float *pn);
 void fd_cpu_a1_vel(struct fd_cpu *s);

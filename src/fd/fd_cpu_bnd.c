@@ -135,35 +135,6 @@ static void a2_zeta_column(int64_t nz, const float *restrict c, const float *res
 #undef FD_COLUMN_LOOP
 }
 
-void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn)
-{
-    const struct fd_layout *L = s->L;
-    const float *v2 = s->m[0];
-    for (int k = 0; k < L->nslab; k++) {
-        const struct slab_it it = slab_it(L, k);
-        const struct fd_box *b = &it.sl->box;
-        const float *w1 = L->w1[it.a], *w2 = L->w2[it.a];
-        float *psi = s->psi[k], *zeta = s->zeta[k];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
-            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
-                a2_psi_column(it.nz, p + fd_cpu_idx(L, x, y, b->lo[2]),
-                              psi + slab_idx(it.sl, x, y, b->lo[2]), it.st, w1,
-                              colprof(&it, L->pa, L->pb, x, y));
-            }
-        }
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
-            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
-                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
-                const int64_t j0 = slab_idx(it.sl, x, y, b->lo[2]);
-                a2_zeta_column(it.nz, p + i0, v2 + i0, psi + j0, zeta + j0, pn + i0,
-                               it.st, it.tt, w1, w2, colprof(&it, L->pa, L->pb, x, y));
-            }
-        }
-    }
-}
-
 /* acoustic1 CPML velocity correction on a column: psi = bh psi + ah D+ p;
  * v -= b_avg psi. */
 static void a1_vel_column(int64_t nz, const float *restrict c, const float *restrict bb,
@@ -232,46 +203,78 @@ static void a1_pres_column(int64_t nz, const float *restrict v, const float *res
 #undef FD_COLUMN_LOOP
 }
 
-void fd_cpu_a1_cpml_vel(struct fd_cpu *s)
+/* The CPML column kernels a sweep can run. */
+enum sweep { A2_PSI, A2_ZETA, A1_VEL, A1_PRES };
+
+/* Runs one CPML column kernel over slab k (an orphaned `omp for`), in tiles of
+ * x columns by FD_TILE_Y planes so that neighbours along y stay in cache.
+ * p is the pressure read, pn the pressure written (acoustic2). */
+static void slab_sweep(struct fd_cpu *s, int k, enum sweep what, const float *p,
+                       float *pn)
 {
     const struct fd_layout *L = s->L;
-    const float *p = s->f[0], *bu = s->m[1];
-    for (int k = 0; k < L->nslab; k++) {
-        const struct slab_it it = slab_it(L, k);
-        const struct fd_box *b = &it.sl->box;
-        float *psi = s->psi[k], *va = s->f[1 + it.a];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
-            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
+    const struct slab_it it = slab_it(L, k);
+    const struct fd_box *b = &it.sl->box;
+    const int a = it.a;
+    const int64_t bx = fd_cpu_tile_x(L), by = FD_TILE_Y;
+    const int64_t nbx = (b->hi[0] - b->lo[0] + bx - 1) / bx;
+    const int64_t nby = (b->hi[1] - b->lo[1] + by - 1) / by;
+    float *psi = s->psi[k], *zeta = s->zeta[k];
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < nbx * nby; t++) {
+        const int64_t y0 = b->lo[1] + t / nbx * by, x0 = b->lo[0] + t % nbx * bx;
+        const int64_t y1 = y0 + by < b->hi[1] ? y0 + by : b->hi[1];
+        const int64_t x1 = x0 + bx < b->hi[0] ? x0 + bx : b->hi[0];
+        for (int64_t y = y0; y < y1; y++) {
+            for (int64_t x = x0; x < x1; x++) {
                 const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
-                a1_vel_column(it.nz, p + i0, bu + i0,
-                              psi + slab_idx(it.sl, x, y, b->lo[2]), va + i0, it.st,
-                              L->ws[it.a], colprof(&it, L->pah, L->pbh, x, y));
+                const int64_t j0 = slab_idx(it.sl, x, y, b->lo[2]);
+                switch (what) {
+                case A2_PSI:
+                    a2_psi_column(it.nz, p + i0, psi + j0, it.st, L->w1[a],
+                                  colprof(&it, L->pa, L->pb, x, y));
+                    break;
+                case A2_ZETA:
+                    a2_zeta_column(it.nz, p + i0, s->m[0] + i0, psi + j0, zeta + j0,
+                                   pn + i0, it.st, it.tt, L->w1[a], L->w2[a],
+                                   colprof(&it, L->pa, L->pb, x, y));
+                    break;
+                case A1_VEL:
+                    a1_vel_column(it.nz, s->f[0] + i0, s->m[1] + i0, psi + j0,
+                                  s->f[1 + a] + i0, it.st, L->ws[a],
+                                  colprof(&it, L->pah, L->pbh, x, y));
+                    break;
+                case A1_PRES:
+                    a1_pres_column(it.nz, s->f[1 + a] + i0, s->m[0] + i0, zeta + j0,
+                                   s->f[0] + i0, it.st, L->ws[a],
+                                   colprof(&it, L->pa, L->pb, x, y));
+                    break;
+                }
             }
         }
     }
 }
 
+void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn)
+{
+    /* psi of a slab must be complete before its derivative is taken, and
+     * slabs of different axes overlap in the corners: one sweep at a time. */
+    for (int k = 0; k < s->L->nslab; k++) {
+        slab_sweep(s, k, A2_PSI, p, pn);
+        slab_sweep(s, k, A2_ZETA, p, pn);
+    }
+}
+
+void fd_cpu_a1_cpml_vel(struct fd_cpu *s)
+{
+    for (int k = 0; k < s->L->nslab; k++)
+        slab_sweep(s, k, A1_VEL, s->f[0], NULL);
+}
+
 void fd_cpu_a1_cpml_pres(struct fd_cpu *s)
 {
-    const struct fd_layout *L = s->L;
-    float *p = s->f[0];
-    const float *ka = s->m[0];
-    for (int k = 0; k < L->nslab; k++) {
-        const struct slab_it it = slab_it(L, k);
-        const struct fd_box *b = &it.sl->box;
-        const float *va = s->f[1 + it.a];
-        float *zeta = s->zeta[k];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
-            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
-                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
-                a1_pres_column(it.nz, va + i0, ka + i0,
-                               zeta + slab_idx(it.sl, x, y, b->lo[2]), p + i0, it.st,
-                               L->ws[it.a], colprof(&it, L->pa, L->pb, x, y));
-            }
-        }
-    }
+    for (int k = 0; k < s->L->nslab; k++)
+        slab_sweep(s, k, A1_PRES, s->f[0], NULL);
 }
 
 void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf)
@@ -282,7 +285,7 @@ void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf)
         const struct fd_box *b = &L->shell[k];
         const int64_t nz = b->hi[2] - b->lo[2];
         const float *gz = L->g[2] + b->lo[2];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+#pragma omp for collapse(2) schedule(static)
         for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
             for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
                 const float gxy = L->g[0][x] * L->g[1][y];
@@ -302,7 +305,7 @@ void fd_cpu_image(struct fd_cpu *s, float *f, int staggered)
     /* Free surface at z = 0: pressure is odd about z = 0 (and zero on it);
      * vz, stored at z + 1/2, is even: vz(-k-1) = vz(k). */
     const struct fd_layout *L = s->L;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+#pragma omp for collapse(2) schedule(static)
     for (int64_t y = 0; y < L->n[1]; y++) {
         for (int64_t x = 0; x < L->n[0]; x++) {
             float *c = f + fd_cpu_idx(L, x, y, 0);

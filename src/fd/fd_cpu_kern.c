@@ -8,11 +8,7 @@
  */
 #include "fd/fd_cpu.h"
 
-#define FD_TILE_Y 16
-#define FD_TILE_BYTES (384 * 1024)
-
-/* Tile width in x columns for a column of m2 floats. */
-static int64_t tile_x(const struct fd_layout *L)
+int64_t fd_cpu_tile_x(const struct fd_layout *L)
 {
     int64_t bx = FD_TILE_BYTES / (36 * L->m[2]) - 8;
     if (bx < 4)
@@ -117,9 +113,9 @@ void fd_cpu_a2_main(const struct fd_cpu *s, const float *p, float *pn)
                          L->w2[1][4],
                          L->w2[2][4]};
     const float *v2 = s->m[0];
-    const int64_t bx = tile_x(L);
+    const int64_t bx = fd_cpu_tile_x(L);
     const int64_t nbx = (nx + bx - 1) / bx, nby = (ny + FD_TILE_Y - 1) / FD_TILE_Y;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+#pragma omp for collapse(2) schedule(static)
     for (int64_t tb = 0; tb < nby; tb++) {
         for (int64_t xb = 0; xb < nbx; xb++) {
             const int64_t y1e = (tb + 1) * FD_TILE_Y < ny ? (tb + 1) * FD_TILE_Y : ny;
@@ -146,9 +142,9 @@ void fd_cpu_a1_vel(struct fd_cpu *s)
                          L->ws[2][3], L->ws[0][4], L->ws[1][4], L->ws[2][4]};
     const float *p = s->f[0], *bu = s->m[1];
     float *vxa = s->f[1], *vya = s->f[2], *vza = s->f[3];
-    const int64_t bx = tile_x(L);
+    const int64_t bx = fd_cpu_tile_x(L);
     const int64_t nbx = (nx + bx - 1) / bx, nby = (ny + FD_TILE_Y - 1) / FD_TILE_Y;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+#pragma omp for collapse(2) schedule(static)
     for (int64_t tb = 0; tb < nby; tb++) {
         for (int64_t xb = 0; xb < nbx; xb++) {
             const int64_t y1e = (tb + 1) * FD_TILE_Y < ny ? (tb + 1) * FD_TILE_Y : ny;
@@ -175,9 +171,9 @@ void fd_cpu_a1_pres(struct fd_cpu *s)
                          L->ws[2][3], L->ws[0][4], L->ws[1][4], L->ws[2][4]};
     float *pa = s->f[0];
     const float *ka = s->m[0], *vxa = s->f[1], *vya = s->f[2], *vza = s->f[3];
-    const int64_t bx = tile_x(L);
+    const int64_t bx = fd_cpu_tile_x(L);
     const int64_t nbx = (nx + bx - 1) / bx, nby = (ny + FD_TILE_Y - 1) / FD_TILE_Y;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+#pragma omp for collapse(2) schedule(static)
     for (int64_t tb = 0; tb < nby; tb++) {
         for (int64_t xb = 0; xb < nbx; xb++) {
             const int64_t y1e = (tb + 1) * FD_TILE_Y < ny ? (tb + 1) * FD_TILE_Y : ny;
