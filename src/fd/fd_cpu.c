@@ -15,6 +15,8 @@
 #include "fd/fd_backend.h"
 #include "fd/fd_cpu.h"
 
+#define FD_MIN_POINTS_PER_THREAD 131072.0
+
 /* Formats a one-line message into err. Returns -1. */
 static int cpu_fail(char *err, size_t errlen, const char *what, size_t bytes)
 {
@@ -86,6 +88,12 @@ static int cpu_create(void **state, const struct fd_layout *L,
     s->L = L;
 #ifdef _OPENMP
     s->nth = L->threads > 0 ? L->threads : omp_get_max_threads();
+    /* A step has a dozen barriers: small grids run faster on fewer threads. */
+    double pts = (double)L->n[0] * (double)L->n[1] * (double)L->n[2];
+    if (s->nth > 1 && pts / FD_MIN_POINTS_PER_THREAD < s->nth)
+        s->nth = pts < 2 * FD_MIN_POINTS_PER_THREAD
+                     ? 1
+                     : (int)(pts / FD_MIN_POINTS_PER_THREAD);
 #else
     s->nth = 1;
 #endif
