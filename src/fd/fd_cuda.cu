@@ -141,6 +141,7 @@ __global__ void k_a2_main(const float *__restrict__ p, float *__restrict__ pn,
     const bool load = x < g.nx + H && z < g.nz + H;
     const bool act = x < g.nx && z < g.nz;
     float q[2 * H + 1];
+#pragma unroll
     for (int k = 0; k <= 2 * H; k++)
         q[k] = load ? p[gidx(g, x, y0 + k - H, z)] : 0.0f;
     for (int64_t y = y0; y < y1; y++) {
@@ -150,6 +151,7 @@ __global__ void k_a2_main(const float *__restrict__ p, float *__restrict__ pn,
         if (act) {
             const int a = tx + H, b = tz + H;
             float lap = c.w[0] * q[H];
+#pragma unroll
             for (int k = 1; k <= H; k++) {
                 lap += c.w[3 * k - 2] * (s[a + k][b] + s[a - k][b]);
                 lap += c.w[3 * k - 1] * (q[H + k] + q[H - k]);
@@ -158,6 +160,7 @@ __global__ void k_a2_main(const float *__restrict__ p, float *__restrict__ pn,
             const int64_t i = gidx(g, x, y, z);
             pn[i] = 2.0f * q[H] - pn[i] + v2[i] * lap;
         }
+#pragma unroll
         for (int k = 0; k < 2 * H; k++)
             q[k] = q[k + 1];
         q[2 * H] = load && y + 1 + H < g.ny + H ? p[gidx(g, x, y + 1 + H, z)] : 0.0f;
@@ -177,6 +180,7 @@ __global__ void k_a1_vel(const float *__restrict__ p, const float *__restrict__ 
     const bool load = x < g.nx + H && z < g.nz + H;
     const bool act = x < g.nx && z < g.nz;
     float q[2 * H + 1];
+#pragma unroll
     for (int k = 0; k <= 2 * H; k++)
         q[k] = load ? p[gidx(g, x, y0 + k - H, z)] : 0.0f;
     for (int64_t y = y0; y < y1; y++) {
@@ -188,6 +192,7 @@ __global__ void k_a1_vel(const float *__restrict__ p, const float *__restrict__ 
             float dx = c.w[0] * (s[a + 1][b] - s[a][b]);
             float dy = c.w[1] * (q[H + 1] - q[H]);
             float dz = c.w[2] * (s[a][b + 1] - s[a][b]);
+#pragma unroll
             for (int k = 2; k <= H; k++) {
                 dx += c.w[3 * k - 3] * (s[a + k][b] - s[a - k + 1][b]);
                 dy += c.w[3 * k - 2] * (q[H + k] - q[H - k + 1]);
@@ -199,6 +204,7 @@ __global__ void k_a1_vel(const float *__restrict__ p, const float *__restrict__ 
             vy[i] -= 0.5f * (bc + bu[i + g.sy]) * dy;
             vz[i] -= 0.5f * (bc + bu[i + 1]) * dz;
         }
+#pragma unroll
         for (int k = 0; k < 2 * H; k++)
             q[k] = q[k + 1];
         q[2 * H] = load && y + 1 + H < g.ny + H ? p[gidx(g, x, y + 1 + H, z)] : 0.0f;
@@ -223,6 +229,7 @@ __global__ void k_a1_pres(float *__restrict__ p, const float *__restrict__ ka,
         float d = c.w[0] * (vx[i] - vx[i - sx]);
         d += c.w[1] * (vy[i] - vy[i - sy]);
         d += c.w[2] * (vz[i] - vz[i - 1]);
+#pragma unroll
         for (int k = 2; k <= H; k++) {
             d += c.w[3 * k - 3] * (vx[i + (k - 1) * sx] - vx[i - k * sx]);
             d += c.w[3 * k - 2] * (vy[i + (k - 1) * sy] - vy[i - k * sy]);
@@ -367,10 +374,12 @@ __global__ void k_image(float *f, geo g, int staggered)
         return;
     float *c = f + gidx(g, x, y, 0);
     if (staggered) {
+#pragma unroll
         for (int k = 1; k <= H; k++)
             c[-k] = c[k - 1];
     } else {
         c[0] = 0.0f;
+#pragma unroll
         for (int k = 1; k <= H; k++)
             c[-k] = -c[k];
     }
