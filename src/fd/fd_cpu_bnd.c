@@ -64,8 +64,9 @@ static struct colprof colprof(const struct slab_it *it, float *const *pa,
 }
 
 /* acoustic2 CPML, pass 1 on a column: psi = b psi + a d_a p. */
-static void a2_psi_column(int64_t nz, const float *restrict c, float *restrict ps,
-                          int64_t st, const float *w, struct colprof pr)
+FD_CLONES static void a2_psi_column(int64_t nz, const float *restrict c,
+                                    float *restrict ps, int64_t st, const float *w,
+                                    struct colprof pr)
 {
     const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
     /* Two copies of the loop so that each vectorises: profile along z, or
@@ -96,10 +97,11 @@ static void a2_psi_column(int64_t nz, const float *restrict c, float *restrict p
 
 /* acoustic2 CPML, pass 2 on a column: zeta = b zeta + a (d_aa p + d_a psi);
  * o += v (d_a psi + zeta). */
-static void a2_zeta_column(int64_t nz, const float *restrict c, const float *restrict v,
-                           const float *restrict ps, float *restrict ze,
-                           float *restrict o, int64_t st, int64_t tt, const float *w1,
-                           const float *w2, struct colprof pr)
+FD_CLONES static void a2_zeta_column(int64_t nz, const float *restrict c,
+                                     const float *restrict v, const float *restrict ps,
+                                     float *restrict ze, float *restrict o, int64_t st,
+                                     int64_t tt, const float *w1, const float *w2,
+                                     struct colprof pr)
 {
     const float c1 = w1[1], c2 = w1[2], c3 = w1[3], c4 = w1[4];
     const float e0 = w2[0], e1 = w2[1], e2 = w2[2], e3 = w2[3], e4 = w2[4];
@@ -137,9 +139,10 @@ static void a2_zeta_column(int64_t nz, const float *restrict c, const float *res
 
 /* acoustic1 CPML velocity correction on a column: psi = bh psi + ah D+ p;
  * v -= b_avg psi. */
-static void a1_vel_column(int64_t nz, const float *restrict c, const float *restrict bb,
-                          float *restrict ps, float *restrict v, int64_t st,
-                          const float *w, struct colprof pr)
+FD_CLONES static void a1_vel_column(int64_t nz, const float *restrict c,
+                                    const float *restrict bb, float *restrict ps,
+                                    float *restrict v, int64_t st, const float *w,
+                                    struct colprof pr)
 {
     const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
     /* Two copies of the loop so that each vectorises: profile along z, or
@@ -171,9 +174,10 @@ static void a1_vel_column(int64_t nz, const float *restrict c, const float *rest
 
 /* acoustic1 CPML pressure correction on a column: zeta = b zeta + a D- v;
  * p -= kappa zeta. */
-static void a1_pres_column(int64_t nz, const float *restrict v, const float *restrict kk,
-                           float *restrict ze, float *restrict pp, int64_t st,
-                           const float *w, struct colprof pr)
+FD_CLONES static void a1_pres_column(int64_t nz, const float *restrict v,
+                                     const float *restrict kk, float *restrict ze,
+                                     float *restrict pp, int64_t st, const float *w,
+                                     struct colprof pr)
 {
     const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
     /* Two copies of the loop so that each vectorises: profile along z, or
@@ -203,54 +207,74 @@ static void a1_pres_column(int64_t nz, const float *restrict v, const float *res
 #undef FD_COLUMN_LOOP
 }
 
-/* The CPML column kernels a sweep can run. */
+/* The CPML column kernels. */
 enum sweep { A2_PSI, A2_ZETA, A1_VEL, A1_PRES };
 
+/* Runs CPML column kernel what of slab k on column (x, y). p is the pressure
+ * read, pn the pressure written (acoustic2). */
+static void slab_column(struct fd_cpu *s, const struct slab_it *it, int k,
+                        enum sweep what, int64_t x, int64_t y, const float *p, float *pn)
+{
+    const struct fd_layout *L = s->L;
+    const int a = it->a;
+    const int64_t i0 = fd_cpu_idx(L, x, y, it->sl->box.lo[2]);
+    const int64_t j0 = slab_idx(it->sl, x, y, it->sl->box.lo[2]);
+    float *psi = s->psi[k] + j0, *zeta = s->zeta[k] + j0;
+    switch (what) {
+    case A2_PSI:
+        a2_psi_column(it->nz, p + i0, psi, it->st, L->w1[a],
+                      colprof(it, L->pa, L->pb, x, y));
+        break;
+    case A2_ZETA:
+        a2_zeta_column(it->nz, p + i0, s->m[0] + i0, psi, zeta, pn + i0, it->st, it->tt,
+                       L->w1[a], L->w2[a], colprof(it, L->pa, L->pb, x, y));
+        break;
+    case A1_VEL:
+        a1_vel_column(it->nz, s->f[0] + i0, s->m[1] + i0, psi, s->f[1 + a] + i0, it->st,
+                      L->ws[a], colprof(it, L->pah, L->pbh, x, y));
+        break;
+    case A1_PRES:
+        a1_pres_column(it->nz, s->f[1 + a] + i0, s->m[0] + i0, zeta, s->f[0] + i0, it->st,
+                       L->ws[a], colprof(it, L->pa, L->pb, x, y));
+        break;
+    }
+}
+
 /* Runs one CPML column kernel over slab k (an orphaned `omp for`), in tiles of
- * x columns by FD_TILE_Y planes so that neighbours along y stay in cache.
- * p is the pressure read, pn the pressure written (acoustic2). */
+ * x columns by FD_TILE_Y planes so that neighbours along y stay in cache. */
 static void slab_sweep(struct fd_cpu *s, int k, enum sweep what, const float *p,
                        float *pn)
 {
-    const struct fd_layout *L = s->L;
-    const struct slab_it it = slab_it(L, k);
+    const struct slab_it it = slab_it(s->L, k);
     const struct fd_box *b = &it.sl->box;
-    const int a = it.a;
-    const int64_t bx = fd_cpu_tile_x(L), by = FD_TILE_Y;
+    const int64_t bx = fd_cpu_tile_x(s->L), by = FD_TILE_Y;
     const int64_t nbx = (b->hi[0] - b->lo[0] + bx - 1) / bx;
     const int64_t nby = (b->hi[1] - b->lo[1] + by - 1) / by;
-    float *psi = s->psi[k], *zeta = s->zeta[k];
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < nbx * nby; t++) {
         const int64_t y0 = b->lo[1] + t / nbx * by, x0 = b->lo[0] + t % nbx * bx;
         const int64_t y1 = y0 + by < b->hi[1] ? y0 + by : b->hi[1];
         const int64_t x1 = x0 + bx < b->hi[0] ? x0 + bx : b->hi[0];
-        for (int64_t y = y0; y < y1; y++) {
-            for (int64_t x = x0; x < x1; x++) {
-                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
-                const int64_t j0 = slab_idx(it.sl, x, y, b->lo[2]);
-                switch (what) {
-                case A2_PSI:
-                    a2_psi_column(it.nz, p + i0, psi + j0, it.st, L->w1[a],
-                                  colprof(&it, L->pa, L->pb, x, y));
-                    break;
-                case A2_ZETA:
-                    a2_zeta_column(it.nz, p + i0, s->m[0] + i0, psi + j0, zeta + j0,
-                                   pn + i0, it.st, it.tt, L->w1[a], L->w2[a],
-                                   colprof(&it, L->pa, L->pb, x, y));
-                    break;
-                case A1_VEL:
-                    a1_vel_column(it.nz, s->f[0] + i0, s->m[1] + i0, psi + j0,
-                                  s->f[1 + a] + i0, it.st, L->ws[a],
-                                  colprof(&it, L->pah, L->pbh, x, y));
-                    break;
-                case A1_PRES:
-                    a1_pres_column(it.nz, s->f[1 + a] + i0, s->m[0] + i0, zeta + j0,
-                                   s->f[0] + i0, it.st, L->ws[a],
-                                   colprof(&it, L->pa, L->pb, x, y));
-                    break;
-                }
-            }
+        for (int64_t y = y0; y < y1; y++)
+            for (int64_t x = x0; x < x1; x++)
+                slab_column(s, &it, k, what, x, y, p, pn);
+    }
+}
+
+void fd_cpu_cpml_zcolumn(struct fd_cpu *s, enum fd_cpu_pass what, int64_t x, int64_t y,
+                         const float *p, float *pn)
+{
+    /* z slabs span every column: both passes of acoustic2 are column-local. */
+    for (int k = 0; k < s->L->nslab; k++) {
+        if (s->L->slab[k].axis != 2)
+            continue;
+        const struct slab_it it = slab_it(s->L, k);
+        if (what == FD_PASS_A2) {
+            slab_column(s, &it, k, A2_PSI, x, y, p, pn);
+            slab_column(s, &it, k, A2_ZETA, x, y, p, pn);
+        } else {
+            slab_column(s, &it, k, what == FD_PASS_A1_VEL ? A1_VEL : A1_PRES, x, y, p,
+                        pn);
         }
     }
 }
@@ -260,6 +284,8 @@ void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn)
     /* psi of a slab must be complete before its derivative is taken, and
      * slabs of different axes overlap in the corners: one sweep at a time. */
     for (int k = 0; k < s->L->nslab; k++) {
+        if (s->L->slab[k].axis == 2)
+            continue;
         slab_sweep(s, k, A2_PSI, p, pn);
         slab_sweep(s, k, A2_ZETA, p, pn);
     }
@@ -268,13 +294,15 @@ void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn)
 void fd_cpu_a1_cpml_vel(struct fd_cpu *s)
 {
     for (int k = 0; k < s->L->nslab; k++)
-        slab_sweep(s, k, A1_VEL, s->f[0], NULL);
+        if (s->L->slab[k].axis != 2)
+            slab_sweep(s, k, A1_VEL, s->f[0], NULL);
 }
 
 void fd_cpu_a1_cpml_pres(struct fd_cpu *s)
 {
     for (int k = 0; k < s->L->nslab; k++)
-        slab_sweep(s, k, A1_PRES, s->f[0], NULL);
+        if (s->L->slab[k].axis != 2)
+            slab_sweep(s, k, A1_PRES, s->f[0], NULL);
 }
 
 void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf)
