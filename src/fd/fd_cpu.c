@@ -25,26 +25,8 @@ static int cpu_fail(char *err, size_t errlen, const char *what, size_t bytes)
     return -1;
 }
 
-/* 64-byte aligned zeroed array of n floats, or NULL. Zeroed by the threads that
- * will use it (first touch). */
-static float *falloc(size_t n, int nth)
-{
-    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-    float *f = aligned_alloc(64, bytes ? bytes : 64);
-    if (!f)
-        return NULL;
-    int64_t chunks = 256, nn = (int64_t)n;
-    (void)nth;
-#pragma omp parallel for schedule(static) num_threads(nth)
-    for (int64_t c = 0; c < chunks; c++) {
-        int64_t a = nn * c / chunks, b = nn * (c + 1) / chunks;
-        if (b > a)
-            memset(f + a, 0, (size_t)(b - a) * sizeof(float));
-    }
-    return f;
-}
-
-/* Zeroes an array of n floats in parallel. */
+/* Zeroes an array of n floats in parallel (the threads that zero a page are
+ * the ones that will use it: first touch). */
 static void fzero(float *f, size_t n, int nth)
 {
     int64_t chunks = 256, nn = (int64_t)n;
@@ -55,6 +37,16 @@ static void fzero(float *f, size_t n, int nth)
         if (b > a)
             memset(f + a, 0, (size_t)(b - a) * sizeof(float));
     }
+}
+
+/* 64-byte aligned zeroed array of n floats, or NULL. */
+static float *falloc(size_t n, int nth)
+{
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    float *f = aligned_alloc(64, bytes ? bytes : 64);
+    if (f)
+        fzero(f, n, nth);
+    return f;
 }
 
 /* Frees a CPU state and everything it owns; NULL is ok. */

@@ -63,36 +63,34 @@ static struct colprof colprof(const struct slab_it *it, float *const *pa,
     return c;
 }
 
+/* Runs LOOP(A, B) with the column's profile values A, B: along z (arrays
+ * indexed by the loop's z) or one value per column. Two copies of the loop so
+ * that each vectorises. */
+#define FD_BY_PROFILE(LOOP, pr)                                                          \
+    do {                                                                                 \
+        if ((pr).zp) {                                                                   \
+            LOOP((pr).A[z], (pr).B[z]);                                                  \
+        } else {                                                                         \
+            LOOP((pr).a, (pr).b);                                                        \
+        }                                                                                \
+    } while (0)
+
 /* acoustic2 CPML, pass 1 on a column: psi = b psi + a d_a p. */
 FD_CLONES static void a2_psi_column(int64_t nz, const float *restrict c,
                                     float *restrict ps, int64_t st, const float *w,
                                     struct colprof pr)
 {
     const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
-    /* Two copies of the loop so that each vectorises: profile along z, or
-     * one value per column. */
-#define FD_COLUMN_LOOP                                                                   \
+#define A2_PSI_LOOP(A, B)                                                                \
     for (int64_t z = 0; z < nz; z++) {                                                   \
         float d1 = c1 * (c[z + st] - c[z - st]);                                         \
         d1 += c2 * (c[z + 2 * st] - c[z - 2 * st]);                                      \
         d1 += c3 * (c[z + 3 * st] - c[z - 3 * st]);                                      \
         d1 += c4 * (c[z + 4 * st] - c[z - 4 * st]);                                      \
-        ps[z] = FD_B * ps[z] + FD_A * d1;                                                \
+        ps[z] = (B)*ps[z] + (A)*d1;                                                      \
     }
-    if (pr.zp) {
-#define FD_A pr.A[z]
-#define FD_B pr.B[z]
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    } else {
-#define FD_A pr.a
-#define FD_B pr.b
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    }
-#undef FD_COLUMN_LOOP
+    FD_BY_PROFILE(A2_PSI_LOOP, pr);
+#undef A2_PSI_LOOP
 }
 
 /* acoustic2 CPML, pass 2 on a column: zeta = b zeta + a (d_aa p + d_a psi);
@@ -105,9 +103,7 @@ FD_CLONES static void a2_zeta_column(int64_t nz, const float *restrict c,
 {
     const float c1 = w1[1], c2 = w1[2], c3 = w1[3], c4 = w1[4];
     const float e0 = w2[0], e1 = w2[1], e2 = w2[2], e3 = w2[3], e4 = w2[4];
-    /* Two copies of the loop so that each vectorises: profile along z, or
-     * one value per column. */
-#define FD_COLUMN_LOOP                                                                   \
+#define A2_ZETA_LOOP(A, B)                                                               \
     for (int64_t z = 0; z < nz; z++) {                                                   \
         float d2 = e0 * c[z];                                                            \
         d2 += e1 * (c[z + st] + c[z - st]);                                              \
@@ -118,23 +114,11 @@ FD_CLONES static void a2_zeta_column(int64_t nz, const float *restrict c,
         dp += c2 * (ps[z + 2 * tt] - ps[z - 2 * tt]);                                    \
         dp += c3 * (ps[z + 3 * tt] - ps[z - 3 * tt]);                                    \
         dp += c4 * (ps[z + 4 * tt] - ps[z - 4 * tt]);                                    \
-        ze[z] = FD_B * ze[z] + FD_A * (d2 + dp);                                         \
+        ze[z] = (B)*ze[z] + (A) * (d2 + dp);                                             \
         o[z] += v[z] * (dp + ze[z]);                                                     \
     }
-    if (pr.zp) {
-#define FD_A pr.A[z]
-#define FD_B pr.B[z]
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    } else {
-#define FD_A pr.a
-#define FD_B pr.b
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    }
-#undef FD_COLUMN_LOOP
+    FD_BY_PROFILE(A2_ZETA_LOOP, pr);
+#undef A2_ZETA_LOOP
 }
 
 /* acoustic1 CPML velocity correction on a column: psi = bh psi + ah D+ p;
@@ -145,31 +129,17 @@ FD_CLONES static void a1_vel_column(int64_t nz, const float *restrict c,
                                     struct colprof pr)
 {
     const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
-    /* Two copies of the loop so that each vectorises: profile along z, or
-     * one value per column. */
-#define FD_COLUMN_LOOP                                                                   \
+#define A1_VEL_LOOP(A, B)                                                                \
     for (int64_t z = 0; z < nz; z++) {                                                   \
         float d = c1 * (c[z + st] - c[z]);                                               \
         d += c2 * (c[z + 2 * st] - c[z - st]);                                           \
         d += c3 * (c[z + 3 * st] - c[z - 2 * st]);                                       \
         d += c4 * (c[z + 4 * st] - c[z - 3 * st]);                                       \
-        ps[z] = FD_B * ps[z] + FD_A * d;                                                 \
+        ps[z] = (B)*ps[z] + (A)*d;                                                       \
         v[z] -= 0.5f * (bb[z] + bb[z + st]) * ps[z];                                     \
     }
-    if (pr.zp) {
-#define FD_A pr.A[z]
-#define FD_B pr.B[z]
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    } else {
-#define FD_A pr.a
-#define FD_B pr.b
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    }
-#undef FD_COLUMN_LOOP
+    FD_BY_PROFILE(A1_VEL_LOOP, pr);
+#undef A1_VEL_LOOP
 }
 
 /* acoustic1 CPML pressure correction on a column: zeta = b zeta + a D- v;
@@ -180,31 +150,17 @@ FD_CLONES static void a1_pres_column(int64_t nz, const float *restrict v,
                                      struct colprof pr)
 {
     const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
-    /* Two copies of the loop so that each vectorises: profile along z, or
-     * one value per column. */
-#define FD_COLUMN_LOOP                                                                   \
+#define A1_PRES_LOOP(A, B)                                                               \
     for (int64_t z = 0; z < nz; z++) {                                                   \
         float d = c1 * (v[z] - v[z - st]);                                               \
         d += c2 * (v[z + st] - v[z - 2 * st]);                                           \
         d += c3 * (v[z + 2 * st] - v[z - 3 * st]);                                       \
         d += c4 * (v[z + 3 * st] - v[z - 4 * st]);                                       \
-        ze[z] = FD_B * ze[z] + FD_A * d;                                                 \
+        ze[z] = (B)*ze[z] + (A)*d;                                                       \
         pp[z] -= kk[z] * ze[z];                                                          \
     }
-    if (pr.zp) {
-#define FD_A pr.A[z]
-#define FD_B pr.B[z]
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    } else {
-#define FD_A pr.a
-#define FD_B pr.b
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    }
-#undef FD_COLUMN_LOOP
+    FD_BY_PROFILE(A1_PRES_LOOP, pr);
+#undef A1_PRES_LOOP
 }
 
 /* The CPML column kernels. */
