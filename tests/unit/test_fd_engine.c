@@ -28,6 +28,7 @@ struct out {
     int snap_step;         /* step of the last snapshot */
     float snap_at;         /* last snapshot's value at cell (12, 12, 12) */
     int abort_samples;     /* make on_samples fail */
+    int abort_snaps;       /* make on_snapshot fail */
 };
 
 /* Stores samples; blocks must arrive in order and without gaps. */
@@ -49,7 +50,7 @@ static int on_snapshot(void *ctx, int step, const float *p)
     o->snaps++;
     o->snap_step = step;
     o->snap_at = p[((size_t)12 * N + 12) * N + 12];
-    return 0;
+    return o->abort_snaps;
 }
 
 static float vp[N * N * N], rho[N * N * N], wav[NT];
@@ -320,6 +321,41 @@ static void test_consumer_abort(void **state)
     assert_non_null(strstr(err, "aborted"));
 }
 
+/* A snapshot consumer that returns non-zero stops the shot too. */
+static void test_snapshot_abort(void **state)
+{
+    (void)state;
+    struct fd_params p = params(FD_ACOUSTIC1);
+    p.snapshot_every = 4;
+    struct out o;
+    memset(&o, 0, sizeof o);
+    o.abort_snaps = 1;
+    char err[256] = "";
+    assert_int_equal(run(&p, &o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "snapshot"));
+    assert_int_equal(o.snaps, 1);
+}
+
+/* A shot without receivers runs (snapshots only) and never calls on_samples. */
+static void test_no_receivers(void **state)
+{
+    (void)state;
+    struct fd_grid g = grid();
+    struct fd_params p = params(FD_ACOUSTIC2);
+    p.snapshot_every = 10;
+    struct fd_model m = {vp, NULL};
+    char err[256] = "";
+    struct fd_engine *e = fd_engine_create(FD_DEVICE_CPU, 0, &g, &m, &p, err, sizeof err);
+    assert_non_null(e);
+    struct out o;
+    memset(&o, 0, sizeof o);
+    struct fd_shot shot = {{115, 125, 100}, wav, NULL, 0, on_samples, on_snapshot, &o};
+    assert_int_equal(fd_engine_run(e, &shot, NULL, err, sizeof err), 0);
+    assert_int_equal(o.samples, 0);
+    assert_int_equal(o.snaps, 1);
+    fd_engine_destroy(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +368,8 @@ int main(void)
         cmocka_unit_test(test_decimated_recording),
         cmocka_unit_test(test_snapshots),
         cmocka_unit_test(test_consumer_abort),
+        cmocka_unit_test(test_snapshot_abort),
+        cmocka_unit_test(test_no_receivers),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
