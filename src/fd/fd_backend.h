@@ -65,7 +65,7 @@ struct fd_layout {
     float w1[3][5];                  /* centred 1st-derivative weights / d (1..4) */
     float ws[3][5];                  /* staggered 1st-derivative weights / d (1..4) */
     int nslab;                       /* CPML slabs in use */
-    struct fd_slab slab[FD_MAXSLAB]; /* CPML slabs, x lo/hi, y lo/hi, z lo/hi */
+    struct fd_slab slab[FD_MAXSLAB]; /* CPML slabs: z lo/hi, x lo/hi, y lo/hi */
     float *pa[3], *pb[3];            /* CPML a, b at integer points, n[axis] each */
     float *pah[3], *pbh[3];          /* CPML a, b at half points i + 1/2 */
     int nshell;                      /* sponge boxes in use */

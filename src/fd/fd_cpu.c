@@ -15,6 +15,8 @@
 #include "fd/fd_backend.h"
 #include "fd/fd_cpu.h"
 
+#define FD_MIN_POINTS_PER_THREAD 131072.0
+
 /* Formats a one-line message into err. Returns -1. */
 static int cpu_fail(char *err, size_t errlen, const char *what, size_t bytes)
 {
@@ -23,26 +25,8 @@ static int cpu_fail(char *err, size_t errlen, const char *what, size_t bytes)
     return -1;
 }
 
-/* 64-byte aligned zeroed array of n floats, or NULL. Zeroed by the threads that
- * will use it (first touch). */
-static float *falloc(size_t n, int nth)
-{
-    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-    float *f = aligned_alloc(64, bytes ? bytes : 64);
-    if (!f)
-        return NULL;
-    int64_t chunks = 256, nn = (int64_t)n;
-    (void)nth;
-#pragma omp parallel for schedule(static) num_threads(nth)
-    for (int64_t c = 0; c < chunks; c++) {
-        int64_t a = nn * c / chunks, b = nn * (c + 1) / chunks;
-        if (b > a)
-            memset(f + a, 0, (size_t)(b - a) * sizeof(float));
-    }
-    return f;
-}
-
-/* Zeroes an array of n floats in parallel. */
+/* Zeroes an array of n floats in parallel (the threads that zero a page are
+ * the ones that will use it: first touch). */
 static void fzero(float *f, size_t n, int nth)
 {
     int64_t chunks = 256, nn = (int64_t)n;
@@ -53,6 +37,16 @@ static void fzero(float *f, size_t n, int nth)
         if (b > a)
             memset(f + a, 0, (size_t)(b - a) * sizeof(float));
     }
+}
+
+/* 64-byte aligned zeroed array of n floats, or NULL. */
+static float *falloc(size_t n, int nth)
+{
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    float *f = aligned_alloc(64, bytes ? bytes : 64);
+    if (f)
+        fzero(f, n, nth);
+    return f;
 }
 
 /* Frees a CPU state and everything it owns; NULL is ok. */
@@ -86,6 +80,12 @@ static int cpu_create(void **state, const struct fd_layout *L,
     s->L = L;
 #ifdef _OPENMP
     s->nth = L->threads > 0 ? L->threads : omp_get_max_threads();
+    /* A step has a dozen barriers: small grids run faster on fewer threads. */
+    double pts = (double)L->n[0] * (double)L->n[1] * (double)L->n[2];
+    if (s->nth > 1 && pts / FD_MIN_POINTS_PER_THREAD < s->nth)
+        s->nth = pts < 2 * FD_MIN_POINTS_PER_THREAD
+                     ? 1
+                     : (int)(pts / FD_MIN_POINTS_PER_THREAD);
 #else
     s->nth = 1;
 #endif
@@ -150,41 +150,50 @@ static void add_source(struct fd_cpu *s, float *p, float amp)
         p[s->src.idx[j]] += s->coef[j] * amp;
 }
 
-/* One acoustic2 step: p+ = 2p - p- + v^2 dt^2 lap p (into the p- array). */
+/* One time step. All threads run the whole sequence in one parallel region;
+ * each kernel is an orphaned `omp for` whose implicit barrier orders it
+ * before the next. The order of operations is the CUDA back end's. */
 static int cpu_step(void *state, float amp, char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
     struct fd_cpu *s = state;
     const struct fd_layout *L = s->L;
+    float *p = s->f[0], *pn = s->f[1];
+#pragma omp parallel num_threads(s->nth)
+    {
+        if (L->eq == FD_ACOUSTIC2) {
+            /* p+ = 2p - p- + v^2 dt^2 lap p, written over p-. */
+            fd_cpu_a2_main(s, p, pn);
+            if (L->boundary == FD_BOUNDARY_CPML)
+                fd_cpu_a2_cpml(s, p, pn);
+            else
+                fd_cpu_sponge(s, (float *[]){p, pn}, 2);
+#pragma omp single
+            add_source(s, pn, amp);
+            if (L->free_surface)
+                fd_cpu_image(s, pn, 0);
+        } else {
+            fd_cpu_a1_vel(s);
+            if (L->boundary == FD_BOUNDARY_CPML)
+                fd_cpu_a1_cpml_vel(s);
+            if (L->free_surface)
+                fd_cpu_image(s, s->f[3], 1);
+            fd_cpu_a1_pres(s);
+            if (L->boundary == FD_BOUNDARY_CPML)
+                fd_cpu_a1_cpml_pres(s);
+#pragma omp single
+            add_source(s, p, amp);
+            if (L->boundary == FD_BOUNDARY_SPONGE)
+                fd_cpu_sponge(s, s->f, 4);
+            if (L->free_surface)
+                fd_cpu_image(s, p, 0);
+        }
+    }
     if (L->eq == FD_ACOUSTIC2) {
-        float *p = s->f[0], *pn = s->f[1];
-        fd_cpu_a2_main(s, p, pn);
-        if (L->boundary == FD_BOUNDARY_CPML)
-            fd_cpu_a2_cpml(s, p, pn);
-        else
-            fd_cpu_sponge(s, (float *[]){p, pn}, 2);
-        add_source(s, pn, amp);
-        if (L->free_surface)
-            fd_cpu_image(s, pn, 0);
         s->f[0] = pn;
         s->f[1] = p;
-        return 0;
     }
-    float *p = s->f[0];
-    fd_cpu_a1_vel(s);
-    if (L->boundary == FD_BOUNDARY_CPML)
-        fd_cpu_a1_cpml_vel(s);
-    if (L->free_surface)
-        fd_cpu_image(s, s->f[3], 1);
-    fd_cpu_a1_pres(s);
-    if (L->boundary == FD_BOUNDARY_CPML)
-        fd_cpu_a1_cpml_pres(s);
-    add_source(s, p, amp);
-    if (L->boundary == FD_BOUNDARY_SPONGE)
-        fd_cpu_sponge(s, s->f, 4);
-    if (L->free_surface)
-        fd_cpu_image(s, p, 0);
     return 0;
 }
 

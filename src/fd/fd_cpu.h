@@ -3,6 +3,7 @@
 #ifndef FD_CPU_H
 #define FD_CPU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,12 +32,38 @@ static inline int64_t fd_cpu_idx(const struct fd_layout *L, int64_t x, int64_t y
     return (y + FD_HALO) * L->sy + (x + FD_HALO) * L->sx + (z + FD_HALO);
 }
 
-/* Interior stencils over the whole compute box (fd_cpu_kern.c). */
-void fd_cpu_a2_main(const struct fd_cpu *s, const float *p, float *pn);
+/* The column kernels are compiled for AVX-512 and AVX2 as well as the baseline
+ * and the best is picked at load time (GCC function multiversioning). Every
+ * clone does the same IEEE single operations in the same order (no FP
+ * contraction in ISO C mode), so results do not depend on the clone. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                   \
+    !defined(__SANITIZE_ADDRESS__)
+#define FD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FD_CLONES
+#endif
+
+#define FD_TILE_Y 16               /* y planes per tile */
+#define FD_TILE_BYTES (384 * 1024) /* target working set of a tile (9 planes) */
+
+/* Tile width in x columns: 9 y-planes of a tile fit in FD_TILE_BYTES. */
+int64_t fd_cpu_tile_x(const struct fd_layout *L);
+
+/* The passes of a time step that sweep the whole compute box. */
+enum fd_cpu_pass { FD_PASS_A2, FD_PASS_A1_VEL, FD_PASS_A1_PRES };
+
+/* Interior stencils over the whole compute box, with the z-axis CPML work
+ * done column by column (fd_cpu_kern.c). */
+void fd_cpu_a2_main(struct fd_cpu *s, const float *p, float *pn);
 void fd_cpu_a1_vel(struct fd_cpu *s);
 void fd_cpu_a1_pres(struct fd_cpu *s);
 
-/* Boundaries (fd_cpu_bnd.c). */
+/* Boundaries (fd_cpu_bnd.c). The CPML functions handle the x and y slabs; the
+ * z slabs of column (x, y) are done by fd_cpu_cpml_zcolumn right after the
+ * interior pass on that column (same order as the CUDA back end, whose slab
+ * list starts with the z slabs). */
+void fd_cpu_cpml_zcolumn(struct fd_cpu *s, enum fd_cpu_pass what, int64_t x, int64_t y,
+                         const float *p, float *pn);
 void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn);
 void fd_cpu_a1_cpml_vel(struct fd_cpu *s);
 void fd_cpu_a1_cpml_pres(struct fd_cpu *s);

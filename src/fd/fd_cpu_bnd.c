@@ -63,49 +63,47 @@ static struct colprof colprof(const struct slab_it *it, float *const *pa,
     return c;
 }
 
+/* Runs LOOP(A, B) with the column's profile values A, B: along z (arrays
+ * indexed by the loop's z) or one value per column. Two copies of the loop so
+ * that each vectorises. */
+#define FD_BY_PROFILE(LOOP, pr)                                                          \
+    do {                                                                                 \
+        if ((pr).zp) {                                                                   \
+            LOOP((pr).A[z], (pr).B[z]);                                                  \
+        } else {                                                                         \
+            LOOP((pr).a, (pr).b);                                                        \
+        }                                                                                \
+    } while (0)
+
 /* acoustic2 CPML, pass 1 on a column: psi = b psi + a d_a p. */
-static void a2_psi_column(int64_t nz, const float *restrict c, float *restrict ps,
-                          int64_t st, const float *w, struct colprof pr)
+FD_CLONES static void a2_psi_column(int64_t nz, const float *restrict c,
+                                    float *restrict ps, int64_t st, const float *w,
+                                    struct colprof pr)
 {
     const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
-    /* Two copies of the loop so that each vectorises: profile along z, or
-     * one value per column. */
-#define FD_COLUMN_LOOP                                                                   \
+#define A2_PSI_LOOP(A, B)                                                                \
     for (int64_t z = 0; z < nz; z++) {                                                   \
         float d1 = c1 * (c[z + st] - c[z - st]);                                         \
         d1 += c2 * (c[z + 2 * st] - c[z - 2 * st]);                                      \
         d1 += c3 * (c[z + 3 * st] - c[z - 3 * st]);                                      \
         d1 += c4 * (c[z + 4 * st] - c[z - 4 * st]);                                      \
-        ps[z] = FD_B * ps[z] + FD_A * d1;                                                \
+        ps[z] = (B)*ps[z] + (A)*d1;                                                      \
     }
-    if (pr.zp) {
-#define FD_A pr.A[z]
-#define FD_B pr.B[z]
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    } else {
-#define FD_A pr.a
-#define FD_B pr.b
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    }
-#undef FD_COLUMN_LOOP
+    FD_BY_PROFILE(A2_PSI_LOOP, pr);
+#undef A2_PSI_LOOP
 }
 
 /* acoustic2 CPML, pass 2 on a column: zeta = b zeta + a (d_aa p + d_a psi);
  * o += v (d_a psi + zeta). */
-static void a2_zeta_column(int64_t nz, const float *restrict c, const float *restrict v,
-                           const float *restrict ps, float *restrict ze,
-                           float *restrict o, int64_t st, int64_t tt, const float *w1,
-                           const float *w2, struct colprof pr)
+FD_CLONES static void a2_zeta_column(int64_t nz, const float *restrict c,
+                                     const float *restrict v, const float *restrict ps,
+                                     float *restrict ze, float *restrict o, int64_t st,
+                                     int64_t tt, const float *w1, const float *w2,
+                                     struct colprof pr)
 {
     const float c1 = w1[1], c2 = w1[2], c3 = w1[3], c4 = w1[4];
     const float e0 = w2[0], e1 = w2[1], e2 = w2[2], e3 = w2[3], e4 = w2[4];
-    /* Two copies of the loop so that each vectorises: profile along z, or
-     * one value per column. */
-#define FD_COLUMN_LOOP                                                                   \
+#define A2_ZETA_LOOP(A, B)                                                               \
     for (int64_t z = 0; z < nz; z++) {                                                   \
         float d2 = e0 * c[z];                                                            \
         d2 += e1 * (c[z + st] + c[z - st]);                                              \
@@ -116,162 +114,151 @@ static void a2_zeta_column(int64_t nz, const float *restrict c, const float *res
         dp += c2 * (ps[z + 2 * tt] - ps[z - 2 * tt]);                                    \
         dp += c3 * (ps[z + 3 * tt] - ps[z - 3 * tt]);                                    \
         dp += c4 * (ps[z + 4 * tt] - ps[z - 4 * tt]);                                    \
-        ze[z] = FD_B * ze[z] + FD_A * (d2 + dp);                                         \
+        ze[z] = (B)*ze[z] + (A) * (d2 + dp);                                             \
         o[z] += v[z] * (dp + ze[z]);                                                     \
     }
-    if (pr.zp) {
-#define FD_A pr.A[z]
-#define FD_B pr.B[z]
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    } else {
-#define FD_A pr.a
-#define FD_B pr.b
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    }
-#undef FD_COLUMN_LOOP
-}
-
-void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn)
-{
-    const struct fd_layout *L = s->L;
-    const float *v2 = s->m[0];
-    for (int k = 0; k < L->nslab; k++) {
-        const struct slab_it it = slab_it(L, k);
-        const struct fd_box *b = &it.sl->box;
-        const float *w1 = L->w1[it.a], *w2 = L->w2[it.a];
-        float *psi = s->psi[k], *zeta = s->zeta[k];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
-            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
-                a2_psi_column(it.nz, p + fd_cpu_idx(L, x, y, b->lo[2]),
-                              psi + slab_idx(it.sl, x, y, b->lo[2]), it.st, w1,
-                              colprof(&it, L->pa, L->pb, x, y));
-            }
-        }
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
-            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
-                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
-                const int64_t j0 = slab_idx(it.sl, x, y, b->lo[2]);
-                a2_zeta_column(it.nz, p + i0, v2 + i0, psi + j0, zeta + j0, pn + i0,
-                               it.st, it.tt, w1, w2, colprof(&it, L->pa, L->pb, x, y));
-            }
-        }
-    }
+    FD_BY_PROFILE(A2_ZETA_LOOP, pr);
+#undef A2_ZETA_LOOP
 }
 
 /* acoustic1 CPML velocity correction on a column: psi = bh psi + ah D+ p;
  * v -= b_avg psi. */
-static void a1_vel_column(int64_t nz, const float *restrict c, const float *restrict bb,
-                          float *restrict ps, float *restrict v, int64_t st,
-                          const float *w, struct colprof pr)
+FD_CLONES static void a1_vel_column(int64_t nz, const float *restrict c,
+                                    const float *restrict bb, float *restrict ps,
+                                    float *restrict v, int64_t st, const float *w,
+                                    struct colprof pr)
 {
     const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
-    /* Two copies of the loop so that each vectorises: profile along z, or
-     * one value per column. */
-#define FD_COLUMN_LOOP                                                                   \
+#define A1_VEL_LOOP(A, B)                                                                \
     for (int64_t z = 0; z < nz; z++) {                                                   \
         float d = c1 * (c[z + st] - c[z]);                                               \
         d += c2 * (c[z + 2 * st] - c[z - st]);                                           \
         d += c3 * (c[z + 3 * st] - c[z - 2 * st]);                                       \
         d += c4 * (c[z + 4 * st] - c[z - 3 * st]);                                       \
-        ps[z] = FD_B * ps[z] + FD_A * d;                                                 \
+        ps[z] = (B)*ps[z] + (A)*d;                                                       \
         v[z] -= 0.5f * (bb[z] + bb[z + st]) * ps[z];                                     \
     }
-    if (pr.zp) {
-#define FD_A pr.A[z]
-#define FD_B pr.B[z]
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    } else {
-#define FD_A pr.a
-#define FD_B pr.b
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    }
-#undef FD_COLUMN_LOOP
+    FD_BY_PROFILE(A1_VEL_LOOP, pr);
+#undef A1_VEL_LOOP
 }
 
 /* acoustic1 CPML pressure correction on a column: zeta = b zeta + a D- v;
  * p -= kappa zeta. */
-static void a1_pres_column(int64_t nz, const float *restrict v, const float *restrict kk,
-                           float *restrict ze, float *restrict pp, int64_t st,
-                           const float *w, struct colprof pr)
+FD_CLONES static void a1_pres_column(int64_t nz, const float *restrict v,
+                                     const float *restrict kk, float *restrict ze,
+                                     float *restrict pp, int64_t st, const float *w,
+                                     struct colprof pr)
 {
     const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
-    /* Two copies of the loop so that each vectorises: profile along z, or
-     * one value per column. */
-#define FD_COLUMN_LOOP                                                                   \
+#define A1_PRES_LOOP(A, B)                                                               \
     for (int64_t z = 0; z < nz; z++) {                                                   \
         float d = c1 * (v[z] - v[z - st]);                                               \
         d += c2 * (v[z + st] - v[z - 2 * st]);                                           \
         d += c3 * (v[z + 2 * st] - v[z - 3 * st]);                                       \
         d += c4 * (v[z + 3 * st] - v[z - 4 * st]);                                       \
-        ze[z] = FD_B * ze[z] + FD_A * d;                                                 \
+        ze[z] = (B)*ze[z] + (A)*d;                                                       \
         pp[z] -= kk[z] * ze[z];                                                          \
     }
-    if (pr.zp) {
-#define FD_A pr.A[z]
-#define FD_B pr.B[z]
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
-    } else {
-#define FD_A pr.a
-#define FD_B pr.b
-        FD_COLUMN_LOOP
-#undef FD_A
-#undef FD_B
+    FD_BY_PROFILE(A1_PRES_LOOP, pr);
+#undef A1_PRES_LOOP
+}
+
+/* The CPML column kernels. */
+enum sweep { A2_PSI, A2_ZETA, A1_VEL, A1_PRES };
+
+/* Runs CPML column kernel what of slab k on column (x, y). p is the pressure
+ * read, pn the pressure written (acoustic2). */
+static void slab_column(struct fd_cpu *s, const struct slab_it *it, int k,
+                        enum sweep what, int64_t x, int64_t y, const float *p, float *pn)
+{
+    const struct fd_layout *L = s->L;
+    const int a = it->a;
+    const int64_t i0 = fd_cpu_idx(L, x, y, it->sl->box.lo[2]);
+    const int64_t j0 = slab_idx(it->sl, x, y, it->sl->box.lo[2]);
+    float *psi = s->psi[k] + j0, *zeta = s->zeta[k] + j0;
+    switch (what) {
+    case A2_PSI:
+        a2_psi_column(it->nz, p + i0, psi, it->st, L->w1[a],
+                      colprof(it, L->pa, L->pb, x, y));
+        break;
+    case A2_ZETA:
+        a2_zeta_column(it->nz, p + i0, s->m[0] + i0, psi, zeta, pn + i0, it->st, it->tt,
+                       L->w1[a], L->w2[a], colprof(it, L->pa, L->pb, x, y));
+        break;
+    case A1_VEL:
+        a1_vel_column(it->nz, s->f[0] + i0, s->m[1] + i0, psi, s->f[1 + a] + i0, it->st,
+                      L->ws[a], colprof(it, L->pah, L->pbh, x, y));
+        break;
+    case A1_PRES:
+        a1_pres_column(it->nz, s->f[1 + a] + i0, s->m[0] + i0, zeta, s->f[0] + i0, it->st,
+                       L->ws[a], colprof(it, L->pa, L->pb, x, y));
+        break;
     }
-#undef FD_COLUMN_LOOP
+}
+
+/* Runs one CPML column kernel over slab k (an orphaned `omp for`), in tiles of
+ * x columns by FD_TILE_Y planes so that neighbours along y stay in cache. */
+static void slab_sweep(struct fd_cpu *s, int k, enum sweep what, const float *p,
+                       float *pn)
+{
+    const struct slab_it it = slab_it(s->L, k);
+    const struct fd_box *b = &it.sl->box;
+    const int64_t bx = fd_cpu_tile_x(s->L), by = FD_TILE_Y;
+    const int64_t nbx = (b->hi[0] - b->lo[0] + bx - 1) / bx;
+    const int64_t nby = (b->hi[1] - b->lo[1] + by - 1) / by;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < nbx * nby; t++) {
+        const int64_t y0 = b->lo[1] + t / nbx * by, x0 = b->lo[0] + t % nbx * bx;
+        const int64_t y1 = y0 + by < b->hi[1] ? y0 + by : b->hi[1];
+        const int64_t x1 = x0 + bx < b->hi[0] ? x0 + bx : b->hi[0];
+        for (int64_t y = y0; y < y1; y++)
+            for (int64_t x = x0; x < x1; x++)
+                slab_column(s, &it, k, what, x, y, p, pn);
+    }
+}
+
+void fd_cpu_cpml_zcolumn(struct fd_cpu *s, enum fd_cpu_pass what, int64_t x, int64_t y,
+                         const float *p, float *pn)
+{
+    /* z slabs span every column: both passes of acoustic2 are column-local. */
+    for (int k = 0; k < s->L->nslab; k++) {
+        if (s->L->slab[k].axis != 2)
+            continue;
+        const struct slab_it it = slab_it(s->L, k);
+        if (what == FD_PASS_A2) {
+            slab_column(s, &it, k, A2_PSI, x, y, p, pn);
+            slab_column(s, &it, k, A2_ZETA, x, y, p, pn);
+        } else {
+            slab_column(s, &it, k, what == FD_PASS_A1_VEL ? A1_VEL : A1_PRES, x, y, p,
+                        pn);
+        }
+    }
+}
+
+void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn)
+{
+    /* psi of a slab must be complete before its derivative is taken, and
+     * slabs of different axes overlap in the corners: one sweep at a time. */
+    for (int k = 0; k < s->L->nslab; k++) {
+        if (s->L->slab[k].axis == 2)
+            continue;
+        slab_sweep(s, k, A2_PSI, p, pn);
+        slab_sweep(s, k, A2_ZETA, p, pn);
+    }
 }
 
 void fd_cpu_a1_cpml_vel(struct fd_cpu *s)
 {
-    const struct fd_layout *L = s->L;
-    const float *p = s->f[0], *bu = s->m[1];
-    for (int k = 0; k < L->nslab; k++) {
-        const struct slab_it it = slab_it(L, k);
-        const struct fd_box *b = &it.sl->box;
-        float *psi = s->psi[k], *va = s->f[1 + it.a];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
-            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
-                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
-                a1_vel_column(it.nz, p + i0, bu + i0,
-                              psi + slab_idx(it.sl, x, y, b->lo[2]), va + i0, it.st,
-                              L->ws[it.a], colprof(&it, L->pah, L->pbh, x, y));
-            }
-        }
-    }
+    for (int k = 0; k < s->L->nslab; k++)
+        if (s->L->slab[k].axis != 2)
+            slab_sweep(s, k, A1_VEL, s->f[0], NULL);
 }
 
 void fd_cpu_a1_cpml_pres(struct fd_cpu *s)
 {
-    const struct fd_layout *L = s->L;
-    float *p = s->f[0];
-    const float *ka = s->m[0];
-    for (int k = 0; k < L->nslab; k++) {
-        const struct slab_it it = slab_it(L, k);
-        const struct fd_box *b = &it.sl->box;
-        const float *va = s->f[1 + it.a];
-        float *zeta = s->zeta[k];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
-            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
-                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
-                a1_pres_column(it.nz, va + i0, ka + i0,
-                               zeta + slab_idx(it.sl, x, y, b->lo[2]), p + i0, it.st,
-                               L->ws[it.a], colprof(&it, L->pa, L->pb, x, y));
-            }
-        }
-    }
+    for (int k = 0; k < s->L->nslab; k++)
+        if (s->L->slab[k].axis != 2)
+            slab_sweep(s, k, A1_PRES, s->f[0], NULL);
 }
 
 void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf)
@@ -282,7 +269,7 @@ void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf)
         const struct fd_box *b = &L->shell[k];
         const int64_t nz = b->hi[2] - b->lo[2];
         const float *gz = L->g[2] + b->lo[2];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+#pragma omp for collapse(2) schedule(static)
         for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
             for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
                 const float gxy = L->g[0][x] * L->g[1][y];
@@ -302,7 +289,7 @@ void fd_cpu_image(struct fd_cpu *s, float *f, int staggered)
     /* Free surface at z = 0: pressure is odd about z = 0 (and zero on it);
      * vz, stored at z + 1/2, is even: vz(-k-1) = vz(k). */
     const struct fd_layout *L = s->L;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+#pragma omp for collapse(2) schedule(static)
     for (int64_t y = 0; y < L->n[1]; y++) {
         for (int64_t x = 0; x < L->n[0]; x++) {
             float *c = f + fd_cpu_idx(L, x, y, 0);

@@ -8,11 +8,7 @@
  */
 #include "fd/fd_cpu.h"
 
-#define FD_TILE_Y 16
-#define FD_TILE_BYTES (384 * 1024)
-
-/* Tile width in x columns for a column of m2 floats. */
-static int64_t tile_x(const struct fd_layout *L)
+int64_t fd_cpu_tile_x(const struct fd_layout *L)
 {
     int64_t bx = FD_TILE_BYTES / (36 * L->m[2]) - 8;
     if (bx < 4)
@@ -22,8 +18,9 @@ static int64_t tile_x(const struct fd_layout *L)
 
 /* One z column of the acoustic2 update: o = 2c - o + v lap(c). w holds the
  * centre weight, then (x, y, z) weights for k = 1..4. */
-static void a2_column(int64_t nz, const float *restrict c, float *restrict o,
-                      const float *restrict v, int64_t sx, int64_t sy, const float *w)
+FD_CLONES static void a2_column(int64_t nz, const float *restrict c, float *restrict o,
+                                const float *restrict v, int64_t sx, int64_t sy,
+                                const float *w)
 {
     const float w0 = w[0], x1 = w[1], y1 = w[2], z1 = w[3], x2 = w[4], y2 = w[5],
                 z2 = w[6], x3 = w[7], y3 = w[8], z3 = w[9], x4 = w[10], y4 = w[11],
@@ -47,9 +44,10 @@ static void a2_column(int64_t nz, const float *restrict c, float *restrict o,
 }
 
 /* One z column of the acoustic1 velocity update; w: (x, y, z) for k = 1..4. */
-static void a1_vel_column(int64_t nz, const float *restrict c, const float *restrict b,
-                          float *restrict vx, float *restrict vy, float *restrict vz,
-                          int64_t sx, int64_t sy, const float *w)
+FD_CLONES static void a1_vel_column(int64_t nz, const float *restrict c,
+                                    const float *restrict b, float *restrict vx,
+                                    float *restrict vy, float *restrict vz, int64_t sx,
+                                    int64_t sy, const float *w)
 {
     const float x1 = w[0], y1 = w[1], z1 = w[2], x2 = w[3], y2 = w[4], z2 = w[5],
                 x3 = w[6], y3 = w[7], z3 = w[8], x4 = w[9], y4 = w[10], z4 = w[11];
@@ -73,10 +71,10 @@ static void a1_vel_column(int64_t nz, const float *restrict c, const float *rest
 }
 
 /* One z column of the acoustic1 pressure update; w as a1_vel_column. */
-static void a1_pres_column(int64_t nz, float *restrict p, const float *restrict k,
-                           const float *restrict vx, const float *restrict vy,
-                           const float *restrict vz, int64_t sx, int64_t sy,
-                           const float *w)
+FD_CLONES static void a1_pres_column(int64_t nz, float *restrict p,
+                                     const float *restrict k, const float *restrict vx,
+                                     const float *restrict vy, const float *restrict vz,
+                                     int64_t sx, int64_t sy, const float *w)
 {
     const float x1 = w[0], y1 = w[1], z1 = w[2], x2 = w[3], y2 = w[4], z2 = w[5],
                 x3 = w[6], y3 = w[7], z3 = w[8], x4 = w[9], y4 = w[10], z4 = w[11];
@@ -97,98 +95,74 @@ static void a1_pres_column(int64_t nz, float *restrict p, const float *restrict 
     }
 }
 
-void fd_cpu_a2_main(const struct fd_cpu *s, const float *p, float *pn)
+/* Runs one interior column kernel over the whole compute box (an orphaned
+ * `omp for` over tiles), followed on each column by the z-axis CPML work of
+ * that column while it is in cache. */
+static void interior_sweep(struct fd_cpu *s, enum fd_cpu_pass what, const float *p,
+                           float *pn)
 {
-    /* pn = 2 p - pn + v^2 dt^2 lap(p) on every compute point. */
     const struct fd_layout *L = s->L;
     const int64_t nx = L->n[0], ny = L->n[1], nz = L->n[2];
     const int64_t sx = L->sx, sy = L->sy;
-    const float w[13] = {L->w2[0][0] + L->w2[1][0] + L->w2[2][0],
-                         L->w2[0][1],
-                         L->w2[1][1],
-                         L->w2[2][1],
-                         L->w2[0][2],
-                         L->w2[1][2],
-                         L->w2[2][2],
-                         L->w2[0][3],
-                         L->w2[1][3],
-                         L->w2[2][3],
-                         L->w2[0][4],
-                         L->w2[1][4],
-                         L->w2[2][4]};
-    const float *v2 = s->m[0];
-    const int64_t bx = tile_x(L);
+    /* acoustic2: centre, then (x, y, z) for k = 1..4; acoustic1: (x, y, z). */
+    float w[13];
+    if (what == FD_PASS_A2) {
+        w[0] = L->w2[0][0] + L->w2[1][0] + L->w2[2][0];
+        for (int k = 1; k <= 4; k++)
+            for (int a = 0; a < 3; a++)
+                w[3 * (k - 1) + 1 + a] = L->w2[a][k];
+    } else {
+        for (int k = 1; k <= 4; k++)
+            for (int a = 0; a < 3; a++)
+                w[3 * (k - 1) + a] = L->ws[a][k];
+        w[12] = 0.0f;
+    }
+    const bool zcpml = L->boundary == FD_BOUNDARY_CPML;
+    const int64_t bx = fd_cpu_tile_x(L);
     const int64_t nbx = (nx + bx - 1) / bx, nby = (ny + FD_TILE_Y - 1) / FD_TILE_Y;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-    for (int64_t tb = 0; tb < nby; tb++) {
-        for (int64_t xb = 0; xb < nbx; xb++) {
-            const int64_t y1e = (tb + 1) * FD_TILE_Y < ny ? (tb + 1) * FD_TILE_Y : ny;
-            const int64_t x1e = (xb + 1) * bx < nx ? (xb + 1) * bx : nx;
-            for (int64_t y = tb * FD_TILE_Y; y < y1e; y++) {
-                for (int64_t x = xb * bx; x < x1e; x++) {
-                    const int64_t i0 = fd_cpu_idx(L, x, y, 0);
-                    a2_column(nz, p + i0, pn + i0, v2 + i0, sx, sy, w);
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < nbx * nby; t++) {
+        const int64_t y0 = t / nbx * FD_TILE_Y, x0 = t % nbx * bx;
+        const int64_t y1 = y0 + FD_TILE_Y < ny ? y0 + FD_TILE_Y : ny;
+        const int64_t x1 = x0 + bx < nx ? x0 + bx : nx;
+        for (int64_t y = y0; y < y1; y++) {
+            for (int64_t x = x0; x < x1; x++) {
+                const int64_t i0 = fd_cpu_idx(L, x, y, 0);
+                switch (what) {
+                case FD_PASS_A2:
+                    a2_column(nz, p + i0, pn + i0, s->m[0] + i0, sx, sy, w);
+                    break;
+                case FD_PASS_A1_VEL:
+                    a1_vel_column(nz, p + i0, s->m[1] + i0, s->f[1] + i0, s->f[2] + i0,
+                                  s->f[3] + i0, sx, sy, w);
+                    break;
+                case FD_PASS_A1_PRES:
+                    a1_pres_column(nz, s->f[0] + i0, s->m[0] + i0, s->f[1] + i0,
+                                   s->f[2] + i0, s->f[3] + i0, sx, sy, w);
+                    break;
                 }
+                if (zcpml)
+                    fd_cpu_cpml_zcolumn(s, what, x, y, p, pn);
             }
         }
     }
+}
+
+void fd_cpu_a2_main(struct fd_cpu *s, const float *p, float *pn)
+{
+    /* pn = 2 p - pn + v^2 dt^2 lap(p) on every compute point. */
+    interior_sweep(s, FD_PASS_A2, p, pn);
 }
 
 void fd_cpu_a1_vel(struct fd_cpu *s)
 {
     /* v_a(i + 1/2) -= dt b_avg D+_a p for the three axes; b averaged over the
      * two cells either side of the staggered point. */
-    const struct fd_layout *L = s->L;
-    const int64_t nx = L->n[0], ny = L->n[1], nz = L->n[2];
-    const int64_t sx = L->sx, sy = L->sy;
-    const float w[12] = {L->ws[0][1], L->ws[1][1], L->ws[2][1], L->ws[0][2],
-                         L->ws[1][2], L->ws[2][2], L->ws[0][3], L->ws[1][3],
-                         L->ws[2][3], L->ws[0][4], L->ws[1][4], L->ws[2][4]};
-    const float *p = s->f[0], *bu = s->m[1];
-    float *vxa = s->f[1], *vya = s->f[2], *vza = s->f[3];
-    const int64_t bx = tile_x(L);
-    const int64_t nbx = (nx + bx - 1) / bx, nby = (ny + FD_TILE_Y - 1) / FD_TILE_Y;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-    for (int64_t tb = 0; tb < nby; tb++) {
-        for (int64_t xb = 0; xb < nbx; xb++) {
-            const int64_t y1e = (tb + 1) * FD_TILE_Y < ny ? (tb + 1) * FD_TILE_Y : ny;
-            const int64_t x1e = (xb + 1) * bx < nx ? (xb + 1) * bx : nx;
-            for (int64_t y = tb * FD_TILE_Y; y < y1e; y++) {
-                for (int64_t x = xb * bx; x < x1e; x++) {
-                    const int64_t i0 = fd_cpu_idx(L, x, y, 0);
-                    a1_vel_column(nz, p + i0, bu + i0, vxa + i0, vya + i0, vza + i0, sx,
-                                  sy, w);
-                }
-            }
-        }
-    }
+    interior_sweep(s, FD_PASS_A1_VEL, s->f[0], NULL);
 }
 
 void fd_cpu_a1_pres(struct fd_cpu *s)
 {
     /* p -= dt kappa (D-_x vx + D-_y vy + D-_z vz). */
-    const struct fd_layout *L = s->L;
-    const int64_t nx = L->n[0], ny = L->n[1], nz = L->n[2];
-    const int64_t sx = L->sx, sy = L->sy;
-    const float w[12] = {L->ws[0][1], L->ws[1][1], L->ws[2][1], L->ws[0][2],
-                         L->ws[1][2], L->ws[2][2], L->ws[0][3], L->ws[1][3],
-                         L->ws[2][3], L->ws[0][4], L->ws[1][4], L->ws[2][4]};
-    float *pa = s->f[0];
-    const float *ka = s->m[0], *vxa = s->f[1], *vya = s->f[2], *vza = s->f[3];
-    const int64_t bx = tile_x(L);
-    const int64_t nbx = (nx + bx - 1) / bx, nby = (ny + FD_TILE_Y - 1) / FD_TILE_Y;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
-    for (int64_t tb = 0; tb < nby; tb++) {
-        for (int64_t xb = 0; xb < nbx; xb++) {
-            const int64_t y1e = (tb + 1) * FD_TILE_Y < ny ? (tb + 1) * FD_TILE_Y : ny;
-            const int64_t x1e = (xb + 1) * bx < nx ? (xb + 1) * bx : nx;
-            for (int64_t y = tb * FD_TILE_Y; y < y1e; y++) {
-                for (int64_t x = xb * bx; x < x1e; x++) {
-                    const int64_t i0 = fd_cpu_idx(L, x, y, 0);
-                    a1_pres_column(nz, pa + i0, ka + i0, vxa + i0, vya + i0, vza + i0, sx,
-                                   sy, w);
-                }
-            }
-        }
-    }
+    interior_sweep(s, FD_PASS_A1_PRES, s->f[0], NULL);
 }

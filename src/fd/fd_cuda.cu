@@ -129,38 +129,75 @@ __device__ static inline void load_tile(float (*s)[BZ + 2 * H],
     }
 }
 
+/* Where a thread of an interior sweep is: its z-x column, the block's chunk
+ * of y planes, whether it loads tile values and whether it computes. */
+struct sweep_pos {
+    int64_t x, z, y0, y1;
+    bool load, act;
+};
+
+/* Starts a sweep: the thread's position, and the y queue q[k] = p(y0 + k - H). */
+__device__ static __forceinline__ sweep_pos sweep_begin(const float *__restrict__ p,
+                                                        const geo &g, float *q)
+{
+    sweep_pos w;
+    w.z = (int64_t)blockIdx.x * BZ + threadIdx.x;
+    w.x = (int64_t)blockIdx.y * BX + threadIdx.y;
+    w.y0 = (int64_t)blockIdx.z * YCHUNK;
+    w.y1 = w.y0 + YCHUNK < g.ny ? w.y0 + YCHUNK : g.ny;
+    w.load = w.x < g.nx + H && w.z < g.nz + H;
+    w.act = w.x < g.nx && w.z < g.nz;
+#pragma unroll
+    for (int k = 0; k <= 2 * H; k++)
+        q[k] = w.load ? p[gidx(g, w.x, w.y0 + k - H, w.z)] : 0.0f;
+    return w;
+}
+
+/* Puts plane y into the shared tile (between barriers: the previous plane's
+ * readers are done, and the tile is complete before anyone reads it). */
+__device__ static __forceinline__ void sweep_stage(float (*s)[BZ + 2 * H],
+                                                   const float *__restrict__ p,
+                                                   const geo &g, const sweep_pos &w,
+                                                   int64_t y, const float *q)
+{
+    __syncthreads();
+    load_tile(s, p, g, w.x, y, w.z, q[H]);
+    __syncthreads();
+}
+
+/* Moves the y queue on by one plane after plane y. */
+__device__ static __forceinline__ void sweep_next(const float *__restrict__ p,
+                                                  const geo &g, const sweep_pos &w,
+                                                  int64_t y, float *q)
+{
+#pragma unroll
+    for (int k = 0; k < 2 * H; k++)
+        q[k] = q[k + 1];
+    q[2 * H] = w.load && y + 1 < g.ny ? p[gidx(g, w.x, y + 1 + H, w.z)] : 0.0f;
+}
+
 /* acoustic2 interior: pn = 2p - pn + v2 lap(p). */
 __global__ void k_a2_main(const float *__restrict__ p, float *__restrict__ pn,
                           const float *__restrict__ v2, geo g, w13 c)
 {
     __shared__ float s[BX + 2 * H][BZ + 2 * H];
-    const int tz = threadIdx.x, tx = threadIdx.y;
-    const int64_t z = (int64_t)blockIdx.x * BZ + tz, x = (int64_t)blockIdx.y * BX + tx;
-    const int64_t y0 = (int64_t)blockIdx.z * YCHUNK;
-    const int64_t y1 = y0 + YCHUNK < g.ny ? y0 + YCHUNK : g.ny;
-    const bool load = x < g.nx + H && z < g.nz + H;
-    const bool act = x < g.nx && z < g.nz;
     float q[2 * H + 1];
-    for (int k = 0; k <= 2 * H; k++)
-        q[k] = load ? p[gidx(g, x, y0 + k - H, z)] : 0.0f;
-    for (int64_t y = y0; y < y1; y++) {
-        __syncthreads();
-        load_tile(s, p, g, x, y, z, q[H]);
-        __syncthreads();
-        if (act) {
-            const int a = tx + H, b = tz + H;
+    const sweep_pos w = sweep_begin(p, g, q);
+    const int a = threadIdx.y + H, b = threadIdx.x + H;
+    for (int64_t y = w.y0; y < w.y1; y++) {
+        sweep_stage(s, p, g, w, y, q);
+        if (w.act) {
             float lap = c.w[0] * q[H];
+#pragma unroll
             for (int k = 1; k <= H; k++) {
                 lap += c.w[3 * k - 2] * (s[a + k][b] + s[a - k][b]);
                 lap += c.w[3 * k - 1] * (q[H + k] + q[H - k]);
                 lap += c.w[3 * k] * (s[a][b + k] + s[a][b - k]);
             }
-            const int64_t i = gidx(g, x, y, z);
+            const int64_t i = gidx(g, w.x, y, w.z);
             pn[i] = 2.0f * q[H] - pn[i] + v2[i] * lap;
         }
-        for (int k = 0; k < 2 * H; k++)
-            q[k] = q[k + 1];
-        q[2 * H] = load && y + 1 + H < g.ny + H ? p[gidx(g, x, y + 1 + H, z)] : 0.0f;
+        sweep_next(p, g, w, y, q);
     }
 }
 
@@ -170,38 +207,28 @@ __global__ void k_a1_vel(const float *__restrict__ p, const float *__restrict__ 
                          float *__restrict__ vz, geo g, w13 c)
 {
     __shared__ float s[BX + 2 * H][BZ + 2 * H];
-    const int tz = threadIdx.x, tx = threadIdx.y;
-    const int64_t z = (int64_t)blockIdx.x * BZ + tz, x = (int64_t)blockIdx.y * BX + tx;
-    const int64_t y0 = (int64_t)blockIdx.z * YCHUNK;
-    const int64_t y1 = y0 + YCHUNK < g.ny ? y0 + YCHUNK : g.ny;
-    const bool load = x < g.nx + H && z < g.nz + H;
-    const bool act = x < g.nx && z < g.nz;
     float q[2 * H + 1];
-    for (int k = 0; k <= 2 * H; k++)
-        q[k] = load ? p[gidx(g, x, y0 + k - H, z)] : 0.0f;
-    for (int64_t y = y0; y < y1; y++) {
-        __syncthreads();
-        load_tile(s, p, g, x, y, z, q[H]);
-        __syncthreads();
-        if (act) {
-            const int a = tx + H, b = tz + H;
+    const sweep_pos w = sweep_begin(p, g, q);
+    const int a = threadIdx.y + H, b = threadIdx.x + H;
+    for (int64_t y = w.y0; y < w.y1; y++) {
+        sweep_stage(s, p, g, w, y, q);
+        if (w.act) {
             float dx = c.w[0] * (s[a + 1][b] - s[a][b]);
             float dy = c.w[1] * (q[H + 1] - q[H]);
             float dz = c.w[2] * (s[a][b + 1] - s[a][b]);
+#pragma unroll
             for (int k = 2; k <= H; k++) {
                 dx += c.w[3 * k - 3] * (s[a + k][b] - s[a - k + 1][b]);
                 dy += c.w[3 * k - 2] * (q[H + k] - q[H - k + 1]);
                 dz += c.w[3 * k - 1] * (s[a][b + k] - s[a][b - k + 1]);
             }
-            const int64_t i = gidx(g, x, y, z);
+            const int64_t i = gidx(g, w.x, y, w.z);
             const float bc = bu[i];
             vx[i] -= 0.5f * (bc + bu[i + g.sx]) * dx;
             vy[i] -= 0.5f * (bc + bu[i + g.sy]) * dy;
             vz[i] -= 0.5f * (bc + bu[i + 1]) * dz;
         }
-        for (int k = 0; k < 2 * H; k++)
-            q[k] = q[k + 1];
-        q[2 * H] = load && y + 1 + H < g.ny + H ? p[gidx(g, x, y + 1 + H, z)] : 0.0f;
+        sweep_next(p, g, w, y, q);
     }
 }
 
@@ -223,6 +250,7 @@ __global__ void k_a1_pres(float *__restrict__ p, const float *__restrict__ ka,
         float d = c.w[0] * (vx[i] - vx[i - sx]);
         d += c.w[1] * (vy[i] - vy[i - sy]);
         d += c.w[2] * (vz[i] - vz[i - 1]);
+#pragma unroll
         for (int k = 2; k <= H; k++) {
             d += c.w[3 * k - 3] * (vx[i + (k - 1) * sx] - vx[i - k * sx]);
             d += c.w[3 * k - 2] * (vy[i + (k - 1) * sy] - vy[i - k * sy]);
@@ -343,7 +371,7 @@ __global__ void k_a1_cpml_pres(float *__restrict__ p, const float *__restrict__ 
     p[i] -= ka[i] * ze;
 }
 
-/* Sponge: f *= gx gy gz on a shell box, for up to four fields. */
+/* Sponge: f *= gx gy gz on a shell box, for two or four fields. */
 __global__ void k_sponge(float *f0, float *f1, float *f2, float *f3, int nf,
                          const float *__restrict__ gx, const float *__restrict__ gy,
                          const float *__restrict__ gz, geo g, sbox b)
@@ -353,9 +381,12 @@ __global__ void k_sponge(float *f0, float *f1, float *f2, float *f3, int nf,
         return;
     const int64_t i = gidx(g, x, y, z);
     const float gg = gx[x] * gy[y] * gz[z];
-    float *f[4] = {f0, f1, f2, f3};
-    for (int k = 0; k < nf; k++)
-        f[k][i] *= gg;
+    f0[i] *= gg;
+    f1[i] *= gg;
+    if (nf > 2) {
+        f2[i] *= gg;
+        f3[i] *= gg;
+    }
 }
 
 /* Free surface image on the z = 0 plane (see fd_cpu_image). */
@@ -367,10 +398,12 @@ __global__ void k_image(float *f, geo g, int staggered)
         return;
     float *c = f + gidx(g, x, y, 0);
     if (staggered) {
+#pragma unroll
         for (int k = 1; k <= H; k++)
             c[-k] = c[k - 1];
     } else {
         c[0] = 0.0f;
+#pragma unroll
         for (int k = 1; k <= H; k++)
             c[-k] = -c[k];
     }

@@ -180,9 +180,13 @@ static int layout_init(struct fd_layout *L, const struct fd_grid *g,
     }
 
     /* CPML slabs: each axis' layers, one cell wider on the inner side so that
-     * half-point profiles just outside the model are covered too. */
+     * half-point profiles just outside the model are covered too; */
     if (p->boundary == FD_BOUNDARY_CPML) {
-        for (int a = 0; a < 3; a++) {
+        /* z slabs first: the CPU back end applies them column by column during
+         * the interior sweep, before the x and y slabs. */
+        const int order[3] = {2, 0, 1};
+        for (int o = 0; o < 3; o++) {
+            const int a = order[o];
             for (int side = 0; side < 2; side++) {
                 int64_t w = side ? bw : wlo[a];
                 if (w <= 0)

@@ -64,7 +64,9 @@ struct fd_point {
  * sample (first + s). Returns 0, or non-zero to abort the shot. */
 typedef int (*fd_samples_fn)(void *ctx, int first, int count, const float *data);
 
-/* Receives a pressure snapshot on the model grid (layout as the model). */
+/* Receives a pressure snapshot on the model grid (layout as the model): the
+ * pressure at t = step * dt for step = k * snapshot_every, 0 < step < nt (the
+ * all-zero field at step 0 is not delivered). Returns 0, or non-zero to abort. */
 typedef int (*fd_snapshot_fn)(void *ctx, int step, const float *p);
 
 struct fd_shot {
@@ -93,7 +95,11 @@ struct fd_engine *fd_engine_create(enum fd_device_kind kind, int ordinal,
                                    const struct fd_params *params, char *err,
                                    size_t errlen);
 
-/* Computes one shot. Returns 0, or -1 with a one-line reason in err. */
+/* Computes one shot: zeroes the wavefields, injects the wavelet at the source
+ * (trilinear spreading) and records the pressure at the receivers (trilinear
+ * gathering) at steps n = 0, k, 2k, ... (k = record_every), delivered through
+ * on_samples in blocks as they fill. stats may be NULL. Returns 0, or -1 with a
+ * one-line reason in err (bad shot, device error, or a callback's abort). */
 int fd_engine_run(struct fd_engine *e, const struct fd_shot *shot, struct fd_stats *stats,
                   char *err, size_t errlen);
 
