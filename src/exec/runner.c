@@ -190,38 +190,16 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
 /* Starts the worker process of w. Returns 0 or -errno. */
 static int worker_start(struct runner *r, struct worker *w)
 {
-    const struct dev_info *d = &r->c->devs->v[w->dev];
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-        return -errno;
-    char a_dev[16], a_slot[16], a_mem[32], a_speed[32], a_ncpus[16], a_ppid[16], a_ord[16];
-    snprintf(a_dev, sizeof a_dev, "%d", w->dev);
-    snprintf(a_slot, sizeof a_slot, "%d", w->slot);
-    snprintf(a_mem, sizeof a_mem, "%" PRIu64, d->mem_total);
-    snprintf(a_speed, sizeof a_speed, "%.17g", d->kind == DEV_SIM ? d->speed : 1.0);
-    snprintf(a_ncpus, sizeof a_ncpus, "%d", d->ncpus);
-    snprintf(a_ppid, sizeof a_ppid, "%ld", (long)getpid());
-    snprintf(a_ord, sizeof a_ord, "%d", d->kind == DEV_GPU ? 0 : -1);
-    char *argv[] = {(char *)r->c->self_exe, "worker", "--fd", "3", "--coordinator", a_ppid,
-                    "--mode", r->c->plugin_mode ? "plugin" : "cmd",
-                    "--plugin", (char *)(r->c->plugin ? r->c->plugin : ""),
-                    "--config", (char *)(r->c->plugin_config ? r->c->plugin_config : ""),
-                    "--dev-index", a_dev, "--dev-name", (char *)d->name,
-                    "--dev-kind", (char *)dev_kind_name(d->kind), "--dev-uuid", (char *)d->uuid,
-                    "--dev-mem", a_mem, "--dev-speed", a_speed, "--dev-ncpus", a_ncpus,
-                    "--cuda-ordinal", a_ord, "--slot", a_slot, "--run-dir",
-                    (char *)r->c->run_dir, NULL};
     extern char **environ;
-    struct spawn_opts o = {.fd_in = -1, .fd_out = -1, .fd_err = -1, .fd_keep = sv[1],
-                           .new_pgroup = true, .pdeathsig = 0};
-    int rc = spawn_process(r->c->self_exe, argv, environ, &o, &w->pid);
-    close(sv[1]);
-    if (rc) {
-        close(sv[0]);
+    const struct runner_config *c = r->c;
+    struct worker_spawn_args a = {.self_exe = c->self_exe, .plugin_mode = c->plugin_mode,
+                                  .plugin = c->plugin, .config = c->plugin_config,
+                                  .run_dir = c->run_dir, .dev = &c->devs->v[w->dev],
+                                  .dev_index = w->dev, .slot = w->slot,
+                                  .envp = c->worker_env ? c->worker_env : environ};
+    int rc = worker_spawn(&a, &w->pid, &w->fd);
+    if (rc)
         return rc;
-    }
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
-    w->fd = sv[0];
     w->state = W_STARTING;
     w->qh = w->qn = 0;
     w->timed_out = false;

@@ -28,6 +28,7 @@ struct runner_config {
     const char *self_exe;        /* path of the shotq binary (for workers) */
     const char *what;            /* one-line description for the journal */
     uint64_t fingerprint;        /* task set + command, for --resume */
+    char *const *worker_env;     /* workers' environment, NULL = ours */
 };
 
 /* Runs every task. Returns the exit status: 0 all done, 1 some failed,
