@@ -252,6 +252,9 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     int rc = parse(&o, &ro, preset != NULL);
     if (rc == 1) {
         fputs(run_usage, stdout);
+        printf("Multi-node: mpirun -np NODES shotq run|model ..., one rank per node; rank 0\n"
+               "coordinates (see docs/cluster.md). This build: %s.\n",
+               cluster_has_mpi() ? "with MPI" : "without MPI, one node only");
         return 0;
     }
     if (rc) {

@@ -43,6 +43,9 @@ int cluster_env_size(void);
 char **cluster_worker_env(void);
 void cluster_env_free(char **env);
 
+/* True when this build has MPI support (multi-node runs). */
+bool cluster_has_mpi(void);
+
 /* Joins the MPI job when launched with several ranks. Returns 0 with *out
  * NULL (single node: nothing to do), 0 with *out set (free with
  * cluster_fini), -ENOTSUP when shotq was built without MPI and launched with

@@ -5,6 +5,11 @@
 
 #include "cluster/cluster.h"
 
+bool cluster_has_mpi(void)
+{
+    return false;
+}
+
 int cluster_init(struct cluster **out, char *err, size_t errlen)
 {
     *out = NULL;

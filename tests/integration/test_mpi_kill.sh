@@ -1,0 +1,50 @@
+# kill -9 of a node agent (rank 1) mid-run: the MPI job ends in bounded time,
+# no task process survives, and --resume (3 ranks again) runs every task not
+# recorded done: every task done, only tasks running at the kill ran twice.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mpi_lib.sh"
+marker="shotq-mpi-kill-$$"
+mpmd sim:a:1x2 sim:b:1x2 sim:c:1x2 -- run -q --tasks 0-59 --run-dir run -- \
+  sh -c 'echo {} >> ran.txt; exec sleep 0.3' "$marker"
+"${MPMD[@]}" > mpirun.out 2>&1 &
+mp=$!
+pid=
+for _ in $(seq 1 100); do
+  pid=$(rank_pid 1) && [ -s ran.txt ] && break
+  sleep 0.05
+done
+[ -n "$pid" ] || fail "rank 1 not found"
+sleep 1
+kill -9 "$pid"
+t0=$(date +%s.%N)
+# The job must end by itself: mpirun takes the other ranks down.
+for _ in $(seq 1 200); do kill -0 $mp 2>/dev/null || break; sleep 0.05; done
+kill -0 $mp 2>/dev/null && { kill -9 $mp; fail "the MPI job did not end within 10 s of the kill"; }
+set +e; wait $mp; st=$?; set -e
+echo "job ended $("$PY" -c "print(round($(date +%s.%N)-$t0,2))") s after the kill (mpirun exit $st)"
+[ "$st" != 0 ] || fail "mpirun exited 0 after a rank was killed"
+sleep 0.5
+! pgrep -f "$marker" >/dev/null || { pgrep -af "$marker"; fail "task processes survived the job"; }
+before=$(sort -n ran.txt | uniq | wc -l)
+[ "$before" -gt 0 ] && [ "$before" -lt 60 ] || fail "kill came at a bad time ($before tasks ran)"
+"$PY" - run/journal > running_at_kill.txt <<'PYEOF'
+import json, sys
+started, done = set(), set()
+for line in open(sys.argv[1]):
+    try: e = json.loads(line)
+    except ValueError: continue
+    if e.get("ev") == "start": started.add(e["task"])
+    if e.get("ev") == "done": done.add(e["task"])
+print("\n".join(str(t) for t in sorted(started - done)))
+PYEOF
+mpmd sim:a:1x2 sim:b:1x2 sim:c:1x2 -- run -q --resume --tasks 0-59 --run-dir run -- \
+  sh -c 'echo {} >> ran.txt; exec sleep 0.3' "$marker"
+timeout 60 "${MPMD[@]}"
+[ "$(sort -n ran.txt | uniq | wc -l)" = 60 ] || fail "not every task ran"
+sort -n ran.txt | uniq -d > twice.txt
+extra=$(comm -23 <(sort twice.txt) <(sort running_at_kill.txt))
+[ -z "$extra" ] || fail "tasks ran twice that were not running at the kill: $extra"
+[ "$(json run/report.json 'r["summary"]["done"]+r["summary"]["done-earlier"]')" = 60 ]
+[ "$(json run/report.json 'len(set(d["node"] for d in r["devices"]))')" = 3 ]
+echo "$before tasks ran before the kill; ran twice: $(tr '\n' ' ' < twice.txt)(running at kill: $(tr '\n' ' ' < running_at_kill.txt))"
+echo ok
