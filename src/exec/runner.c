@@ -40,6 +40,7 @@
 #define MAX_INIT_FAILS 3         /* worker starts that fail before a device is dropped */
 #define REFRESH_S 2.0            /* device memory refresh period */
 #define REMOTE_POLL_MS 1         /* poll period for remote workers' messages */
+#define START_GATE_S 2.0         /* multi-node: longest wait for every worker's start */
 
 enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
 
@@ -72,6 +73,7 @@ struct runner {
     int interrupts;            /* SIGINT/SIGTERM received */
     bool io_error;             /* journal could not be written */
     bool remote_error;         /* the cluster transport failed (reported once) */
+    bool gate_opened;          /* dispatch has begun (see gate_open) */
     struct progress prog;
     struct progress_dev *pdev;
     double last_refresh;
@@ -639,6 +641,20 @@ static void draw(struct runner *r, double now, bool final)
     progress_draw(&r->prog, &st, final);
 }
 
+/* Multi-node runs dispatch nothing until every worker has started (or failed
+ * to), for at most START_GATE_S: remote workers start later than local ones,
+ * and short tasks would otherwise all go to the first devices up, whose
+ * learned speeds then keep the others idle (tail guard). */
+static bool gate_open(struct runner *r, double now)
+{
+    if (r->gate_opened || !r->c->remote || now >= START_GATE_S)
+        return r->gate_opened = true;
+    for (size_t i = 0; i < r->nw; i++)
+        if (r->w[i].state == W_STARTING)
+            return false;
+    return r->gate_opened = true;
+}
+
 /* ---- setup and the loop ---- */
 
 static void restore_done(void *ctx, int64_t id)
@@ -847,7 +863,7 @@ int runner_run(const struct runner_config *c)
         restart_workers(r, now);
         check_timeouts(r, now);
         refresh_memory(r, now);
-        if (!r->interrupts)
+        if (!r->interrupts && gate_open(r, now))
             dispatch(r, now);
         if (jrnl_flush(r->j) && !r->io_error) {
             r->io_error = true;
