@@ -16,7 +16,8 @@
 #include "util/log.h"
 
 #define SIM_DEFAULT_MEM_MIB 16384u
-#define MAX_COUNT 4096u          /* cpu:N and sim xCOUNT upper bound */
+#define MAX_COUNT 4096u          /* cpu:N upper bound */
+#define MAX_SIM_COUNT 1000000u   /* simulated devices in all: cluster planning */
 #define MAX_MEM_MIB (1ull << 40) /* keeps MiB << 20 inside 64 bits */
 #define REF_BANDWIDTH_GBS 484.0  /* GTX 1080 Ti: 352 bit x 5505 MHz x 2 */
 
@@ -318,8 +319,8 @@ static int parse_sim_entry(const struct spec_ctx *c, const char **p,
     if (*s == 'x') {
         uint64_t cnt;
         s++;
-        if (!scan_uint(&s, 1, MAX_COUNT, &cnt))
-            return spec_error(c, s, "a device count (1..4096)");
+        if (!scan_uint(&s, 1, MAX_SIM_COUNT, &cnt))
+            return spec_error(c, s, "a device count (1..1000000)");
         e->count = (unsigned)cnt;
         next = "',' or end of spec";
     }
@@ -353,8 +354,8 @@ static int parse_sim(const struct spec_ctx *c, const char *p, struct dev_sim_ent
         const char *start = p;
         int rc = parse_sim_entry(c, &p, &v[k]);
         total += v[k].count;
-        if (rc == 0 && total > MAX_COUNT)
-            rc = spec_error(c, start, "at most 4096 simulated devices in all");
+        if (rc == 0 && total > MAX_SIM_COUNT)
+            rc = spec_error(c, start, "at most 1000000 simulated devices in all");
         if (rc < 0) {
             free(v);
             return rc;

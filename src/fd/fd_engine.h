@@ -114,4 +114,10 @@ double fd_max_stable_dt(enum fd_equation eq, const struct fd_grid *grid,
 /* True when this build has the CUDA back end and a usable device is present. */
 bool fd_cuda_available(void);
 
+/* Measures the device-to-device copy bandwidth of CUDA device ordinal with a
+ * buffer of bytes (read + write counted, best of a few copies). Returns 0 with
+ * *gbs in GB/s, or -1 with a reason in err (also in builds without CUDA). */
+int fd_cuda_copy_bandwidth(int ordinal, size_t bytes, double *gbs, char *err,
+                           size_t errlen);
+
 #endif /* FD_ENGINE_H */

@@ -92,9 +92,10 @@ static char *slurp(int fd, size_t *len)
 }
 
 /* Replays an existing journal. Returns 0, or -ESTALE / -EINVAL with err set.
- * *ends_nl tells whether the file ends with a newline. */
+ * *complete is the length of the file up to its last newline: anything after
+ * it is a record torn by a crash. */
 static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn on_done,
-                  void *ctx, bool *ends_nl, char *err, size_t errlen)
+                  void *ctx, off_t *complete, char *err, size_t errlen)
 {
     size_t len;
     char *text = slurp(fd, &len);
@@ -102,17 +103,18 @@ static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn o
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         return -EIO;
     }
-    *ends_nl = len == 0 || text[len - 1] == '\n';
+    size_t good = len;
+    while (good > 0 && text[good - 1] != '\n')
+        good--;
+    *complete = (off_t)good;
+    text[good] = '\0'; /* a torn last record never completed: ignore it */
     int rc = 0;
     size_t lineno = 0;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         lineno++;
-        bool last_partial = !*ends_nl && line + strlen(line) == text + len;
         cJSON *o = cJSON_Parse(line);
         if (!o) {
-            if (last_partial)
-                break; /* torn final line of a crashed run: never completed */
             snprintf(err, errlen, "%s:%zu: expected a JSON object (corrupt journal)", path,
                      lineno);
             rc = -EINVAL;
@@ -162,13 +164,15 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
             snprintf(err, errlen, "--resume: %s: %s (nothing to resume)", path, strerror(errno));
             goto out_free;
         }
-        bool ends_nl = true;
-        rc = replay(path, j->fd, fingerprint, on_done, ctx, &ends_nl, err, errlen);
+        off_t complete = 0;
+        rc = replay(path, j->fd, fingerprint, on_done, ctx, &complete, err, errlen);
         if (rc)
             goto out_close;
-        if (!ends_nl && jrnl_io.write(j->fd, "\n", 1) != 1) {
+        /* Cut a torn last record so that appends start on a fresh line. */
+        struct stat st;
+        if (fstat(j->fd, &st) == 0 && st.st_size != complete && ftruncate(j->fd, complete)) {
             rc = -errno;
-            snprintf(err, errlen, "%s: cannot append: %s", path, strerror(errno));
+            snprintf(err, errlen, "%s: cannot cut a torn record: %s", path, strerror(errno));
             goto out_close;
         }
     } else {

@@ -83,7 +83,7 @@ SHOTQ_DEVICES='sim:z:2x3' "$SHOTQ" devices --json |
 # --- bad input: exit 2, one line ---
 expect_bad "shotq devices: --devices 'sim:a:x': position 7: expected a speed (positive number), got 'x'" \
     "$SHOTQ" devices --devices 'sim:a:x'
-expect_bad "shotq devices: SHOTQ_DEVICES 'sim:a:1x0': position 9: expected a device count (1..4096), got '0'" \
+expect_bad "shotq devices: SHOTQ_DEVICES 'sim:a:1x0': position 9: expected a device count (1..1000000), got '0'" \
     env SHOTQ_DEVICES='sim:a:1x0' "$SHOTQ" devices
 expect_bad "shotq devices: unknown option '--bogus' (expected --devices SPEC, --json or --help)" \
     "$SHOTQ" devices --bogus

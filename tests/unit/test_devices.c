@@ -178,13 +178,13 @@ static const struct bad_spec bad_specs[] = {
      "expected a memory size in MiB (positive integer), got "
      "'99999999999999999999'"},
     {"sim:a:1:12x",
-     "--devices 'sim:a:1:12x': position 12: expected a device count (1..4096), "
+     "--devices 'sim:a:1:12x': position 12: expected a device count (1..1000000), "
      "got end of spec"},
     {"sim:a:1x0",
-     "--devices 'sim:a:1x0': position 9: expected a device count (1..4096), got "
+     "--devices 'sim:a:1x0': position 9: expected a device count (1..1000000), got "
      "'0'"},
-    {"sim:a:1x5000", "--devices 'sim:a:1x5000': position 9: expected a device count "
-                     "(1..4096), got '5000'"},
+    {"sim:a:1x2000000", "--devices 'sim:a:1x2000000': position 9: expected a device "
+                        "count (1..1000000), got '2000000'"},
     {"sim:a:1,",
      "--devices 'sim:a:1,': position 9: expected a device name ([A-Za-z0-9_.-]), "
      "got end of spec"},

@@ -1,0 +1,245 @@
+/* fd_cpu: the CPU back end of the FD engine (C11 + optional OpenMP).
+ *
+ * Wavefields are 64-byte aligned, z fastest; the main stencils walk tiles of
+ * x columns along y so that the 9 y-planes a point needs stay in cache, with
+ * the z loop innermost and free of branches so the compiler vectorises it.
+ * The boundary work runs on the CPML slabs or sponge boxes only (fd_cpu_bnd.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "fd/fd_backend.h"
+#include "fd/fd_cpu.h"
+
+/* Formats a one-line message into err. Returns -1. */
+static int cpu_fail(char *err, size_t errlen, const char *what, size_t bytes)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "fd cpu: out of memory for %s (%zu bytes)", what, bytes);
+    return -1;
+}
+
+/* 64-byte aligned zeroed array of n floats, or NULL. Zeroed by the threads that
+ * will use it (first touch). */
+static float *falloc(size_t n, int nth)
+{
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    float *f = aligned_alloc(64, bytes ? bytes : 64);
+    if (!f)
+        return NULL;
+    int64_t chunks = 256, nn = (int64_t)n;
+    (void)nth;
+#pragma omp parallel for schedule(static) num_threads(nth)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t a = nn * c / chunks, b = nn * (c + 1) / chunks;
+        if (b > a)
+            memset(f + a, 0, (size_t)(b - a) * sizeof(float));
+    }
+    return f;
+}
+
+/* Zeroes an array of n floats in parallel. */
+static void fzero(float *f, size_t n, int nth)
+{
+    int64_t chunks = 256, nn = (int64_t)n;
+    (void)nth;
+#pragma omp parallel for schedule(static) num_threads(nth)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t a = nn * c / chunks, b = nn * (c + 1) / chunks;
+        if (b > a)
+            memset(f + a, 0, (size_t)(b - a) * sizeof(float));
+    }
+}
+
+/* Frees a CPU state and everything it owns; NULL is ok. */
+static void cpu_destroy(void *state)
+{
+    struct fd_cpu *s = state;
+    if (!s)
+        return;
+    for (int i = 0; i < 4; i++)
+        free(s->f[i]);
+    for (int i = 0; i < FD_MAX_MODEL; i++)
+        free(s->m[i]);
+    for (int i = 0; i < FD_MAXSLAB; i++) {
+        free(s->psi[i]);
+        free(s->zeta[i]);
+    }
+    free(s->rec);
+    free(s->recbuf);
+    free(s);
+}
+
+/* Allocates fields, copies the model. See fd_backend_ops.create. */
+static int cpu_create(void **state, const struct fd_layout *L,
+                      const float *const model[FD_MAX_MODEL], int ordinal, char *err,
+                      size_t errlen)
+{
+    (void)ordinal;
+    struct fd_cpu *s = calloc(1, sizeof *s);
+    if (!s)
+        return cpu_fail(err, errlen, "the CPU state", sizeof *s);
+    s->L = L;
+#ifdef _OPENMP
+    s->nth = L->threads > 0 ? L->threads : omp_get_max_threads();
+#else
+    s->nth = 1;
+#endif
+    s->nf = L->eq == FD_ACOUSTIC2 ? 2 : 4;
+    s->nm = L->eq == FD_ACOUSTIC2 ? 1 : 2;
+    for (int i = 0; i < s->nf; i++)
+        if (!(s->f[i] = falloc(L->cells, s->nth)))
+            goto out_nomem;
+    for (int i = 0; i < s->nm; i++) {
+        if (!(s->m[i] = falloc(L->cells, s->nth)))
+            goto out_nomem;
+        memcpy(s->m[i], model[i], L->cells * sizeof(float));
+    }
+    for (int i = 0; i < L->nslab; i++)
+        if (!(s->psi[i] = falloc(L->slab[i].cells, s->nth)) ||
+            !(s->zeta[i] = falloc(L->slab[i].cells, s->nth)))
+            goto out_nomem;
+    *state = s;
+    return 0;
+out_nomem:
+    cpu_destroy(s);
+    return cpu_fail(err, errlen, "the wavefields", L->cells * sizeof(float));
+}
+
+/* Zeroes the fields, installs source and receivers. See fd_backend_ops. */
+static int cpu_begin_shot(void *state, const struct fd_interp *src,
+                          const struct fd_interp *rec, size_t nrec, int chunk, char *err,
+                          size_t errlen)
+{
+    struct fd_cpu *s = state;
+    for (int i = 0; i < s->nf; i++)
+        fzero(s->f[i], s->L->cells, s->nth);
+    for (int i = 0; i < s->L->nslab; i++) {
+        fzero(s->psi[i], s->L->slab[i].cells, s->nth);
+        fzero(s->zeta[i], s->L->slab[i].cells, s->nth);
+    }
+    s->src = *src;
+    for (int j = 0; j < 8; j++)
+        s->coef[j] = fd_source_coef(s->L->eq, src->w[j], s->m[0][src->idx[j]],
+                                    s->nm > 1 ? s->m[1][src->idx[j]] : 0.0f);
+    free(s->rec);
+    free(s->recbuf);
+    s->rec = NULL;
+    s->recbuf = NULL;
+    s->nrec = nrec;
+    s->chunk = chunk;
+    if (nrec == 0)
+        return 0;
+    s->rec = malloc(nrec * sizeof *rec);
+    s->recbuf = malloc(nrec * (size_t)chunk * sizeof(float));
+    if (!s->rec || !s->recbuf)
+        return cpu_fail(err, errlen, "the receiver buffer",
+                        nrec * (size_t)chunk * sizeof(float));
+    memcpy(s->rec, rec, nrec * sizeof *rec);
+    return 0;
+}
+
+/* Adds the source to pressure field p. */
+static void add_source(struct fd_cpu *s, float *p, float amp)
+{
+    for (int j = 0; j < 8; j++)
+        p[s->src.idx[j]] += s->coef[j] * amp;
+}
+
+/* One acoustic2 step: p+ = 2p - p- + v^2 dt^2 lap p (into the p- array). */
+static int cpu_step(void *state, float amp, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    struct fd_cpu *s = state;
+    const struct fd_layout *L = s->L;
+    if (L->eq == FD_ACOUSTIC2) {
+        float *p = s->f[0], *pn = s->f[1];
+        fd_cpu_a2_main(s, p, pn);
+        if (L->boundary == FD_BOUNDARY_CPML)
+            fd_cpu_a2_cpml(s, p, pn);
+        else
+            fd_cpu_sponge(s, (float *[]){p, pn}, 2);
+        add_source(s, pn, amp);
+        if (L->free_surface)
+            fd_cpu_image(s, pn, 0);
+        s->f[0] = pn;
+        s->f[1] = p;
+        return 0;
+    }
+    float *p = s->f[0];
+    fd_cpu_a1_vel(s);
+    if (L->boundary == FD_BOUNDARY_CPML)
+        fd_cpu_a1_cpml_vel(s);
+    if (L->free_surface)
+        fd_cpu_image(s, s->f[3], 1);
+    fd_cpu_a1_pres(s);
+    if (L->boundary == FD_BOUNDARY_CPML)
+        fd_cpu_a1_cpml_pres(s);
+    add_source(s, p, amp);
+    if (L->boundary == FD_BOUNDARY_SPONGE)
+        fd_cpu_sponge(s, s->f, 4);
+    if (L->free_surface)
+        fd_cpu_image(s, p, 0);
+    return 0;
+}
+
+/* Gathers the receivers into a slot of the record buffer. */
+static int cpu_record(void *state, int slot, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    struct fd_cpu *s = state;
+    const float *p = s->f[0];
+    float *out = s->recbuf + (size_t)slot * s->nrec;
+    for (size_t r = 0; r < s->nrec; r++) {
+        const struct fd_interp *q = &s->rec[r];
+        float v = 0.0f;
+        for (int j = 0; j < 8; j++)
+            v += q->w[j] * p[q->idx[j]];
+        out[r] = v;
+    }
+    return 0;
+}
+
+/* Copies count slots of the record buffer to host. */
+static int cpu_fetch(void *state, int count, float *host, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    struct fd_cpu *s = state;
+    memcpy(host, s->recbuf, (size_t)count * s->nrec * sizeof(float));
+    return 0;
+}
+
+/* Copies the model part of the pressure to host (model layout). */
+static int cpu_snapshot(void *state, float *host, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    struct fd_cpu *s = state;
+    const struct fd_layout *L = s->L;
+    for (int64_t y = 0; y < L->mn[1]; y++)
+        for (int64_t x = 0; x < L->mn[0]; x++) {
+            const float *col =
+                s->f[0] + fd_cpu_idx(L, L->off[0] + x, L->off[1] + y, L->off[2]);
+            memcpy(host + (y * L->mn[0] + x) * L->mn[2], col,
+                   (size_t)L->mn[2] * sizeof(float));
+        }
+    return 0;
+}
+
+const struct fd_backend_ops fd_cpu_ops = {
+    .name = "cpu",
+    .create = cpu_create,
+    .begin_shot = cpu_begin_shot,
+    .step = cpu_step,
+    .record = cpu_record,
+    .fetch = cpu_fetch,
+    .snapshot = cpu_snapshot,
+    .destroy = cpu_destroy,
+};

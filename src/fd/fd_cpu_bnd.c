@@ -1,0 +1,319 @@
+/* fd_cpu_bnd: CPML, sponge and free-surface work of the CPU back end. Runs on
+ * the slabs / shell boxes only. Operation order matches fd_cuda.cu.
+ *
+ * acoustic2 CPML (Pasalic & McGarry 2010, second-order form), per axis a:
+ *     psi  = b psi  + a_coef d_a p
+ *     zeta = b zeta + a_coef (d_aa p + d_a psi)
+ *     p+  += v^2 dt^2 (d_a psi + zeta)
+ * acoustic1 CPML (Komatitsch & Martin 2007): memory variables of d_a p at the
+ * staggered velocity points and of d_a v_a at the pressure points.
+ */
+#include "fd/fd_cpu.h"
+
+/* Loop bounds and strides of one slab. */
+struct slab_it {
+    const struct fd_slab *sl; /* the slab */
+    int a;                    /* its axis */
+    int64_t st;               /* field stride along the axis */
+    int64_t tt;               /* slab-array stride along the axis */
+    int64_t nz;               /* points per z run */
+};
+
+/* Describes slab k of the layout. */
+static struct slab_it slab_it(const struct fd_layout *L, int k)
+{
+    struct slab_it it;
+    it.sl = &L->slab[k];
+    it.a = it.sl->axis;
+    it.st = it.a == 0 ? L->sx : (it.a == 1 ? L->sy : 1);
+    it.tt = it.a == 0 ? it.sl->m[2] : (it.a == 1 ? it.sl->m[0] * it.sl->m[2] : 1);
+    it.nz = it.sl->box.hi[2] - it.sl->box.lo[2];
+    return it;
+}
+
+/* Slab-array index of compute point (x, y, z). */
+static int64_t slab_idx(const struct fd_slab *sl, int64_t x, int64_t y, int64_t z)
+{
+    return ((y - sl->box.lo[1] + FD_HALO) * sl->m[0] + (x - sl->box.lo[0] + FD_HALO)) *
+               sl->m[2] +
+           (z - sl->box.lo[2] + FD_HALO);
+}
+
+/* Profile values of a column: the z profile varies along the run (zp), the
+ * x and y ones are one value per column. */
+struct colprof {
+    const float *A, *B; /* z profiles from the run's first point, when zp */
+    float a, b;         /* the column's values, when !zp */
+    bool zp;            /* profile along z */
+};
+
+/* Profiles of column (x, y) of a slab for coefficient arrays pa, pb. */
+static struct colprof colprof(const struct slab_it *it, float *const *pa,
+                              float *const *pb, int64_t x, int64_t y)
+{
+    struct colprof c = {NULL, NULL, 0.0f, 1.0f, it->a == 2};
+    if (c.zp) {
+        c.A = pa[2] + it->sl->box.lo[2];
+        c.B = pb[2] + it->sl->box.lo[2];
+    } else {
+        int64_t i = it->a == 0 ? x : y;
+        c.a = pa[it->a][i];
+        c.b = pb[it->a][i];
+    }
+    return c;
+}
+
+/* acoustic2 CPML, pass 1 on a column: psi = b psi + a d_a p. */
+static void a2_psi_column(int64_t nz, const float *restrict c, float *restrict ps,
+                          int64_t st, const float *w, struct colprof pr)
+{
+    const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
+    /* Two copies of the loop so that each vectorises: profile along z, or
+     * one value per column. */
+#define FD_COLUMN_LOOP                                                                   \
+    for (int64_t z = 0; z < nz; z++) {                                                   \
+        float d1 = c1 * (c[z + st] - c[z - st]);                                         \
+        d1 += c2 * (c[z + 2 * st] - c[z - 2 * st]);                                      \
+        d1 += c3 * (c[z + 3 * st] - c[z - 3 * st]);                                      \
+        d1 += c4 * (c[z + 4 * st] - c[z - 4 * st]);                                      \
+        ps[z] = FD_B * ps[z] + FD_A * d1;                                                \
+    }
+    if (pr.zp) {
+#define FD_A pr.A[z]
+#define FD_B pr.B[z]
+        FD_COLUMN_LOOP
+#undef FD_A
+#undef FD_B
+    } else {
+#define FD_A pr.a
+#define FD_B pr.b
+        FD_COLUMN_LOOP
+#undef FD_A
+#undef FD_B
+    }
+#undef FD_COLUMN_LOOP
+}
+
+/* acoustic2 CPML, pass 2 on a column: zeta = b zeta + a (d_aa p + d_a psi);
+ * o += v (d_a psi + zeta). */
+static void a2_zeta_column(int64_t nz, const float *restrict c, const float *restrict v,
+                           const float *restrict ps, float *restrict ze,
+                           float *restrict o, int64_t st, int64_t tt, const float *w1,
+                           const float *w2, struct colprof pr)
+{
+    const float c1 = w1[1], c2 = w1[2], c3 = w1[3], c4 = w1[4];
+    const float e0 = w2[0], e1 = w2[1], e2 = w2[2], e3 = w2[3], e4 = w2[4];
+    /* Two copies of the loop so that each vectorises: profile along z, or
+     * one value per column. */
+#define FD_COLUMN_LOOP                                                                   \
+    for (int64_t z = 0; z < nz; z++) {                                                   \
+        float d2 = e0 * c[z];                                                            \
+        d2 += e1 * (c[z + st] + c[z - st]);                                              \
+        d2 += e2 * (c[z + 2 * st] + c[z - 2 * st]);                                      \
+        d2 += e3 * (c[z + 3 * st] + c[z - 3 * st]);                                      \
+        d2 += e4 * (c[z + 4 * st] + c[z - 4 * st]);                                      \
+        float dp = c1 * (ps[z + tt] - ps[z - tt]);                                       \
+        dp += c2 * (ps[z + 2 * tt] - ps[z - 2 * tt]);                                    \
+        dp += c3 * (ps[z + 3 * tt] - ps[z - 3 * tt]);                                    \
+        dp += c4 * (ps[z + 4 * tt] - ps[z - 4 * tt]);                                    \
+        ze[z] = FD_B * ze[z] + FD_A * (d2 + dp);                                         \
+        o[z] += v[z] * (dp + ze[z]);                                                     \
+    }
+    if (pr.zp) {
+#define FD_A pr.A[z]
+#define FD_B pr.B[z]
+        FD_COLUMN_LOOP
+#undef FD_A
+#undef FD_B
+    } else {
+#define FD_A pr.a
+#define FD_B pr.b
+        FD_COLUMN_LOOP
+#undef FD_A
+#undef FD_B
+    }
+#undef FD_COLUMN_LOOP
+}
+
+void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn)
+{
+    const struct fd_layout *L = s->L;
+    const float *v2 = s->m[0];
+    for (int k = 0; k < L->nslab; k++) {
+        const struct slab_it it = slab_it(L, k);
+        const struct fd_box *b = &it.sl->box;
+        const float *w1 = L->w1[it.a], *w2 = L->w2[it.a];
+        float *psi = s->psi[k], *zeta = s->zeta[k];
+#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
+            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
+                a2_psi_column(it.nz, p + fd_cpu_idx(L, x, y, b->lo[2]),
+                              psi + slab_idx(it.sl, x, y, b->lo[2]), it.st, w1,
+                              colprof(&it, L->pa, L->pb, x, y));
+            }
+        }
+#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
+            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
+                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
+                const int64_t j0 = slab_idx(it.sl, x, y, b->lo[2]);
+                a2_zeta_column(it.nz, p + i0, v2 + i0, psi + j0, zeta + j0, pn + i0,
+                               it.st, it.tt, w1, w2, colprof(&it, L->pa, L->pb, x, y));
+            }
+        }
+    }
+}
+
+/* acoustic1 CPML velocity correction on a column: psi = bh psi + ah D+ p;
+ * v -= b_avg psi. */
+static void a1_vel_column(int64_t nz, const float *restrict c, const float *restrict bb,
+                          float *restrict ps, float *restrict v, int64_t st,
+                          const float *w, struct colprof pr)
+{
+    const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
+    /* Two copies of the loop so that each vectorises: profile along z, or
+     * one value per column. */
+#define FD_COLUMN_LOOP                                                                   \
+    for (int64_t z = 0; z < nz; z++) {                                                   \
+        float d = c1 * (c[z + st] - c[z]);                                               \
+        d += c2 * (c[z + 2 * st] - c[z - st]);                                           \
+        d += c3 * (c[z + 3 * st] - c[z - 2 * st]);                                       \
+        d += c4 * (c[z + 4 * st] - c[z - 3 * st]);                                       \
+        ps[z] = FD_B * ps[z] + FD_A * d;                                                 \
+        v[z] -= 0.5f * (bb[z] + bb[z + st]) * ps[z];                                     \
+    }
+    if (pr.zp) {
+#define FD_A pr.A[z]
+#define FD_B pr.B[z]
+        FD_COLUMN_LOOP
+#undef FD_A
+#undef FD_B
+    } else {
+#define FD_A pr.a
+#define FD_B pr.b
+        FD_COLUMN_LOOP
+#undef FD_A
+#undef FD_B
+    }
+#undef FD_COLUMN_LOOP
+}
+
+/* acoustic1 CPML pressure correction on a column: zeta = b zeta + a D- v;
+ * p -= kappa zeta. */
+static void a1_pres_column(int64_t nz, const float *restrict v, const float *restrict kk,
+                           float *restrict ze, float *restrict pp, int64_t st,
+                           const float *w, struct colprof pr)
+{
+    const float c1 = w[1], c2 = w[2], c3 = w[3], c4 = w[4];
+    /* Two copies of the loop so that each vectorises: profile along z, or
+     * one value per column. */
+#define FD_COLUMN_LOOP                                                                   \
+    for (int64_t z = 0; z < nz; z++) {                                                   \
+        float d = c1 * (v[z] - v[z - st]);                                               \
+        d += c2 * (v[z + st] - v[z - 2 * st]);                                           \
+        d += c3 * (v[z + 2 * st] - v[z - 3 * st]);                                       \
+        d += c4 * (v[z + 3 * st] - v[z - 4 * st]);                                       \
+        ze[z] = FD_B * ze[z] + FD_A * d;                                                 \
+        pp[z] -= kk[z] * ze[z];                                                          \
+    }
+    if (pr.zp) {
+#define FD_A pr.A[z]
+#define FD_B pr.B[z]
+        FD_COLUMN_LOOP
+#undef FD_A
+#undef FD_B
+    } else {
+#define FD_A pr.a
+#define FD_B pr.b
+        FD_COLUMN_LOOP
+#undef FD_A
+#undef FD_B
+    }
+#undef FD_COLUMN_LOOP
+}
+
+void fd_cpu_a1_cpml_vel(struct fd_cpu *s)
+{
+    const struct fd_layout *L = s->L;
+    const float *p = s->f[0], *bu = s->m[1];
+    for (int k = 0; k < L->nslab; k++) {
+        const struct slab_it it = slab_it(L, k);
+        const struct fd_box *b = &it.sl->box;
+        float *psi = s->psi[k], *va = s->f[1 + it.a];
+#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
+            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
+                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
+                a1_vel_column(it.nz, p + i0, bu + i0,
+                              psi + slab_idx(it.sl, x, y, b->lo[2]), va + i0, it.st,
+                              L->ws[it.a], colprof(&it, L->pah, L->pbh, x, y));
+            }
+        }
+    }
+}
+
+void fd_cpu_a1_cpml_pres(struct fd_cpu *s)
+{
+    const struct fd_layout *L = s->L;
+    float *p = s->f[0];
+    const float *ka = s->m[0];
+    for (int k = 0; k < L->nslab; k++) {
+        const struct slab_it it = slab_it(L, k);
+        const struct fd_box *b = &it.sl->box;
+        const float *va = s->f[1 + it.a];
+        float *zeta = s->zeta[k];
+#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
+            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
+                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
+                a1_pres_column(it.nz, va + i0, ka + i0,
+                               zeta + slab_idx(it.sl, x, y, b->lo[2]), p + i0, it.st,
+                               L->ws[it.a], colprof(&it, L->pa, L->pb, x, y));
+            }
+        }
+    }
+}
+
+void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf)
+{
+    /* Multiplies nf fields by gx gy gz on the disjoint shell boxes. */
+    const struct fd_layout *L = s->L;
+    for (int k = 0; k < L->nshell; k++) {
+        const struct fd_box *b = &L->shell[k];
+        const int64_t nz = b->hi[2] - b->lo[2];
+        const float *gz = L->g[2] + b->lo[2];
+#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+        for (int64_t y = b->lo[1]; y < b->hi[1]; y++) {
+            for (int64_t x = b->lo[0]; x < b->hi[0]; x++) {
+                const float gxy = L->g[0][x] * L->g[1][y];
+                const int64_t i0 = fd_cpu_idx(L, x, y, b->lo[2]);
+                for (int i = 0; i < nf; i++) {
+                    float *c = f[i] + i0;
+                    for (int64_t z = 0; z < nz; z++)
+                        c[z] *= gxy * gz[z];
+                }
+            }
+        }
+    }
+}
+
+void fd_cpu_image(struct fd_cpu *s, float *f, int staggered)
+{
+    /* Free surface at z = 0: pressure is odd about z = 0 (and zero on it);
+     * vz, stored at z + 1/2, is even: vz(-k-1) = vz(k). */
+    const struct fd_layout *L = s->L;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(s->nth)
+    for (int64_t y = 0; y < L->n[1]; y++) {
+        for (int64_t x = 0; x < L->n[0]; x++) {
+            float *c = f + fd_cpu_idx(L, x, y, 0);
+            if (staggered) {
+                for (int k = 1; k <= FD_HALO; k++)
+                    c[-k] = c[k - 1];
+            } else {
+                c[0] = 0.0f;
+                for (int k = 1; k <= FD_HALO; k++)
+                    c[-k] = -c[k];
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+/* fd_segy: SEG-Y shot gathers (write and read back) through segyio. */
+#include "fd/fd_segy.h"
+
+#include <errno.h>
+#include <math.h>
+#include <segyio/segy.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A value in units of 1/|FD_SEGY_SCALAR| m as int32; false when it does not fit. */
+static bool scaled(double metres, int32_t *out)
+{
+    double v = nearbyint(metres * -FD_SEGY_SCALAR);
+    if (!(fabs(v) <= 2147483647.0))
+        return false;
+    *out = (int32_t)v;
+    return true;
+}
+
+/* Fills the 3200-byte textual header (ASCII; segyio converts to EBCDIC). */
+static void text_header(char *buf, const char *const *text, size_t ntext)
+{
+    memset(buf, ' ', SEGY_TEXT_HEADER_SIZE);
+    buf[SEGY_TEXT_HEADER_SIZE] = '\0';
+    for (size_t i = 0; i < 40; i++) {
+        char line[81];
+        const char *t = i < ntext && text[i] ? text[i] : "";
+        if (i == 39)
+            t = "END TEXTUAL HEADER";
+        int n = snprintf(line, sizeof line, "C%02zu %-76.76s", i + 1, t);
+        memcpy(buf + i * 80, line, (size_t)n);
+    }
+}
+
+/* Sets one header field; false on failure (value out of the field's range). */
+static bool setf(char *hdr, int field, int64_t v, bool bin)
+{
+    if (v < INT32_MIN || v > INT32_MAX)
+        return false;
+    return (bin ? segy_set_bfield(hdr, field, (int32_t)v)
+                : segy_set_field(hdr, field, (int32_t)v)) == SEGY_OK;
+}
+
+/* Fills the trace header of receiver r. Returns false when a value does not fit. */
+static bool trace_header(char *th, const struct fd_gather *g, size_t r, int interval_us)
+{
+    const struct fd_point *s = &g->source, *p = &g->receivers[r];
+    int32_t sx, sy, sz, gx, gy, gz;
+    if (!scaled(s->x, &sx) || !scaled(s->y, &sy) || !scaled(s->z, &sz) ||
+        !scaled(p->x, &gx) || !scaled(p->y, &gy) || !scaled(p->z, &gz))
+        return false;
+    double off = nearbyint(hypot(p->x - s->x, p->y - s->y));
+    int64_t seq = (int64_t)r + 1;
+    memset(th, 0, SEGY_TRACE_HEADER_SIZE);
+    return setf(th, SEGY_TR_SEQ_LINE, seq, false) &&
+           setf(th, SEGY_TR_SEQ_FILE, seq, false) &&
+           setf(th, SEGY_TR_FIELD_RECORD, g->shot, false) &&
+           setf(th, SEGY_TR_NUMBER_ORIG_FIELD, seq, false) &&
+           setf(th, SEGY_TR_ENERGY_SOURCE_POINT, g->shot, false) &&
+           setf(th, SEGY_TR_TRACE_ID, 1, false) && off <= INT32_MAX &&
+           setf(th, SEGY_TR_OFFSET, (int64_t)off, false) &&
+           setf(th, SEGY_TR_RECV_GROUP_ELEV, -(int64_t)gz, false) &&
+           setf(th, SEGY_TR_SOURCE_DEPTH, sz, false) &&
+           setf(th, SEGY_TR_ELEV_SCALAR, FD_SEGY_SCALAR, false) &&
+           setf(th, SEGY_TR_SOURCE_GROUP_SCALAR, FD_SEGY_SCALAR, false) &&
+           setf(th, SEGY_TR_SOURCE_X, sx, false) &&
+           setf(th, SEGY_TR_SOURCE_Y, sy, false) &&
+           setf(th, SEGY_TR_GROUP_X, gx, false) && setf(th, SEGY_TR_GROUP_Y, gy, false) &&
+           setf(th, SEGY_TR_COORD_UNITS, 1, false) &&
+           setf(th, SEGY_TR_SAMPLE_COUNT, g->nsamples, false) &&
+           setf(th, SEGY_TR_SAMPLE_INTER, interval_us, false);
+}
+
+int fd_segy_write(const char *path, const struct fd_gather *g, const char *const *text,
+                  size_t ntext, char *err, size_t errlen)
+{
+    double us = nearbyint(g->dt * 1e6);
+    if (us < 1 || us > 65535 || g->nsamples < 1 || g->nsamples > 32767 ||
+        g->nrec > INT32_MAX) {
+        snprintf(err, errlen,
+                 "%s: expected 1..65535 us, 1..32767 samples and < 2^31 traces, got %g "
+                 "us, %d, %zu",
+                 path, g->dt * 1e6, g->nsamples, g->nrec);
+        return -EINVAL;
+    }
+    int interval = (int)us, ns = g->nsamples;
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
+        sizeof tmp) {
+        snprintf(err, errlen, "%.200s...: path too long", path);
+        return -ENAMETOOLONG;
+    }
+    /* segyio opens with fopen(), which cannot take "e" (O_CLOEXEC); the file is
+     * open only while this function runs, and the FD workers spawn nothing. */
+    segy_file *fp = segy_open(tmp, "w+b");
+    if (!fp) {
+        int e = errno ? errno : EIO;
+        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(e));
+        return -e;
+    }
+    char textbuf[SEGY_TEXT_HEADER_SIZE + 1];
+    char bin[SEGY_BINARY_HEADER_SIZE];
+    char th[SEGY_TRACE_HEADER_SIZE];
+    const long trace0 = SEGY_TEXT_HEADER_SIZE + SEGY_BINARY_HEADER_SIZE;
+    const int bsize = segy_trsize(SEGY_IEEE_FLOAT_4_BYTE, ns);
+    float *buf = malloc((size_t)ns * sizeof *buf);
+    int rc = 0;
+    const char *step = "write headers of";
+    text_header(textbuf, text, ntext);
+    memset(bin, 0, sizeof bin);
+    if (!buf) {
+        rc = -ENOMEM;
+        step = "allocate a trace for";
+        goto out_close;
+    }
+    if (!setf(bin, SEGY_BIN_INTERVAL, interval, true) ||
+        !setf(bin, SEGY_BIN_INTERVAL_ORIG, interval, true) ||
+        !setf(bin, SEGY_BIN_SAMPLES, ns, true) ||
+        !setf(bin, SEGY_BIN_SAMPLES_ORIG, ns, true) ||
+        !setf(bin, SEGY_BIN_FORMAT, SEGY_IEEE_FLOAT_4_BYTE, true) ||
+        !setf(bin, SEGY_BIN_TRACES, g->nrec > 32767 ? 0 : (int64_t)g->nrec, true) ||
+        !setf(bin, SEGY_BIN_ENSEMBLE_FOLD, 1, true) ||
+        !setf(bin, SEGY_BIN_SORTING_CODE, 1, true) ||
+        !setf(bin, SEGY_BIN_MEASUREMENT_SYSTEM, 1, true) ||
+        !setf(bin, SEGY_BIN_SEGY_REVISION, 0x0100, true) ||
+        !setf(bin, SEGY_BIN_TRACE_FLAG, 1, true)) {
+        rc = -EINVAL;
+        goto out_close;
+    }
+    if (segy_set_format(fp, SEGY_IEEE_FLOAT_4_BYTE) != SEGY_OK ||
+        segy_write_textheader(fp, 0, textbuf) != SEGY_OK ||
+        segy_write_binheader(fp, bin) != SEGY_OK) {
+        rc = -EIO;
+        goto out_close;
+    }
+    for (size_t r = 0; r < g->nrec; r++) {
+        if (!trace_header(th, g, r, interval)) {
+            snprintf(
+                err, errlen,
+                "%s: trace %zu: a coordinate does not fit a SEG-Y header field in cm",
+                path, r + 1);
+            rc = -EINVAL;
+            step = NULL;
+            goto out_close;
+        }
+        memcpy(buf, g->data + r * (size_t)ns, (size_t)ns * sizeof *buf);
+        segy_from_native(SEGY_IEEE_FLOAT_4_BYTE, ns, buf);
+        if (segy_write_traceheader(fp, (int)r, th, trace0, bsize) != SEGY_OK ||
+            segy_writetrace(fp, (int)r, buf, trace0, bsize) != SEGY_OK) {
+            rc = errno ? -errno : -EIO;
+            step = "write traces of";
+            goto out_close;
+        }
+    }
+out_close:
+    if (segy_close(fp) != SEGY_OK && !rc) {
+        rc = -EIO;
+        step = "close";
+    }
+    free(buf);
+    if (rc) {
+        if (step)
+            snprintf(err, errlen, "%s: cannot %s the SEG-Y file: %s", tmp, step,
+                     strerror(-rc));
+        unlink(tmp);
+        return rc;
+    }
+    rc = fd_sync_path(tmp, err, errlen);
+    if (!rc)
+        rc = fd_commit_rename(tmp, path, err, errlen);
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+int fd_segy_read(const char *path, float **data, size_t *ntraces, int *nsamples,
+                 double *dt, char *err, size_t errlen)
+{
+    segy_file *fp = segy_open(path, "rb");
+    if (!fp) {
+        int e = errno ? errno : EIO;
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        return -e;
+    }
+    char bin[SEGY_BINARY_HEADER_SIZE];
+    int rc = -EINVAL, traces = 0;
+    float *d = NULL;
+    if (segy_binheader(fp, bin) != SEGY_OK) {
+        snprintf(err, errlen, "%s: cannot read the binary header", path);
+        goto out_close;
+    }
+    int format = segy_format(bin), ns = segy_samples(bin);
+    int32_t interval = 0;
+    segy_get_bfield(bin, SEGY_BIN_INTERVAL, &interval);
+    long trace0 = segy_trace0(bin);
+    int bsize = segy_trsize(format, ns);
+    if (ns <= 0 || bsize <= 0 ||
+        (format != SEGY_IEEE_FLOAT_4_BYTE && format != SEGY_IBM_FLOAT_4_BYTE) ||
+        segy_set_format(fp, format) != SEGY_OK ||
+        segy_traces(fp, &traces, trace0, bsize) != SEGY_OK || traces <= 0) {
+        snprintf(err, errlen, "%s: expected a SEG-Y file of 4-byte float traces", path);
+        goto out_close;
+    }
+    d = malloc((size_t)traces * (size_t)ns * sizeof *d);
+    if (!d) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        rc = -ENOMEM;
+        goto out_close;
+    }
+    for (int t = 0; t < traces; t++) {
+        float *tr = d + (size_t)t * (size_t)ns;
+        if (segy_readtrace(fp, t, tr, trace0, bsize) != SEGY_OK) {
+            snprintf(err, errlen, "%s: cannot read trace %d", path, t + 1);
+            rc = -EIO;
+            goto out_close;
+        }
+        segy_to_native(format, ns, tr);
+    }
+    rc = 0;
+out_close:
+    segy_close(fp);
+    if (rc) {
+        free(d);
+        return rc;
+    }
+    *data = d;
+    *ntraces = (size_t)traces;
+    *nsamples = ns;
+    *dt = interval * 1e-6;
+    return 0;
+}

@@ -1,0 +1,170 @@
+/* Unit tests of the journal: records, replay for --resume, torn last lines,
+ * fingerprints, and injected write/fdatasync failures losing nothing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "journal/journal.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/shotq-jrnl.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+struct seen {
+    int64_t ids[64];
+    int n;
+};
+
+static void on_done(void *ctx, int64_t id)
+{
+    struct seen *s = ctx;
+    s->ids[s->n++] = id;
+}
+
+static void test_roundtrip(void **state)
+{
+    (void)state;
+    char err[512];
+    struct jrnl *j;
+    struct seen s = {0};
+    assert_int_equal(jrnl_open(dir, 42, "test", false, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_record(j, JRNL_START, 5, 1, 0, 0.1, 0);
+    jrnl_record(j, JRNL_DONE, 5, 1, 0, 0.2, 0);
+    jrnl_record(j, JRNL_START, 6, 1, 1, 0.1, 0);
+    jrnl_record(j, JRNL_RETRY, 6, 1, 1, 0.3, 3);
+    jrnl_record(j, JRNL_DONE, 9, 2, 0, 0.4, 0);
+    assert_int_equal(jrnl_close(j), 0);
+
+    /* A second fresh open is refused. */
+    assert_int_equal(jrnl_open(dir, 42, "test", false, on_done, &s, &j, err, sizeof err),
+                     -EEXIST);
+    assert_non_null(strstr(err, "pass --resume"));
+    /* A different fingerprint is refused. */
+    assert_int_equal(jrnl_open(dir, 43, "test", true, on_done, &s, &j, err, sizeof err),
+                     -ESTALE);
+    assert_int_equal(s.n, 0);
+    /* Resume replays the done events. */
+    assert_int_equal(jrnl_open(dir, 42, "test", true, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.ids[0], 5);
+    assert_int_equal(s.ids[1], 9);
+    jrnl_close(j);
+}
+
+static void test_torn_line(void **state)
+{
+    (void)state;
+    char err[512], path[128];
+    struct jrnl *j;
+    struct seen s = {0};
+    assert_int_equal(jrnl_open(dir, 7, "t", false, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_record(j, JRNL_DONE, 1, 1, 0, 0.2, 0);
+    jrnl_close(j);
+    snprintf(path, sizeof path, "%s/journal", dir);
+    FILE *f = fopen(path, "a");
+    fputs("{\"ev\":\"done\",\"task\":2,\"att", f); /* crash in mid-write */
+    fclose(f);
+    assert_int_equal(jrnl_open(dir, 7, "t", true, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(s.n, 1);
+    jrnl_record(j, JRNL_DONE, 3, 1, 0, 0.5, 0);
+    jrnl_close(j);
+    s.n = 0;
+    assert_int_equal(jrnl_open(dir, 7, "t", true, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(s.n, 2); /* 1 and 3; the torn record of 2 never counted */
+    assert_int_equal(s.ids[1], 3);
+    jrnl_close(j);
+}
+
+static int fail_writes; /* injected failures left */
+
+static ssize_t bad_write(int fd, const void *buf, size_t len)
+{
+    if (fail_writes > 0) {
+        fail_writes--;
+        errno = ENOSPC;
+        return -1;
+    }
+    return write(fd, buf, len);
+}
+
+static int fail_syncs;
+
+static int bad_fdatasync(int fd)
+{
+    if (fail_syncs > 0) {
+        fail_syncs--;
+        errno = EIO;
+        return -1;
+    }
+    return fdatasync(fd);
+}
+
+static void test_injected_failures(void **state)
+{
+    (void)state;
+    char err[512];
+    struct jrnl *j;
+    struct seen s = {0};
+    struct jrnl_io saved = jrnl_io;
+    assert_int_equal(jrnl_open(dir, 1, "t", false, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_io.write = bad_write;
+    jrnl_io.fdatasync = bad_fdatasync;
+    jrnl_record(j, JRNL_DONE, 10, 1, 0, 0.1, 0);
+    fail_writes = 1;
+    assert_int_equal(jrnl_flush(j), -ENOSPC);
+    /* The record is kept and written by the next flush. */
+    fail_syncs = 1;
+    assert_int_equal(jrnl_flush(j), -EIO);
+    assert_int_equal(jrnl_flush(j), 0);
+    jrnl_record(j, JRNL_DONE, 11, 1, 0, 0.2, 0);
+    assert_int_equal(jrnl_close(j), 0);
+    jrnl_io = saved;
+    assert_int_equal(jrnl_open(dir, 1, "t", true, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.ids[0], 10);
+    assert_int_equal(s.ids[1], 11);
+    jrnl_close(j);
+    /* A failing header write leaves no journal behind to block a retry. */
+}
+
+static void test_missing_for_resume(void **state)
+{
+    (void)state;
+    char err[512];
+    struct jrnl *j;
+    struct seen s = {0};
+    assert_int_equal(jrnl_open(dir, 1, "t", true, on_done, &s, &j, err, sizeof err), -ENOENT);
+    assert_non_null(strstr(err, "nothing to resume"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_injected_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_for_resume, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

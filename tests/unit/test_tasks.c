@@ -1,0 +1,115 @@
+/* Unit tests of task sources: ranges, task files, unique ids. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tasks/tasks.h"
+
+static void test_ranges(void **state)
+{
+    (void)state;
+    struct taskset ts = {0};
+    char err[256];
+    assert_int_equal(tasks_parse_range(&ts, "0-3,10,20-26:3", err, sizeof err), 0);
+    int64_t want[] = {0, 1, 2, 3, 10, 20, 23, 26};
+    assert_int_equal(ts.n, 8);
+    for (size_t i = 0; i < 8; i++)
+        assert_int_equal(ts.id[i], want[i]);
+    assert_int_equal(tasks_check_unique(&ts, err, sizeof err), 0);
+    assert_int_equal(tasks_find(&ts, 23), 6);
+    assert_int_equal(tasks_find(&ts, 4), -1);
+    tasks_free(&ts);
+
+    static const struct {
+        const char *in, *msg;
+    } bad[] = {
+        {"", "--tasks '': position 1: expected a task id, a range A-B[:STEP] or a list"},
+        {"a", "--tasks 'a': position 1: expected a non-negative task id"},
+        {"5-", "--tasks '5-': position 3: expected the end of the range (a non-negative integer)"},
+        {"5-2", "--tasks '5-2': position 4: expected an end not below the start"},
+        {"0-9:0", "--tasks '0-9:0': position 6: expected a positive step"},
+        {"1,,2", "--tasks '1,,2': position 3: expected a non-negative task id"},
+        {"1;2", "--tasks '1;2': position 2: expected ',' or the end of the range"},
+        {"-1", "--tasks '-1': position 1: expected a non-negative task id"},
+        {"99999999999999999999", "--tasks '99999999999999999999': position 1: expected a "
+                                 "non-negative task id"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        struct taskset t2 = {0};
+        assert_int_equal(tasks_parse_range(&t2, bad[k].in, err, sizeof err), -EINVAL);
+        assert_string_equal(err, bad[k].msg);
+        tasks_free(&t2);
+    }
+}
+
+static void test_file(void **state)
+{
+    (void)state;
+    const char text[] = "# shots\n"
+                        "\n"
+                        "3 weight=2.5 mem=100 --shot 3 x\n"
+                        "  7   alpha\n"
+                        "8 mem=1\n";
+    FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
+    struct taskset ts = {0};
+    char err[256];
+    assert_int_equal(tasks_read(&ts, f, "t.txt", err, sizeof err), 0);
+    fclose(f);
+    assert_int_equal(ts.n, 3);
+    assert_int_equal(ts.id[0], 3);
+    assert_true(ts.weight[0] == 2.5);
+    assert_int_equal(ts.mem[0], 100ull << 20);
+    assert_string_equal(tasks_args(&ts, 0), "--shot 3 x");
+    assert_int_equal(ts.id[1], 7);
+    assert_true(ts.weight[1] == 1.0);
+    assert_string_equal(tasks_args(&ts, 1), "alpha");
+    assert_string_equal(tasks_args(&ts, 2), "");
+    assert_int_equal(ts.mem[2], 1ull << 20);
+    tasks_free(&ts);
+
+    static const struct {
+        const char *in, *msg;
+    } bad[] = {
+        {"x 1\n", "f:1: column 1: expected a non-negative task id, got 'x'"},
+        {"1\n2 weight=0\n", "f:2: column 3: expected weight=W with W a positive number, got "
+                            "'weight=0'"},
+        {"1 mem=-4\n", "f:1: column 3: expected mem=MIB with MIB a non-negative integer, got "
+                       "'mem=-4'"},
+        {"12abc\n", "f:1: column 1: expected a non-negative task id, got '12abc'"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        FILE *g = fmemopen((void *)bad[k].in, strlen(bad[k].in), "r");
+        struct taskset t2 = {0};
+        assert_int_equal(tasks_read(&t2, g, "f", err, sizeof err), -EINVAL);
+        assert_string_equal(err, bad[k].msg);
+        fclose(g);
+        tasks_free(&t2);
+    }
+}
+
+static void test_duplicates(void **state)
+{
+    (void)state;
+    struct taskset ts = {0};
+    char err[256];
+    assert_int_equal(tasks_parse_range(&ts, "1-5,3", err, sizeof err), 0);
+    assert_int_equal(tasks_check_unique(&ts, err, sizeof err), -EINVAL);
+    assert_string_equal(err, "task id 3 appears twice (expected unique ids)");
+    tasks_free(&ts);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_file),
+        cmocka_unit_test(test_duplicates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
