@@ -30,8 +30,9 @@ mpmd() {
 rank_pid() {
   local p
   for p in $(pgrep -x shotq); do
-    if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" \
-       && tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q " run "; then
+    # (Processes may end meanwhile: no noise about them.)
+    if { tr '\0' '\n' < "/proc/$p/environ"; } 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" \
+       && { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null | grep -q " run "; then
       echo "$p"; return 0
     fi
   done

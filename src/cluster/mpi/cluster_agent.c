@@ -227,12 +227,23 @@ static void stop_workers(struct agent *a)
     }
 }
 
-/* The loop. Returns 0 after STOP, or -errno. */
+/* How long the agent waits for word from rank 0 before giving it up:
+ * $SHOTQ_CLUSTER_TIMEOUT seconds (more than CL_PING_S), else CL_LOST_S. */
+static double lost_after(void)
+{
+    const char *v = getenv("SHOTQ_CLUSTER_TIMEOUT");
+    char *end;
+    double s = v ? strtod(v, &end) : 0;
+    return v && *v && !*end && s > CL_PING_S ? s : CL_LOST_S;
+}
+
+/* The loop. Returns 0 after STOP, -ETIMEDOUT when rank 0 fell silent, or
+ * another -errno. */
 static int serve(struct agent *a)
 {
     struct pollfd *pf = NULL;
     size_t *pi = NULL, palloc = 0;
-    double last_refresh = now_s();
+    double last_refresh = now_s(), last_heard = last_refresh, lost_s = lost_after();
     int rc = 0;
     for (bool stop = false; !stop && !rc;) {
         if (palloc < a->nw) {
@@ -271,6 +282,7 @@ static int serve(struct agent *a)
                 rc = got;
                 break;
             }
+            last_heard = now_s();
             switch (h.kind) {
             case CL_CONFIG:
                 rc = on_config(a, body, blen);
@@ -295,6 +307,14 @@ static int serve(struct agent *a)
         if (!rc)
             rc = cl_progress(a->cl);
         double t = now_s();
+        if (!rc && !stop && a->configured && t - last_heard > lost_s) {
+            /* Rank 0 pings every CL_PING_S while it runs: it is gone (or
+             * hung) and its launcher did not end us. */
+            log_msg(LOG_ERROR, "rank %d: no word from rank 0 for %.0f s: stopping this node's "
+                               "tasks",
+                    a->cl->rank, t - last_heard);
+            rc = -ETIMEDOUT;
+        }
         if (!rc && a->configured && t - last_refresh >= AGENT_REFRESH_S) {
             last_refresh = t;
             rc = send_memory(a);

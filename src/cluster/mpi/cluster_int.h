@@ -18,6 +18,8 @@
 #define CL_VERSION 1                 /* bumped when messages change */
 #define CL_HOST_MAX 64               /* host name bytes in HELLO */
 #define CL_MSG_MAX (PROTO_MAX + 256) /* largest message */
+#define CL_PING_S 2.0  /* rank 0 says it is alive this often, at least */
+#define CL_LOST_S 60.0 /* an agent gives rank 0 up after this long in silence */
 
 enum cl_kind {
     /* agent -> rank 0 */
@@ -32,7 +34,8 @@ enum cl_kind {
         11,      /* start worker: dev = device index, arg = slot; body: struct dev_info */
     CL_RUN = 12, /* body: struct proto_msg + payload, for the worker */
     CL_KILL = 13, /* kill the worker's process group */
-    CL_STOP = 14  /* stop every worker, answer BYE */
+    CL_STOP = 14, /* stop every worker, answer BYE */
+    CL_PING = 15  /* nothing to do: rank 0 is alive (every CL_PING_S) */
 };
 
 struct cl_hdr {
@@ -61,6 +64,7 @@ struct cluster {
     int *dev_rank;               /* per device: rank of its node */
     size_t *dev_base;            /* per rank: index of its first device */
     const struct dev_list *devs; /* every device (the caller's, from cluster_gather) */
+    double last_ping; /* when rank 0 last sent CL_PING (monotonic seconds) */
 };
 
 /* Sends hdr + body (blen bytes) + extra (elen bytes) to rank dest without
