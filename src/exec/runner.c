@@ -740,8 +740,11 @@ static void print_failures(const struct runner *r)
             }
         char log[4400];
         worker_log_path(log, sizeof log, r->c->run_dir, (long long)t->id, t->attempts, "err");
-        fprintf(stderr, "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)\n",
-                t->id, why, t->attempts, log);
+        /* Logs stay on the node that ran the task. */
+        bool remote = t->dev >= 0 && r->c->remote && r->c->remote->dev_rank[t->dev] != 0;
+        fprintf(stderr, "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)%s%s\n",
+                t->id, why, t->attempts, log, remote ? " on node " : "",
+                remote ? r->c->devs->v[t->dev].node : "");
     }
     if (nfailed > shown)
         fprintf(stderr, "  ... and %zu more (see report.json)\n", nfailed - shown);

@@ -51,6 +51,11 @@ set +e; timeout 60 "${MPMD[@]}" 2> err; st=$?; set -e
 [ "$(json crash/report.json 'sorted(set(f["device"] for f in r["failed_attempts"]))')" = "[0, 1]" ] \
   || fail "expected the crash on both nodes: $(json crash/report.json 'r["failed_attempts"]')"
 grep -q "worker killed by signal 11" err || fail "crash not reported"
+# The summary says on which node the logs of the last attempt are.
+last=$(json crash/report.json '[t for t in r["tasks"] if t["id"]==2][0]["device"]')
+node1=$(json crash/report.json 'r["devices"][1]["node"]')
+if [ "$last" = 1 ]; then grep -q "task 2: .*logs: .* on node $node1" err || { cat err; fail "log node not named"; }
+else ! grep -q "on node" err || fail "log node named for a local task"; fi
 
 # 4. Bad devices on a node agent: bad input, named with its rank; nothing starts.
 mpmd sim:a:1 sim:bad -- run -q --tasks 0-3 --run-dir bad -- true
