@@ -40,6 +40,14 @@ struct agent {
     char buf[PROTO_MAX]; /* worker message buffer */
 };
 
+static volatile sig_atomic_t g_terms; /* SIGTERMs received */
+
+static void on_sigterm(int sig)
+{
+    (void)sig;
+    g_terms++;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -306,6 +314,11 @@ static int serve(struct agent *a)
         }
         if (!rc)
             rc = cl_progress(a->cl);
+        if (g_terms >= 2) {
+            log_msg(LOG_WARN, "rank %d: terminated: stopping this node's tasks", a->cl->rank);
+            rc = -EINTR;
+            break;
+        }
         double t = now_s();
         if (!rc && !stop && a->configured && t - last_heard > lost_s) {
             /* Rank 0 pings every CL_PING_S while it runs: it is gone (or
@@ -345,9 +358,14 @@ int cluster_agent_run(struct cluster *cl, const struct dev_list *devs,
         h.dev = (int32_t)devs->n;
         rc = cl_send(cl, 0, &h, host, sizeof host, devs->v, devs->n * sizeof *devs->v);
     }
-    /* The coordinator decides about interrupts; workers die with us. */
+    /* The coordinator decides about interrupts: a batch system's SIGTERM
+     * reaches every rank, and rank 0 then lets running tasks finish, ours
+     * included. A second SIGTERM stops this node's tasks. */
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_sigterm};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
     a->env = cluster_worker_env();
     if (!rc && !a->env)
         rc = -ENOMEM;
@@ -370,9 +388,10 @@ int cluster_agent_run(struct cluster *cl, const struct dev_list *devs,
     if (rc) {
         /* Rank 0 would wait for this node's tasks forever: end the job. What
          * was done is in rank 0's journal (--resume). */
-        log_msg(LOG_ERROR, "rank %d: cluster transport: %s; aborting the MPI job",
-                cl->rank, strerror(-rc));
-        MPI_Abort(MPI_COMM_WORLD, 1);
+        if (rc != -EINTR && rc != -ETIMEDOUT) /* those said why already */
+            log_msg(LOG_ERROR, "rank %d: cluster transport: %s", cl->rank, strerror(-rc));
+        log_msg(LOG_ERROR, "rank %d: aborting the MPI job", cl->rank);
+        MPI_Abort(MPI_COMM_WORLD, rc == -EINTR ? 130 : 1);
     }
     int frc = cl_flush(cl);
     struct cl_hdr bye = {.kind = CL_BYE, .worker = -1};

@@ -1,0 +1,43 @@
+# A batch system's SIGTERM reaches every rank (Slurm at the time limit): rank
+# 0 stops dispatching and the running tasks finish on every node, the agents'
+# included; exit 130; every started task is recorded done; --resume runs the
+# rest, each task exactly once.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mpi_lib.sh"
+# Same command in both runs (--resume checks it); $NAP sets the task length.
+mpmd sim:a:1 sim:b:1x2 -- run -q --tasks 0-29 --run-dir run -- \
+  sh -c 'echo {} $SHOTQ_DEVICE >> ran.txt; exec sleep $NAP'
+NAP=0.6 "${MPMD[@]}" > mpirun.out 2>&1 &
+mp=$!
+for _ in $(seq 1 100); do
+  remote=$(grep -c ' [12]$' ran.txt 2>/dev/null || true)
+  [ "${remote:-0}" -ge 2 ] && break
+  sleep 0.05
+done
+sleep 0.2
+p0=$(rank_pid 0) && p1=$(rank_pid 1) || fail "ranks not found"
+kill -TERM "$p0" "$p1"
+set +e; timeout 20 tail --pid=$mp -f /dev/null; wait $mp; st=$?; set -e
+[ "$st" = 130 ] || { cat mpirun.out; fail "expected exit 130, got $st"; }
+grep -q "interrupted: no new tasks" mpirun.out || fail "rank 0 did not drain"
+"$PY" - run/journal <<'PYEOF' || fail "a started task was not recorded done"
+import json, sys
+started, done = set(), set()
+for line in open(sys.argv[1]):
+    try: e = json.loads(line)
+    except ValueError: continue
+    if e.get("ev") == "start": started.add(e["task"])
+    if e.get("ev") == "done": done.add(e["task"])
+sys.exit(0 if started == done and any(True for _ in done) else 1)
+PYEOF
+n=$(wc -l < ran.txt)
+[ "$n" -lt 30 ] || fail "the signal came too late ($n tasks ran)"
+# Tasks of rank 1's node finished after the signal, too.
+[ "$(json run/report.json 'sum(d["tasks_done"] for d in r["devices"][1:])')" -ge 2 ]
+mpmd sim:a:1 sim:b:1x2 -- run -q --resume --tasks 0-29 --run-dir run -- \
+  sh -c 'echo {} $SHOTQ_DEVICE >> ran.txt; exec sleep $NAP'
+NAP=0.05 timeout 60 "${MPMD[@]}"
+[ "$(cut -d' ' -f1 ran.txt | sort -n | tr '\n' ' ')" = "$(seq 0 29 | tr '\n' ' ')" ] \
+  || fail "not every task exactly once: $(cut -d' ' -f1 ran.txt | sort -n | uniq -d)"
+echo "$n tasks before the signal, all finished; resume ran the rest"
+echo ok
