@@ -39,7 +39,9 @@
 #define PREFETCH_TARGET_S 0.02   /* prefetch when tasks are shorter than this */
 #define MAX_INIT_FAILS 3         /* worker starts that fail before a device is dropped */
 #define REFRESH_S 2.0            /* device memory refresh period */
-#define REMOTE_POLL_MS 1         /* poll period for remote workers' messages */
+#define REMOTE_POLL_US 250       /* poll period for remote workers' messages ... */
+#define REMOTE_IDLE_POLL_US 2000 /* ... and after REMOTE_BUSY_S without any */
+#define REMOTE_BUSY_S 1.0
 #define START_GATE_S 2.0         /* multi-node: longest wait for every worker's start */
 
 enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
@@ -74,6 +76,7 @@ struct runner {
     bool io_error;             /* journal could not be written */
     bool remote_error;         /* the cluster transport failed (reported once) */
     bool gate_opened;          /* dispatch has begun (see gate_open) */
+    double remote_busy;        /* when the last remote message came */
     struct progress prog;
     struct progress_dev *pdev;
     double last_refresh;
@@ -434,6 +437,7 @@ static void remote_read(struct runner *r, double now)
     struct runner_event ev;
     int rc;
     while ((rc = rm->next(rm->ctx, &ev)) == 1) {
+        r->remote_busy = now;
         if (ev.kind == RUNNER_EV_MEM) {
             struct sched_dev_stats ds;
             const struct dev_info *v = &r->c->devs->v[ev.dev];
@@ -897,9 +901,11 @@ int runner_run(const struct runner_config *c)
         int wait_ms = 250;
         if (c->timeout_s > 0)
             wait_ms = 50;
-        if (c->remote)
-            wait_ms = REMOTE_POLL_MS; /* MPI has no fd to wait on */
-        int pr = poll(pf, np, wait_ms);
+        /* MPI has no fd to wait on: look at it every REMOTE_POLL_US while
+         * messages come, less often when none came for a while. */
+        long us = now - r->remote_busy < REMOTE_BUSY_S ? REMOTE_POLL_US : REMOTE_IDLE_POLL_US;
+        struct timespec remote_wait = {0, us * 1000L};
+        int pr = c->remote ? ppoll(pf, np, &remote_wait, NULL) : poll(pf, np, wait_ms);
         if (pr < 0 && errno != EINTR)
             break;
         now = elapsed(r);

@@ -25,11 +25,14 @@ mpmd() {
   done
 }
 
-# rank_pid N: pid of the shotq process of MPI rank N (not its workers, whose
-# environment has no MPI variables).
+# rank_pid N: pid of the shotq process of MPI rank N of this test's job (its
+# working directory is this test's), not its workers (whose environment has no
+# MPI variables) nor another test's ranks.
 rank_pid() {
-  local p
+  local p here
+  here=$(pwd -P)
   for p in $(pgrep -x shotq); do
+    [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$here" ] || continue
     # (Processes may end meanwhile: no noise about them.)
     if { tr '\0' '\n' < "/proc/$p/environ"; } 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" \
        && { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null | grep -q " run "; then

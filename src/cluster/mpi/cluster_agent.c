@@ -19,7 +19,9 @@
 #include "exec/worker.h"
 #include "util/log.h"
 
-#define AGENT_POLL_MS 1     /* poll period: MPI has no fd to wait on */
+#define AGENT_POLL_US 250       /* poll period (MPI has no fd to wait on) ... */
+#define AGENT_IDLE_POLL_US 2000 /* ... and after AGENT_BUSY_S without messages */
+#define AGENT_BUSY_S 1.0
 #define AGENT_REFRESH_S 2.0 /* GPU memory refresh period */
 
 struct aworker {
@@ -251,7 +253,8 @@ static int serve(struct agent *a)
 {
     struct pollfd *pf = NULL;
     size_t *pi = NULL, palloc = 0;
-    double last_refresh = now_s(), last_heard = last_refresh, lost_s = lost_after();
+    double last_refresh = now_s(), last_heard = last_refresh, last_busy = last_refresh;
+    double lost_s = lost_after();
     int rc = 0;
     for (bool stop = false; !stop && !rc;) {
         if (palloc < a->nw) {
@@ -272,11 +275,15 @@ static int serve(struct agent *a)
             pf[np] = (struct pollfd){a->w[i].fd, POLLIN, 0};
             pi[np++] = i;
         }
-        int pr = poll(pf, np, AGENT_POLL_MS);
+        long us = now_s() - last_busy < AGENT_BUSY_S ? AGENT_POLL_US : AGENT_IDLE_POLL_US;
+        struct timespec wait = {0, us * 1000L};
+        int pr = ppoll(pf, np, &wait, NULL);
         if (pr < 0 && errno != EINTR) {
             rc = -errno;
             break;
         }
+        if (pr > 0)
+            last_busy = now_s();
         for (nfds_t k = 0; k < np && pr > 0 && !rc; k++)
             if (pf[k].revents && a->w[pi[k]].fd >= 0)
                 rc = worker_relay(a, pi[k]);
@@ -291,6 +298,8 @@ static int serve(struct agent *a)
                 break;
             }
             last_heard = now_s();
+            if (h.kind != CL_PING)
+                last_busy = last_heard;
             switch (h.kind) {
             case CL_CONFIG:
                 rc = on_config(a, body, blen);
