@@ -17,10 +17,10 @@
 #include "shotq/plugin.h"
 
 struct state {
-    double sleep_s;  /* seconds per unit of weight at speed 1 */
-    double speed;    /* device speed */
-    int device;      /* device index */
-    long tasks;      /* tasks run by this worker */
+    double sleep_s; /* seconds per unit of weight at speed 1 */
+    double speed;   /* device speed */
+    int device;     /* device index */
+    long tasks;     /* tasks run by this worker */
 };
 
 static int ex_init(const struct shotq_device_info *dev, const char *config, void **out)
@@ -61,8 +61,8 @@ static int ex_run(void *state, const struct shotq_task_info *task)
         return 3;
     }
     if (!strncmp(task->args, "fail-on=", 8) && atoi(task->args + 8) == s->device) {
-        fprintf(stderr, "task %lld: this device (%d) cannot run it\n", (long long)task->id,
-                s->device);
+        fprintf(stderr, "task %lld: this device (%d) cannot run it\n",
+                (long long)task->id, s->device);
         return 4;
     }
     if (s->sleep_s > 0) {
@@ -70,7 +70,8 @@ static int ex_run(void *state, const struct shotq_task_info *task)
         struct timespec ts = {(time_t)t, (long)((t - (double)(time_t)t) * 1e9)};
         while (nanosleep(&ts, &ts))
             ;
-        printf("task %lld slept %.3f s on device %d\n", (long long)task->id, t, s->device);
+        printf("task %lld slept %.3f s on device %d\n", (long long)task->id, t,
+               s->device);
     }
     task->progress(task->progress_ctx, 1.0);
     return 0;

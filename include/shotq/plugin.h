@@ -26,15 +26,15 @@ extern "C" {
 
 /* What the worker's device is. All strings stay valid until fini() returns. */
 struct shotq_device_info {
-    int index;             /* index in shotq's device table (SHOTQ_DEVICE) */
-    int cuda_ordinal;      /* CUDA ordinal inside this worker, -1 for CPU devices */
-    const char *uuid;      /* GPU UUID ("GPU-..."), "" for CPU and simulated devices */
-    const char *name;      /* device name, e.g. "NVIDIA H200" or "cpu" */
-    const char *kind;      /* "gpu", "cpu" or "sim" */
-    uint64_t mem_total;    /* device memory in bytes (host memory for CPU) */
-    double speed;          /* simulated speed; 1.0 for real devices */
-    int slot;              /* slot number on this device, 0-based */
-    int ncpus;             /* CPU cores this worker may use (OpenMP threads) */
+    int index;          /* index in shotq's device table (SHOTQ_DEVICE) */
+    int cuda_ordinal;   /* CUDA ordinal inside this worker, -1 for CPU devices */
+    const char *uuid;   /* GPU UUID ("GPU-..."), "" for CPU and simulated devices */
+    const char *name;   /* device name, e.g. "NVIDIA H200" or "cpu" */
+    const char *kind;   /* "gpu", "cpu" or "sim" */
+    uint64_t mem_total; /* device memory in bytes (host memory for CPU) */
+    double speed;       /* simulated speed; 1.0 for real devices */
+    int slot;           /* slot number on this device, 0-based */
+    int ncpus;          /* CPU cores this worker may use (OpenMP threads) */
 };
 
 /* Progress callback a plugin may call from run(): fraction in [0,1]. */
@@ -42,30 +42,29 @@ typedef void (*shotq_progress_fn)(void *ctx, double fraction);
 
 /* One task. Strings stay valid until run() returns. */
 struct shotq_task_info {
-    int64_t id;                  /* task id (SHOTQ_TASK) */
-    const char *args;            /* the task's argument string ("" if none) */
-    double weight;               /* relative cost, 1.0 by default */
-    int attempt;                 /* 1 for the first attempt */
-    const char *run_dir;         /* the run directory */
-    shotq_progress_fn progress;  /* never NULL */
-    void *progress_ctx;          /* pass back to progress() */
+    int64_t id;                 /* task id (SHOTQ_TASK) */
+    const char *args;           /* the task's argument string ("" if none) */
+    double weight;              /* relative cost, 1.0 by default */
+    int attempt;                /* 1 for the first attempt */
+    const char *run_dir;        /* the run directory */
+    shotq_progress_fn progress; /* never NULL */
+    void *progress_ctx;         /* pass back to progress() */
 };
 
 /* What estimate() returns for one task. */
 struct shotq_estimate {
-    uint64_t mem_bytes;  /* device memory the task needs, 0 = unknown */
-    double weight;       /* relative cost, 0 = unknown (treated as 1) */
+    uint64_t mem_bytes; /* device memory the task needs, 0 = unknown */
+    double weight;      /* relative cost, 0 = unknown (treated as 1) */
 };
 
 struct shotq_plugin {
-    int abi_version;   /* SHOTQ_PLUGIN_ABI_VERSION */
-    const char *name;  /* short name for logs and reports */
+    int abi_version;  /* SHOTQ_PLUGIN_ABI_VERSION */
+    const char *name; /* short name for logs and reports */
 
     /* Called once per worker. Stores the plugin's state in *state.
      * Returns 0, or non-zero if the device cannot be used (the worker reports
      * the failure and the device slot counts a failure). */
-    int (*init)(const struct shotq_device_info *dev, const char *config,
-                void **state);
+    int (*init)(const struct shotq_device_info *dev, const char *config, void **state);
 
     /* Runs one task. Returns 0 on success, non-zero on failure. */
     int (*run)(void *state, const struct shotq_task_info *task);

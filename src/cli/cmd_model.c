@@ -31,13 +31,6 @@
 #include "fd/fd_shot.h"
 #include "util/log.h"
 
-/* Device discovery belongs to the core library. It is referenced weakly so
- * this command links before the core lands; without it the dispatch path
- * leaves the device memory check to the scheduler's admission. */
-extern int dev_discover(const char *spec, struct dev_list *out, char *err, size_t errlen)
-    __attribute__((weak));
-extern void dev_list_free(struct dev_list *list) __attribute__((weak));
-
 /* Scheduler options that take a value (DESIGN.md, "CLI"), to pass them through. */
 static const char *const sched_value_opts[] = {
     "--devices", "--tasks",   "--tasks-file", "--slots",  "--task-mem", "--policy",
@@ -56,6 +49,7 @@ struct model_opts {
     int npass;
 };
 
+/* Prints the options of `shotq model`. */
 static void usage(FILE *f)
 {
     fputs(
@@ -140,7 +134,7 @@ static int parse_args(int argc, char **argv, struct model_opts *o)
             }
             o->png_out = argv[i + 2];
             i += 2;
-        } else if (a[0] == '-' && a[1] == '-') {
+        } else if ((a[0] == '-' && a[1] == '-') || !strcmp(a, "-q")) {
             o->pass[o->npass++] = argv[i];
             for (int k = 0; sched_value_opts[k]; k++)
                 if (!strcmp(a, sched_value_opts[k]) && has_val) {
@@ -189,8 +183,6 @@ static int check_memory(const struct fd_job *job, const struct model_opts *o)
         }
         return 0;
     }
-    if (!dev_discover || !dev_list_free)
-        return 0;
     struct dev_list list = {NULL, 0};
     if (dev_discover(o->devices, &list, err, sizeof err) != 0)
         return 0; /* the scheduler reports a bad device spec itself */
@@ -238,6 +230,7 @@ static bool device_info(const char *spec, struct shotq_device_info *dev)
     return false;
 }
 
+/* Progress hook for --shot: nothing to report to. */
 static void no_progress(void *ctx, double fraction)
 {
     (void)ctx;
@@ -253,6 +246,14 @@ static int run_one(const char *job_path, const struct model_opts *o)
                 "shotq model: option --device: expected cpu, cpu:THREADS or cuda:N, got "
                 "'%s'\n",
                 o->device);
+        return 2;
+    }
+    if (dev.cuda_ordinal >= 0 && !fd_cuda_available()) {
+        fprintf(stderr,
+                "shotq model: option --device: expected a usable CUDA device, got '%s' "
+                "(FD back "
+                "ends in this build: %s; no CUDA device found)\n",
+                o->device, fd_build_backends());
         return 2;
     }
     const struct shotq_plugin *pl = fd_plugin();

@@ -32,7 +32,8 @@ static const char run_usage[] =
     "  --slots N           concurrent tasks per device (default 1)\n"
     "  --task-mem MIB      device memory each task needs (admission; default none)\n"
     "  --policy P          dynamic (default), static or memfree\n"
-    "  --retries N         extra attempts of a failed task, on another device (default 2)\n"
+    "  --retries N         extra attempts of a failed task, on another device (default "
+    "2)\n"
     "  --timeout SEC       kill a task after SEC seconds (counts as a failure)\n"
     "  --run-dir DIR       journal, logs and report (default ./shotq-run)\n"
     "  --resume            continue the run in --run-dir: only tasks not done run\n"
@@ -107,8 +108,9 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
     }
     if (o->i < o->argc) {
         if (preset || (o->i > 0 && strcmp(o->argv[o->i - 1], "--"))) {
-            snprintf(o->err, sizeof o->err, "unexpected argument '%s' (expected an option%s)",
-                     o->argv[o->i], preset ? "" : ", or '--' before the command");
+            snprintf(o->err, sizeof o->err,
+                     "unexpected argument '%s' (expected an option%s)", o->argv[o->i],
+                     preset ? "" : ", or '--' before the command");
             return -EINVAL;
         }
         ro->cmd = &o->argv[o->i];
@@ -144,9 +146,10 @@ static int load_tasks(const struct run_opts *ro, const struct run_preset *preset
         fclose(f);
     } else {
         if (!ro->tasks_file && isatty(0)) {
-            snprintf(err, errlen,
-                     "no tasks: expected --tasks RANGE, --tasks-file FILE or task lines on "
-                     "stdin");
+            snprintf(
+                err, errlen,
+                "no tasks: expected --tasks RANGE, --tasks-file FILE or task lines on "
+                "stdin");
             return -EINVAL;
         }
         rc = tasks_read(ts, stdin, "stdin", err, errlen);
@@ -190,8 +193,10 @@ static int estimate_tasks(const struct run_opts *ro, const struct shotq_plugin *
     uint64_t dflt = (uint64_t)(ro->task_mem_mib * 1048576.0);
     for (size_t i = 0; i < ts->n; i++) {
         if (pl && pl->estimate) {
-            struct shotq_task_info ti = {.id = ts->id[i], .args = tasks_args(ts, i),
-                                         .weight = ts->weight[i], .attempt = 1,
+            struct shotq_task_info ti = {.id = ts->id[i],
+                                         .args = tasks_args(ts, i),
+                                         .weight = ts->weight[i],
+                                         .attempt = 1,
                                          .run_dir = ro->run_dir};
             struct shotq_estimate e = {0, 0};
             if (pl->estimate(ro->plugin_config ? ro->plugin_config : "", &ti, &e)) {
@@ -231,7 +236,8 @@ static int check_fit(const struct dev_list *devs, const struct taskset *ts, char
     for (size_t i = 0; i < ts->n; i++) {
         if (ts->mem[i] > best) {
             snprintf(err, errlen,
-                     "task %" PRId64 " needs %.0f MiB of device memory; the most any device "
+                     "task %" PRId64
+                     " needs %.0f MiB of device memory; the most any device "
                      "has free is %.0f MiB (expected --task-mem/mem= within that)",
                      ts->id[i], (double)ts->mem[i] / 1048576.0, (double)best / 1048576.0);
             return -EINVAL;
@@ -245,8 +251,8 @@ static int check_fit(const struct dev_list *devs, const struct taskset *ts, char
 static int run_coordinator(int argc, char **argv, const struct run_preset *preset,
                            struct cluster *cl)
 {
-    struct run_opts ro = {.run_dir = "shotq-run", .slots = 1, .retries = 2,
-                          .policy = SCHED_DYNAMIC};
+    struct run_opts ro = {
+        .run_dir = "shotq-run", .slots = 1, .retries = 2, .policy = SCHED_DYNAMIC};
     struct opts o;
     opts_init(&o, argc, argv);
     int rc = parse(&o, &ro, preset != NULL);
@@ -267,11 +273,13 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     }
     char err[1024];
     if (!ro.plugin && !ro.cmd) {
-        log_msg(LOG_ERROR, "nothing to run: expected '-- COMMAND [ARG...]' or --plugin LIB.so");
+        log_msg(LOG_ERROR,
+                "nothing to run: expected '-- COMMAND [ARG...]' or --plugin LIB.so");
         return 2;
     }
     if (ro.plugin && ro.cmd) {
-        log_msg(LOG_ERROR, "both --plugin and a command given: expected only one of them");
+        log_msg(LOG_ERROR,
+                "both --plugin and a command given: expected only one of them");
         return 2;
     }
     if (ro.plugin_config && !ro.plugin) {
@@ -282,8 +290,9 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     if (ro.cmd && !strchr(ro.cmd[0], '{')) {
         char path[PATH_MAX];
         if (spawn_resolve(ro.cmd[0], path, sizeof path)) {
-            log_msg(LOG_ERROR, "command '%s': not found or not executable (expected a program "
-                               "in PATH or a path)",
+            log_msg(LOG_ERROR,
+                    "command '%s': not found or not executable (expected a program "
+                    "in PATH or a path)",
                     ro.cmd[0]);
             return 2;
         }

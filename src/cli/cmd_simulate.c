@@ -40,14 +40,16 @@ static void print_text(const struct dev_list *devs, const struct simrun_result *
     printf("\n");
     printf("makespan     %.6f s\n", r->makespan_s);
     printf("lower bound  %.6f s\n", r->lower_bound_s);
-    printf("ratio        %.4f\n", r->lower_bound_s > 0 ? r->makespan_s / r->lower_bound_s : 0);
+    printf("ratio        %.4f\n",
+           r->lower_bound_s > 0 ? r->makespan_s / r->lower_bound_s : 0);
     if (r->tasks_unrun)
         printf("not run      %zu tasks (fit on no device)\n", r->tasks_unrun);
     if (devs->n <= 32) {
         for (size_t d = 0; d < devs->n; d++)
-            printf("  [%zu] %-16s speed %-6g tasks %-8lld busy %.3f s  utilisation %.1f%%\n", d,
-                   devs->v[d].name, devs->v[d].speed, (long long)r->tasks_per_dev[d],
-                   r->busy_s[d], r->makespan_s > 0 ? 100 * r->busy_s[d] / r->makespan_s : 0);
+            printf(
+                "  [%zu] %-16s speed %-6g tasks %-8lld busy %.3f s  utilisation %.1f%%\n",
+                d, devs->v[d].name, devs->v[d].speed, (long long)r->tasks_per_dev[d],
+                r->busy_s[d], r->makespan_s > 0 ? 100 * r->busy_s[d] / r->makespan_s : 0);
         return;
     }
     /* Many devices: one line per device name. */
@@ -208,7 +210,8 @@ int cmd_simulate(int argc, char **argv)
             rc = opts_str(&o, &pol);
             if (!rc && sched_policy_parse(pol, &p.policy)) {
                 snprintf(o.err, sizeof o.err,
-                         "option --policy '%s': expected dynamic, static or memfree", pol);
+                         "option --policy '%s': expected dynamic, static or memfree",
+                         pol);
                 rc = -EINVAL;
             }
         } else {
@@ -235,8 +238,9 @@ int cmd_simulate(int argc, char **argv)
     double *w = NULL;
     int status = 2;
     if (!spec || strncmp(spec, "sim:", 4)) {
-        log_msg(LOG_ERROR, "--devices '%s': expected simulated devices sim:NAME:SPEED[:MEM_MIB]"
-                           "[xCOUNT],...",
+        log_msg(LOG_ERROR,
+                "--devices '%s': expected simulated devices sim:NAME:SPEED[:MEM_MIB]"
+                "[xCOUNT],...",
                 spec ? spec : "");
         return 2;
     }
@@ -261,8 +265,8 @@ int cmd_simulate(int argc, char **argv)
         ntasks = (long)ts.n;
     }
     struct simrun_result r;
-    int rc = simrun(&p, sd, devs.n, tasks_file ? ts.weight : NULL, tasks_file ? ts.mem : NULL,
-                    (size_t)ntasks, latency, &r);
+    int rc = simrun(&p, sd, devs.n, tasks_file ? ts.weight : NULL,
+                    tasks_file ? ts.mem : NULL, (size_t)ntasks, latency, &r);
     if (rc) {
         log_msg(LOG_ERROR, "simulation failed: %s", strerror(-rc));
         status = 1;

@@ -38,6 +38,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "shotq: unknown command '%s' (expected devices, run, model or simulate)\n", c);
+    fprintf(stderr,
+            "shotq: unknown command '%s' (expected devices, run, model or simulate)\n",
+            c);
     return 2;
 }

@@ -68,8 +68,9 @@ int opts_int(struct opts *o, long min, long max, long *out)
     errno = 0;
     long v = strtol(s, &end, 10);
     if (end == s || *end || errno || v < min || v > max) {
-        snprintf(o->err, sizeof o->err, "option %s '%s': expected an integer from %ld to %ld",
-                 o->name, s, min, max);
+        snprintf(o->err, sizeof o->err,
+                 "option %s '%s': expected an integer from %ld to %ld", o->name, s, min,
+                 max);
         return -EINVAL;
     }
     *out = v;

@@ -10,10 +10,10 @@
 struct opts {
     int argc;
     char **argv;
-    int i;              /* next argument */
-    const char *name;   /* current option name (without value) */
+    int i;                  /* next argument */
+    const char *name;       /* current option name (without value) */
     const char *inline_val; /* value after '=' if any */
-    char err[1024];     /* message of the last error */
+    char err[1024];         /* message of the last error */
 };
 
 void opts_init(struct opts *o, int argc, char **argv);

@@ -39,7 +39,8 @@ const struct shotq_plugin *plugin_load(const char *spec, plugin_builtin_fn built
         memcpy(&entry, &sym, sizeof entry); /* object -> function pointer */
         if (!sym) {
             snprintf(err, errlen,
-                     "--plugin '%s': expected the symbol shotq_plugin_entry, not found", spec);
+                     "--plugin '%s': expected the symbol shotq_plugin_entry, not found",
+                     spec);
             dlclose(h);
             return NULL;
         }

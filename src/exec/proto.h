@@ -10,11 +10,11 @@
 #define PROTO_MAX 65536 /* largest message, bytes */
 
 enum proto_type {
-    PROTO_RUN = 1,      /* coordinator -> worker: run a task (payload: args) */
-    PROTO_READY = 10,   /* worker -> coordinator: init done, ready for tasks */
-    PROTO_INITFAIL = 11,/* worker -> coordinator: init failed (payload: message) */
-    PROTO_DONE = 12,    /* worker -> coordinator: a task ended */
-    PROTO_PROGRESS = 13 /* worker -> coordinator: plugin progress */
+    PROTO_RUN = 1,       /* coordinator -> worker: run a task (payload: args) */
+    PROTO_READY = 10,    /* worker -> coordinator: init done, ready for tasks */
+    PROTO_INITFAIL = 11, /* worker -> coordinator: init failed (payload: message) */
+    PROTO_DONE = 12,     /* worker -> coordinator: a task ended */
+    PROTO_PROGRESS = 13  /* worker -> coordinator: plugin progress */
 };
 
 /* Task ended statuses (proto_msg.status when not an exit code). */
@@ -22,14 +22,14 @@ enum proto_type {
 #define PROTO_ST_EXECFAIL -2    /* the command could not be started (err = errno) */
 
 struct proto_msg {
-    int32_t type;     /* enum proto_type */
-    int32_t attempt;  /* attempt number */
-    int64_t task;     /* task id */
-    double weight;    /* RUN: weight; DONE: wall seconds; PROGRESS: fraction */
-    int32_t status;   /* DONE: exit code, PROTO_ST_SIGNAL|sig or PROTO_ST_EXECFAIL */
-    int32_t err;      /* DONE: errno of an exec failure */
-    uint32_t len;     /* payload bytes that follow */
-    uint32_t flags;   /* DONE: 1 = stdout log kept, 2 = stderr log kept */
+    int32_t type;    /* enum proto_type */
+    int32_t attempt; /* attempt number */
+    int64_t task;    /* task id */
+    double weight;   /* RUN: weight; DONE: wall seconds; PROGRESS: fraction */
+    int32_t status;  /* DONE: exit code, PROTO_ST_SIGNAL|sig or PROTO_ST_EXECFAIL */
+    int32_t err;     /* DONE: errno of an exec failure */
+    uint32_t len;    /* payload bytes that follow */
+    uint32_t flags;  /* DONE: 1 = stdout log kept, 2 = stderr log kept */
 };
 
 /* Sends one message with its payload (len bytes). Retries EINTR.

@@ -35,7 +35,7 @@
 #include "report/report.h"
 #include "util/log.h"
 
-#define MAX_DEPTH 64             /* prefetched tasks per worker, at most */
+#define MAX_DEPTH 256            /* prefetched tasks per worker, at most */
 #define PREFETCH_TARGET_S 0.02   /* prefetch when tasks are shorter than this */
 #define MAX_INIT_FAILS 3         /* worker starts that fail before a device is dropped */
 #define REFRESH_S 2.0            /* device memory refresh period */
@@ -113,6 +113,22 @@ static bool put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
     return true;
 }
 
+/* Appends the blank-separated words of s, each NUL-terminated. */
+static bool put_words(char *buf, size_t cap, size_t *len, const char *s)
+{
+    while (*s) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        const char *e = s;
+        while (*e && *e != ' ' && *e != '\t')
+            e++;
+        if (e > s && (!put(buf, cap, len, s, (size_t)(e - s)) || !put(buf, cap, len, "", 1)))
+            return false;
+        s = e;
+    }
+    return true;
+}
+
 /* Builds the command of one attempt as NUL-separated words in buf:
  * placeholders {} {task} {device} {slot} {attempt} {args} are substituted;
  * a word that is exactly "{args}" becomes the task's argument words; without
@@ -135,18 +151,8 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
     for (char **a = r->c->cmd; *a; a++) {
         if (!strcmp(*a, "{args}")) {
             used_args = true;
-            const char *p = args;
-            while (*p) {
-                while (*p == ' ' || *p == '\t')
-                    p++;
-                const char *e = p;
-                while (*e && *e != ' ' && *e != '\t')
-                    e++;
-                if (e > p && (!put(buf, cap, &len, p, (size_t)(e - p)) ||
-                              !put(buf, cap, &len, "", 1)))
-                    return -1;
-                p = e;
-            }
+            if (!put_words(buf, cap, &len, args))
+                return -1;
             continue;
         }
         for (const char *p = *a; *p;) {
@@ -176,20 +182,8 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
         if (!put(buf, cap, &len, "", 1))
             return -1;
     }
-    if (!used_args) {
-        const char *p = args;
-        while (*p) {
-            while (*p == ' ' || *p == '\t')
-                p++;
-            const char *e = p;
-            while (*e && *e != ' ' && *e != '\t')
-                e++;
-            if (e > p &&
-                (!put(buf, cap, &len, p, (size_t)(e - p)) || !put(buf, cap, &len, "", 1)))
-                return -1;
-            p = e;
-        }
-    }
+    if (!used_args && !put_words(buf, cap, &len, args))
+        return -1;
     return (long)len;
 }
 

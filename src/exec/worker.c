@@ -133,11 +133,11 @@ static int spool_keep(struct spool *s, const char *final)
 
 struct wstate {
     const struct worker_args *a;
-    struct spool out, err;       /* spools for stdout and stderr */
-    char cached_prog[4096];      /* last resolved program name */
-    char cached_path[4096];      /* and its path */
-    double last_progress;        /* time of the last progress message */
-    int64_t cur_task;            /* task being run */
+    struct spool out, err;  /* spools for stdout and stderr */
+    char cached_prog[4096]; /* last resolved program name */
+    char cached_path[4096]; /* and its path */
+    double last_progress;   /* time of the last progress message */
+    int64_t cur_task;       /* task being run */
     int cur_attempt;
 };
 
@@ -149,8 +149,10 @@ static void on_progress(void *ctx, double fraction)
     if (t - w->last_progress < 0.5 || fraction >= 1.0)
         return;
     w->last_progress = t;
-    struct proto_msg m = {.type = PROTO_PROGRESS, .task = w->cur_task,
-                          .attempt = w->cur_attempt, .weight = fraction};
+    struct proto_msg m = {.type = PROTO_PROGRESS,
+                          .task = w->cur_task,
+                          .attempt = w->cur_attempt,
+                          .weight = fraction};
     proto_send(w->a->fd, &m, NULL);
 }
 
@@ -198,8 +200,12 @@ static int run_command(struct wstate *w, const struct proto_msg *m, char *payloa
     setenv("SHOTQ_TASK", buf, 1);
     snprintf(buf, sizeof buf, "%d", m->attempt);
     setenv("SHOTQ_ATTEMPT", buf, 1);
-    struct spawn_opts o = {.fd_in = -1, .fd_out = w->out.fd, .fd_err = w->err.fd,
-                           .fd_keep = -1, .new_pgroup = false, .pdeathsig = SIGKILL};
+    struct spawn_opts o = {.fd_in = -1,
+                           .fd_out = w->out.fd,
+                           .fd_err = w->err.fd,
+                           .fd_keep = -1,
+                           .new_pgroup = false,
+                           .pdeathsig = SIGKILL};
     pid_t pid;
     int rc = spawn_process(w->cached_path, argv, environ, &o, &pid);
     if (rc) {
@@ -211,7 +217,8 @@ static int run_command(struct wstate *w, const struct proto_msg *m, char *payloa
         int st;
         pid_t r = waitpid(pid, &st, WNOHANG);
         if (r == pid) {
-            done->status = WIFEXITED(st) ? WEXITSTATUS(st) : PROTO_ST_SIGNAL | WTERMSIG(st);
+            done->status =
+                WIFEXITED(st) ? WEXITSTATUS(st) : PROTO_ST_SIGNAL | WTERMSIG(st);
             return 0;
         }
         struct pollfd pf[2] = {{w->a->fd, POLLRDHUP, 0}, {sigchld_pipe[0], POLLIN, 0}};
@@ -303,11 +310,12 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
         fflush(stderr);
         if (rc) {
             char path[4200], msg[4400];
-            snprintf(path, sizeof path, "%s/logs/init-%d-%d.err", a->run_dir, a->dev.index,
-                     a->dev.slot);
+            snprintf(path, sizeof path, "%s/logs/init-%d-%d.err", a->run_dir,
+                     a->dev.index, a->dev.slot);
             bool kept = spool_keep(&w.err, path) == 1;
             snprintf(msg, sizeof msg, "plugin %s: init returned %d on device %d%s%s",
-                     plugin->name, rc, a->dev.index, kept ? "; see " : "", kept ? path : "");
+                     plugin->name, rc, a->dev.index, kept ? "; see " : "",
+                     kept ? path : "");
             send_initfail(a->fd, msg);
             return 1;
         }
@@ -325,14 +333,19 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
             break; /* coordinator closed the socket or died */
         if (m.type != PROTO_RUN)
             continue;
-        struct proto_msg done = {.type = PROTO_DONE, .task = m.task, .attempt = m.attempt};
+        struct proto_msg done = {
+            .type = PROTO_DONE, .task = m.task, .attempt = m.attempt};
         double t0 = now_s();
         if (a->plugin_mode) {
             w.cur_task = m.task;
             w.cur_attempt = m.attempt;
-            struct shotq_task_info ti = {.id = m.task, .args = payload, .weight = m.weight,
-                                         .attempt = m.attempt, .run_dir = a->run_dir,
-                                         .progress = on_progress, .progress_ctx = &w};
+            struct shotq_task_info ti = {.id = m.task,
+                                         .args = payload,
+                                         .weight = m.weight,
+                                         .attempt = m.attempt,
+                                         .run_dir = a->run_dir,
+                                         .progress = on_progress,
+                                         .progress_ctx = &w};
             int rc = plugin->run(state, &ti);
             fflush(stdout);
             fflush(stderr);

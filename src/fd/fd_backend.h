@@ -23,6 +23,10 @@
 
 #include "fd/fd_engine.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define FD_HALO 4 /* stencil half-width of every 8th-order operator */
 #define FD_MAXSLAB 6
 
@@ -121,5 +125,9 @@ extern const struct fd_backend_ops fd_cuda_ops; /* a stub when CUDA is not built
 /* True when the CUDA back end is compiled in and cudaGetDeviceCount reports a
  * device (defined by fd_cuda.cu or nocuda/fd_cuda_stub.c). */
 bool fd_cuda_probe(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FD_BACKEND_H */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* open(2) with the signature of struct fd_io_ops (open is variadic). */
 static int real_open(const char *path, int flags, mode_t mode)
 {
     return open(path, flags, mode);

@@ -46,6 +46,24 @@ static int check_points(const struct fd_job *job, const struct fd_point *p, size
     return 0;
 }
 
+/* With a free surface p = 0 in the top cell row: sources there inject nothing and
+ * receivers there record zeros. Warns once per kind. */
+static void warn_free_surface(const struct fd_job *job, const struct fd_point *p,
+                              size_t n, const char *what)
+{
+    if (!job->params.free_surface)
+        return;
+    size_t top = 0;
+    for (size_t k = 0; k < n; k++)
+        top += p[k].z < 0.5 * job->grid.dz;
+    if (top)
+        log_msg(
+            LOG_WARN,
+            "%s: %zu of %zu %s lie in the top cell row (z < dz/2 = %g m), where the free "
+            "surface holds p = 0",
+            job->path, top, n, what, 0.5 * job->grid.dz);
+}
+
 int fd_check_geometry(const struct fd_job *job, char *err, size_t errlen)
 {
     const struct fd_job_lines *l = &job->lines;
@@ -56,8 +74,12 @@ int fd_check_geometry(const struct fd_job *job, char *err, size_t errlen)
     if (check_points(job, job->sources, job->nsrc, "shot", skeys, slines, "sources",
                      l->sources, err, errlen))
         return -EINVAL;
-    return check_points(job, job->receivers, job->nrec, "receiver", rkeys, rlines,
-                        "receivers", l->receivers, err, errlen);
+    if (check_points(job, job->receivers, job->nrec, "receiver", rkeys, rlines,
+                     "receivers", l->receivers, err, errlen))
+        return -EINVAL;
+    warn_free_surface(job, job->sources, job->nsrc, "shots");
+    warn_free_surface(job, job->receivers, job->nrec, "receivers");
+    return 0;
 }
 
 int fd_check_output(const struct fd_job *job, char *err, size_t errlen)

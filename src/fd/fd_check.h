@@ -20,7 +20,8 @@
 #define FD_CHECK_PPW_ERROR 3.0
 
 /* Every source and receiver lies inside [0, (n-1) d] on each axis. Returns 0
- * or -EINVAL naming the first position outside (shot or receiver number). */
+ * or -EINVAL naming the first position outside (shot or receiver number).
+ * With free_surface, warns about positions in the top cell row (p = 0 there). */
 int fd_check_geometry(const struct fd_job *job, char *err, size_t errlen);
 
 /* Output limits: for SEG-Y, record_dt a whole number of microseconds in

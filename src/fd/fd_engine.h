@@ -19,46 +19,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum fd_equation {
     FD_ACOUSTIC2 = 0, /* constant density, 2nd order in time, 8th-order Laplacian */
     FD_ACOUSTIC1 = 1  /* variable density, p-v staggered grid, 8th order */
 };
 
-enum fd_boundary {
-    FD_BOUNDARY_CPML = 0,
-    FD_BOUNDARY_SPONGE = 1
-};
+enum fd_boundary { FD_BOUNDARY_CPML = 0, FD_BOUNDARY_SPONGE = 1 };
 
-enum fd_device_kind {
-    FD_DEVICE_CPU = 0,
-    FD_DEVICE_CUDA = 1
-};
+enum fd_device_kind { FD_DEVICE_CPU = 0, FD_DEVICE_CUDA = 1 };
 
 struct fd_grid {
-    int nx, ny, nz;        /* model cells per axis */
-    double dx, dy, dz;     /* spacing in metres */
+    int nx, ny, nz;    /* model cells per axis */
+    double dx, dy, dz; /* spacing in metres */
 };
 
 struct fd_params {
     enum fd_equation equation;
     enum fd_boundary boundary;
-    int boundary_width;    /* absorbing cells padded outside the model on each side */
-    bool free_surface;     /* p = 0 at the top (z = 0) instead of an absorbing layer */
-    int nt;                /* time steps; samples t = 0, dt, ..., (nt-1) dt */
-    double dt;             /* seconds */
-    int record_every;      /* record every k-th step (record_dt = k dt), >= 1 */
-    double fpeak;          /* dominant frequency of the wavelet (Hz), for CPML tuning */
-    int snapshot_every;    /* 0 = no snapshots */
-    int threads;           /* CPU threads (0 = OpenMP default) */
+    int boundary_width; /* absorbing cells padded outside the model on each side */
+    bool free_surface;  /* p = 0 at the top (z = 0) instead of an absorbing layer */
+    int nt;             /* time steps; samples t = 0, dt, ..., (nt-1) dt */
+    double dt;          /* seconds */
+    int record_every;   /* record every k-th step (record_dt = k dt), >= 1 */
+    double fpeak;       /* dominant frequency of the wavelet (Hz), for CPML tuning */
+    int snapshot_every; /* 0 = no snapshots */
+    int threads;        /* CPU threads (0 = OpenMP default) */
 };
 
 struct fd_model {
-    const float *vp;       /* nx*ny*nz, m/s, required */
-    const float *rho;      /* nx*ny*nz, kg/m^3, NULL = constant density */
+    const float *vp;  /* nx*ny*nz, m/s, required */
+    const float *rho; /* nx*ny*nz, kg/m^3, NULL = constant density */
 };
 
 struct fd_point {
-    double x, y, z;        /* metres, inside [0, (n-1) d] on each axis */
+    double x, y, z; /* metres, inside [0, (n-1) d] on each axis */
 };
 
 /* Receives recorded samples as they are produced, in blocks of consecutive
@@ -71,17 +69,17 @@ typedef int (*fd_snapshot_fn)(void *ctx, int step, const float *p);
 
 struct fd_shot {
     struct fd_point source;
-    const float *wavelet;          /* nt samples */
+    const float *wavelet; /* nt samples */
     const struct fd_point *receivers;
     size_t nrec;
-    fd_samples_fn on_samples;      /* required */
-    fd_snapshot_fn on_snapshot;    /* may be NULL */
+    fd_samples_fn on_samples;   /* required */
+    fd_snapshot_fn on_snapshot; /* may be NULL */
     void *ctx;
 };
 
 struct fd_stats {
-    double seconds;        /* wall time of the time loop */
-    double gpts;           /* grid points (padded grid) * steps / seconds / 1e9 */
+    double seconds; /* wall time of the time loop */
+    double gpts;    /* grid points (padded grid) * steps / seconds / 1e9 */
 };
 
 struct fd_engine;
@@ -96,8 +94,8 @@ struct fd_engine *fd_engine_create(enum fd_device_kind kind, int ordinal,
                                    size_t errlen);
 
 /* Computes one shot. Returns 0, or -1 with a one-line reason in err. */
-int fd_engine_run(struct fd_engine *e, const struct fd_shot *shot,
-                  struct fd_stats *stats, char *err, size_t errlen);
+int fd_engine_run(struct fd_engine *e, const struct fd_shot *shot, struct fd_stats *stats,
+                  char *err, size_t errlen);
 
 /* Frees everything the engine holds, on the host and on the device. NULL is ok. */
 void fd_engine_destroy(struct fd_engine *e);
@@ -108,8 +106,7 @@ uint64_t fd_engine_mem_estimate(const struct fd_grid *grid,
                                 const struct fd_params *params, size_t nrec);
 
 /* Largest stable dt (s) for this equation, grid spacing and maximum velocity. */
-double fd_max_stable_dt(enum fd_equation eq, const struct fd_grid *grid,
-                        double vmax);
+double fd_max_stable_dt(enum fd_equation eq, const struct fd_grid *grid, double vmax);
 
 /* True when this build has the CUDA back end and a usable device is present. */
 bool fd_cuda_available(void);
@@ -119,5 +116,9 @@ bool fd_cuda_available(void);
  * *gbs in GB/s, or -1 with a reason in err (also in builds without CUDA). */
 int fd_cuda_copy_bandwidth(int ordinal, size_t bytes, double *gbs, char *err,
                            size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FD_ENGINE_H */

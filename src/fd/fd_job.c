@@ -146,7 +146,14 @@ static char *read_line(char *str, int num, void *stream)
     while (*s == ' ' || *s == '\t')
         s++;
     size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+    /* '#' after a blank starts a comment, like inih's ';' ("nx = 10  # cells"). */
+    for (size_t i = 1; i < n; i++)
+        if (s[i] == '#' && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+            n = i;
+            break;
+        }
+    while (n > 0 &&
+           (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
     if (n + 2 > (size_t)num) {
         set_err(c, -EINVAL, "%s:%d: expected a line of at most %d characters, got %zu",
@@ -192,6 +199,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
     for (int i = 0; i < K_COUNT; i++) {
         if (strcmp(keys[i].section, section) || strcmp(keys[i].key, name))
             continue;
+        if (!*value) {
+            set_err(c, -EINVAL, "%s:%d: key '%s': expected a value, got ''", c->path,
+                    c->line, name);
+            return 0;
+        }
         if (c->val[i]) {
             set_err(
                 c, -EINVAL,
@@ -242,6 +254,7 @@ static bool parse_num(const char *s, double *out)
     return true;
 }
 
+/* Key id as an integer in [lo, hi] into *out. Returns 0 or -EINVAL (error recorded). */
 static int get_int(struct parse_ctx *c, enum key_id id, long lo, long hi, int *out)
 {
     long v;
@@ -255,6 +268,7 @@ static int get_int(struct parse_ctx *c, enum key_id id, long lo, long hi, int *o
     return 0;
 }
 
+/* Key id as a finite number > 0 into *out. Returns 0 or -EINVAL (error recorded). */
 static int get_positive(struct parse_ctx *c, enum key_id id, double *out)
 {
     if (!parse_num(text_of(c, id), out) || !(*out > 0.0)) {
@@ -265,19 +279,26 @@ static int get_positive(struct parse_ctx *c, enum key_id id, double *out)
 }
 
 /* Matches the value against a NULL-terminated list; *out = index. */
+/* Index of v in a NULL-terminated list, -1 when absent. */
+static int find_choice(const char *v, const char *const *choices)
+{
+    for (int i = 0; choices[i]; i++)
+        if (!strcmp(v, choices[i]))
+            return i;
+    return -1;
+}
+
 static int get_choice(struct parse_ctx *c, enum key_id id, const char *const *choices,
                       const char *what, int *out)
 {
-    const char *v = text_of(c, id);
-    for (int i = 0; choices[i]; i++)
-        if (!strcmp(v, choices[i])) {
-            *out = i;
-            return 0;
-        }
+    *out = find_choice(text_of(c, id), choices);
+    if (*out >= 0)
+        return 0;
     bad_value(c, id, what);
     return -EINVAL;
 }
 
+/* Key id as yes/no into *out. Returns 0 or -EINVAL (error recorded). */
 static int get_bool(struct parse_ctx *c, enum key_id id, bool *out)
 {
     static const char *const yn[] = {"no", "yes", NULL};
@@ -521,11 +542,10 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
     p->equation = (enum fd_equation)eq;
     p->boundary = (enum fd_boundary)bnd;
     job->format = (enum fd_format)fmt;
-    int w;
-    if (get_choice(c, K_WAVELET, wavs, "", &w) == 0) {
+    int w = find_choice(text_of(c, K_WAVELET), wavs);
+    if (w >= 0) {
         job->wavelet = (enum fd_wavelet_kind)w;
     } else {
-        c->rc = 0; /* not a built-in name: a file */
         job->wavelet = FD_WAVELET_FILE;
         if (get_readable_path(c, dir, K_WAVELET,
                               "ricker, gaussian, dgaussian or a readable wavelet file",
@@ -586,6 +606,7 @@ int fd_job_load(const char *path, struct fd_job *job, char *err, size_t errlen)
     return c.rc;
 }
 
+/* Frees what a property owns (not the struct itself). */
 static void prop_free(struct fd_prop *p)
 {
     free(p->layers);

@@ -18,6 +18,7 @@ struct fd_plugin_state {
     char device[128];         /* for log lines */
 };
 
+/* Monotonic clock in seconds. */
 static double now_s(void)
 {
     struct timespec ts;
@@ -25,6 +26,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* shotq_plugin.fini: frees the engine and the prepared job. NULL is ok. */
 static void plugin_fini(void *state)
 {
     struct fd_plugin_state *s = state;
@@ -35,6 +37,7 @@ static void plugin_fini(void *state)
     free(s);
 }
 
+/* shotq_plugin.init: see fd_plugin.h. Returns 0 or -errno; *state NULL on failure. */
 static int plugin_init(const struct shotq_device_info *dev, const char *config,
                        void **state)
 {
@@ -76,6 +79,7 @@ out_free:
     return rc;
 }
 
+/* shotq_plugin.run: computes and writes shot task->id. Returns 0 or -errno. */
 static int plugin_run(void *state, const struct shotq_task_info *task)
 {
     struct fd_plugin_state *s = state;

@@ -11,6 +11,7 @@
 
 #include "fd/fd_binout.h"
 
+/* qsort order of floats, ascending. */
 static int cmp_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
@@ -52,6 +53,7 @@ struct membuf {
     bool failed; /* out of memory */
 };
 
+/* libpng write callback: appends to the membuf; sets failed when out of memory. */
 static void mem_write(png_structp png, png_bytep p, png_size_t n)
 {
     struct membuf *m = png_get_io_ptr(png);
@@ -73,6 +75,7 @@ static void mem_write(png_structp png, png_bytep p, png_size_t n)
     m->len += n;
 }
 
+/* libpng flush callback: nothing to flush in memory. */
 static void mem_flush(png_structp png)
 {
     (void)png;

@@ -111,6 +111,8 @@ struct shot_ctx {
     int rc; /* callback failure, 0 = none */
 };
 
+/* Engine callback: copies a time-major block into the trace-major gather.
+ * Returns 0, or -1 (aborting the shot) for a block outside the gather. */
 static int on_samples(void *ctx, int first, int count, const float *data)
 {
     struct shot_ctx *c = ctx;
@@ -132,6 +134,7 @@ static int on_samples(void *ctx, int first, int count, const float *data)
     return 0;
 }
 
+/* Engine callback: writes one snapshot file atomically. Returns 0 or -errno. */
 static int on_snapshot(void *ctx, int step, const float *p)
 {
     struct shot_ctx *c = ctx;

@@ -24,10 +24,10 @@ static int sys_fdatasync(int fd)
 struct jrnl_io jrnl_io = {sys_write, sys_fdatasync};
 
 struct jrnl {
-    int fd;            /* journal file, O_APPEND */
-    char *buf;         /* pending lines */
-    size_t len, cap;   /* bytes pending, capacity */
-    bool need_sync;    /* a completion is pending */
+    int fd;          /* journal file, O_APPEND */
+    char *buf;       /* pending lines */
+    size_t len, cap; /* bytes pending, capacity */
+    bool need_sync;  /* a completion is pending */
 };
 
 uint64_t jrnl_hash(uint64_t h, const void *data, size_t len)
@@ -111,12 +111,13 @@ static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn o
     int rc = 0;
     size_t lineno = 0;
     char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         lineno++;
         cJSON *o = cJSON_Parse(line);
         if (!o) {
-            snprintf(err, errlen, "%s:%zu: expected a JSON object (corrupt journal)", path,
-                     lineno);
+            snprintf(err, errlen, "%s:%zu: expected a JSON object (corrupt journal)",
+                     path, lineno);
             rc = -EINVAL;
             break;
         }
@@ -148,7 +149,8 @@ static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn o
 }
 
 int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool resume,
-              jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err, size_t errlen)
+              jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err,
+              size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/journal", run_dir);
@@ -161,7 +163,8 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
         j->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
         if (j->fd < 0) {
             rc = -errno;
-            snprintf(err, errlen, "--resume: %s: %s (nothing to resume)", path, strerror(errno));
+            snprintf(err, errlen, "--resume: %s: %s (nothing to resume)", path,
+                     strerror(errno));
             goto out_free;
         }
         off_t complete = 0;
@@ -170,15 +173,18 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
             goto out_close;
         /* Cut a torn last record so that appends start on a fresh line. */
         struct stat st;
-        if (fstat(j->fd, &st) == 0 && st.st_size != complete && ftruncate(j->fd, complete)) {
+        if (fstat(j->fd, &st) == 0 && st.st_size != complete &&
+            ftruncate(j->fd, complete)) {
             rc = -errno;
-            snprintf(err, errlen, "%s: cannot cut a torn record: %s", path, strerror(errno));
+            snprintf(err, errlen, "%s: cannot cut a torn record: %s", path,
+                     strerror(errno));
             goto out_close;
         }
     } else {
         rc = ensure_dir(run_dir);
         if (rc) {
-            snprintf(err, errlen, "--run-dir '%s': cannot create: %s", run_dir, strerror(-rc));
+            snprintf(err, errlen, "--run-dir '%s': cannot create: %s", run_dir,
+                     strerror(-rc));
             goto out_free;
         }
         j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

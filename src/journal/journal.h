@@ -37,8 +37,8 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
               size_t errlen);
 
 /* Buffers one event. Returns 0 or -ENOMEM. */
-int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt,
-                long dev, double t, int exit_code);
+int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,
+                double t, int exit_code);
 
 /* Writes buffered events; fdatasync()s if a completion was among them.
  * Returns 0 or -errno (the buffer is kept for another try). */

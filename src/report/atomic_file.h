@@ -5,9 +5,9 @@
 #include <stdio.h>
 
 struct atomic_file {
-    FILE *f;              /* write here */
-    char tmp[4200];       /* temporary name */
-    char path[4096];      /* final name */
+    FILE *f;         /* write here */
+    char tmp[4200];  /* temporary name */
+    char path[4096]; /* final name */
 };
 
 /* Opens PATH.tmp.PID for writing. Returns 0 or -errno. */

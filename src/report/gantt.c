@@ -9,9 +9,9 @@
 #include "report/atomic_file.h"
 #include "report/report.h"
 
-#define ROW_H 22     /* pixels per slot row */
-#define LEFT 170     /* label column */
-#define WIDTH 1100   /* plot width */
+#define ROW_H 22       /* pixels per slot row */
+#define LEFT 170       /* label column */
+#define WIDTH 1100     /* plot width */
 #define MAX_BARS 20000 /* above this, only failures are drawn per bar */
 
 /* Row of (device, slot), rows numbered device by device. */
@@ -54,14 +54,17 @@ int report_write_gantt(const char *path, const struct run_record *r)
             "font-family=\"sans-serif\" font-size=\"12\">\n",
             LEFT + WIDTH + 20, height);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    fprintf(f, "<text x=\"10\" y=\"20\" font-size=\"14\">shotq run: policy %s, makespan "
-               "%.3f s, lower bound %.3f s</text>\n",
+    fprintf(f,
+            "<text x=\"10\" y=\"20\" font-size=\"14\">shotq run: policy %s, makespan "
+            "%.3f s, lower bound %.3f s</text>\n",
             r->policy, r->makespan_s, r->lower_bound_s);
     for (size_t d = 0; d < r->ndevs; d++) {
         for (int s = 0; s < r->devs[d].slots; s++) {
             int y = top + row_of(r, (int)d, s) * ROW_H;
-            fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n",
-                    LEFT, y, WIDTH, ROW_H - 2, (row_of(r, (int)d, s) % 2) ? "#f4f4f4" : "#eaeaea");
+            fprintf(f,
+                    "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n",
+                    LEFT, y, WIDTH, ROW_H - 2,
+                    (row_of(r, (int)d, s) % 2) ? "#f4f4f4" : "#eaeaea");
             fprintf(f, "<text x=\"5\" y=\"%d\">[%zu.%d] ", y + 15, d, s);
             put_text(f, r->devs[d].name);
             fputs("</text>\n", f);
@@ -71,8 +74,8 @@ int report_write_gantt(const char *path, const struct run_record *r)
     for (int k = 0; k <= 10; k++) {
         double t = span * k / 10;
         int x = LEFT + (int)(t * sx);
-        fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#bbb\"/>\n", x, top,
-                x, top + rows * ROW_H);
+        fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#bbb\"/>\n", x,
+                top, x, top + rows * ROW_H);
         fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.3g s</text>\n", x,
                 top + rows * ROW_H + 14, t);
     }
@@ -107,8 +110,8 @@ int report_write_gantt(const char *path, const struct run_record *r)
                 "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"#e53935\" "
                 "opacity=\"0.8\"><title>task %lld failed: %s</title></rect>\n",
                 x0, y, w, ROW_H - 6, (long long)r->tasks[x->task].id, x->why);
-        fprintf(f, "<path d=\"M%.2f %d L%.2f %d M%.2f %d L%.2f %d\" stroke=\"black\"/>\n", x0,
-                y, x0 + w, y + ROW_H - 6, x0, y + ROW_H - 6, x0 + w, y);
+        fprintf(f, "<path d=\"M%.2f %d L%.2f %d M%.2f %d L%.2f %d\" stroke=\"black\"/>\n",
+                x0, y, x0 + w, y + ROW_H - 6, x0, y + ROW_H - 6, x0 + w, y);
     }
     /* Idle summary per device. */
     int y = top + rows * ROW_H + 34;
@@ -120,7 +123,8 @@ int report_write_gantt(const char *path, const struct run_record *r)
             idle = 0;
         fprintf(f, "<text x=\"10\" y=\"%d\">[%zu] ", y, d);
         put_text(f, v->name);
-        fprintf(f, ": %lld tasks, busy %.2f s, idle %.2f s (%.1f%%), speed %.3g%s</text>\n",
+        fprintf(f,
+                ": %lld tasks, busy %.2f s, idle %.2f s (%.1f%%), speed %.3g%s</text>\n",
                 (long long)v->tasks_done, v->busy_s, idle, cap > 0 ? 100 * idle / cap : 0,
                 v->speed_estimate, v->quarantined ? ", quarantined" : "");
     }

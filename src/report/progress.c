@@ -34,7 +34,8 @@ void progress_draw(struct progress *p, const struct progress_state *s, bool fina
         if (!final && s->elapsed - p->last < 5.0)
             return;
         p->last = s->elapsed;
-        fprintf(p->f, "shotq: %zu/%zu done, %zu failed, %zu running, %.1f s elapsed, ETA %s\n",
+        fprintf(p->f,
+                "shotq: %zu/%zu done, %zu failed, %zu running, %.1f s elapsed, ETA %s\n",
                 s->done, s->total, s->failed, s->running, s->elapsed, eta);
         fflush(p->f);
         return;
@@ -42,7 +43,8 @@ void progress_draw(struct progress *p, const struct progress_state *s, bool fina
     progress_clear(p);
     int n = 0;
     double pct = s->total ? 100.0 * (double)s->done / (double)s->total : 100.0;
-    fprintf(p->f, "shotq: %zu/%zu done (%.0f%%), %zu failed, %zu running, %.1f s, ETA %s\n",
+    fprintf(p->f,
+            "shotq: %zu/%zu done (%.0f%%), %zu failed, %zu running, %.1f s, ETA %s\n",
             s->done, s->total, pct, s->failed, s->running, s->elapsed, eta);
     n++;
     for (size_t d = 0; d < s->ndevs && d < MAX_DEV_LINES; d++, n++) {
@@ -50,8 +52,9 @@ void progress_draw(struct progress *p, const struct progress_state *s, bool fina
         if (v->quarantined)
             fprintf(p->f, "  [%zu] %-24.24s quarantined\n", d, v->name);
         else if (v->task >= 0)
-            fprintf(p->f, "  [%zu] %-24.24s speed %7.3g  task %lld (%.1f s)%s\n", d, v->name,
-                    v->speed, v->task, v->task_elapsed, v->running > 1 ? " +more" : "");
+            fprintf(p->f, "  [%zu] %-24.24s speed %7.3g  task %lld (%.1f s)%s\n", d,
+                    v->name, v->speed, v->task, v->task_elapsed,
+                    v->running > 1 ? " +more" : "");
         else
             fprintf(p->f, "  [%zu] %-24.24s speed %7.3g  idle\n", d, v->name, v->speed);
     }

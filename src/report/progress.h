@@ -8,19 +8,19 @@
 #include <stdio.h>
 
 struct progress_dev {
-    const char *name;     /* device name */
-    double speed;         /* learned speed */
-    int running;          /* tasks running */
-    long long task;       /* one running task id, -1 if idle */
-    double task_elapsed;  /* its elapsed seconds */
+    const char *name;    /* device name */
+    double speed;        /* learned speed */
+    int running;         /* tasks running */
+    long long task;      /* one running task id, -1 if idle */
+    double task_elapsed; /* its elapsed seconds */
     bool quarantined;
 };
 
 struct progress {
-    FILE *f;          /* stderr */
-    bool tty;         /* redraw in place */
-    int lines;        /* lines drawn last time (to move back over them) */
-    double last;      /* time of the last plain line */
+    FILE *f;     /* stderr */
+    bool tty;    /* redraw in place */
+    int lines;   /* lines drawn last time (to move back over them) */
+    double last; /* time of the last plain line */
 };
 
 struct progress_state {

@@ -8,11 +8,11 @@
 #include <stdint.h>
 
 enum rec_status {
-    REC_PENDING = 0,  /* never started (interrupted run) */
-    REC_RUNNING = 1,  /* still running when the run stopped */
-    REC_DONE = 2,     /* succeeded in this run */
-    REC_FAILED = 3,   /* failed after its retries */
-    REC_RESUMED = 4   /* recorded done by an earlier run (--resume) */
+    REC_PENDING = 0, /* never started (interrupted run) */
+    REC_RUNNING = 1, /* still running when the run stopped */
+    REC_DONE = 2,    /* succeeded in this run */
+    REC_FAILED = 3,  /* failed after its retries */
+    REC_RESUMED = 4  /* recorded done by an earlier run (--resume) */
 };
 
 struct rec_task {
@@ -27,19 +27,19 @@ struct rec_task {
 };
 
 struct rec_fail {
-    size_t task;       /* index in tasks[] */
+    size_t task; /* index in tasks[] */
     double start_s, end_s;
     int32_t dev;
     int32_t exit_code;
     int16_t slot;
-    char why[48];      /* "exit 3", "signal 11", "timeout", "worker died" */
+    char why[48]; /* "exit 3", "signal 11", "timeout", "worker died" */
 };
 
 struct rec_device {
     char name[96];
-    const char *kind;   /* "gpu", "cpu", "sim" */
+    const char *kind; /* "gpu", "cpu", "sim" */
     char node[64];
-    int slots;          /* worker slots */
+    int slots; /* worker slots */
     double speed_estimate;
     double busy_s;
     int64_t tasks_done;
@@ -47,16 +47,16 @@ struct rec_device {
 };
 
 struct run_record {
-    const char *policy;      /* policy name */
-    double makespan_s;       /* run start to last task end */
-    double lower_bound_s;    /* from learned speeds */
-    struct rec_task *tasks;  /* n entries */
+    const char *policy;     /* policy name */
+    double makespan_s;      /* run start to last task end */
+    double lower_bound_s;   /* from learned speeds */
+    struct rec_task *tasks; /* n entries */
     size_t ntasks;
-    struct rec_fail *fails;  /* failed attempts */
+    struct rec_fail *fails; /* failed attempts */
     size_t nfails, fails_alloc;
     struct rec_device *devs;
     size_t ndevs;
-    const char *run_dir;     /* where logs are */
+    const char *run_dir; /* where logs are */
 };
 
 #endif

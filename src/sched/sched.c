@@ -39,14 +39,14 @@ struct sdev {
 };
 
 struct stask {
-    double weight;    /* relative cost */
-    uint64_t mem;     /* bytes needed, 0 = none */
-    double start;     /* start of the last attempt */
-    double end;       /* end of the last attempt, -1 while running */
-    long dev;         /* device of the last attempt, -1 if none */
-    long failed_dev;  /* device of the last failed attempt, -1 if none */
-    size_t run_pos;   /* index in running[] while running */
-    unsigned char state;    /* enum sched_task_state */
+    double weight;           /* relative cost */
+    uint64_t mem;            /* bytes needed, 0 = none */
+    double start;            /* start of the last attempt */
+    double end;              /* end of the last attempt, -1 while running */
+    long dev;                /* device of the last attempt, -1 if none */
+    long failed_dev;         /* device of the last failed attempt, -1 if none */
+    size_t run_pos;          /* index in running[] while running */
+    unsigned char state;     /* enum sched_task_state */
     unsigned short attempts; /* attempts started */
 };
 
@@ -56,18 +56,18 @@ struct sched {
     bool draining;         /* no more dispatch */
     struct sdev *dev;      /* devices */
     size_t ndev, dev_alloc;
-    struct stask *task;    /* tasks */
+    struct stask *task; /* tasks */
     size_t ntask, task_alloc;
-    size_t *order;         /* dispatch order */
-    size_t norder;         /* entries in order[] */
-    size_t head;           /* first maybe-pending position in order */
-    size_t *retry;         /* retry FIFO (ring buffer) */
+    size_t *order; /* dispatch order */
+    size_t norder; /* entries in order[] */
+    size_t head;   /* first maybe-pending position in order */
+    size_t *retry; /* retry FIFO (ring buffer) */
     size_t retry_head, retry_len, retry_alloc;
-    size_t *running;       /* running task indices */
+    size_t *running; /* running task indices */
     size_t nrunning;
-    size_t *heap;          /* free devices, max-heap by speed */
+    size_t *heap; /* free devices, max-heap by speed */
     size_t nheap;
-    size_t npending;       /* tasks in state PENDING (order + retry) */
+    size_t npending; /* tasks in state PENDING (order + retry) */
     size_t ndone, nfailed;
     size_t alive;          /* devices not quarantined */
     size_t nblocked;       /* devices parked because nothing fits */
@@ -532,8 +532,9 @@ static long memfree_device(const struct sched *s, const struct stask *t)
         double ratio = 1.0;
         if (v->mem_total) {
             uint64_t used = v->mem_foreign + v->mem_reserved;
-            ratio = used >= v->mem_total ? 0 : (double)(v->mem_total - used) /
-                                                   (double)v->mem_total;
+            ratio = used >= v->mem_total
+                        ? 0
+                        : (double)(v->mem_total - used) / (double)v->mem_total;
         }
         if (ratio > best_ratio) {
             best_ratio = ratio;
@@ -702,8 +703,9 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
         s->ndone++;
         if (dur > 1e-9) {
             double obs = t->weight / dur;
-            v->est = v->nobs == 0 ? obs
-                                  : s->p.ewma_alpha * obs + (1 - s->p.ewma_alpha) * v->est;
+            v->est = v->nobs == 0
+                         ? obs
+                         : s->p.ewma_alpha * obs + (1 - s->p.ewma_alpha) * v->est;
             v->nobs++;
             heap_rekey(s, d);
             update_max_speed(s);

@@ -29,18 +29,18 @@ enum sched_task_state {
 
 /* What sched_finish() decided for a task that ended. */
 enum sched_outcome {
-    SCHED_OUT_DONE = 0,   /* succeeded */
-    SCHED_OUT_RETRY = 1,  /* failed, queued again (prefers another device) */
-    SCHED_OUT_FAILED = 2  /* failed after all its retries, or no device left */
+    SCHED_OUT_DONE = 0,  /* succeeded */
+    SCHED_OUT_RETRY = 1, /* failed, queued again (prefers another device) */
+    SCHED_OUT_FAILED = 2 /* failed after all its retries, or no device left */
 };
 
 struct sched_params {
     enum sched_policy policy;
-    int slots;            /* default concurrent tasks per device (>= 1) */
-    int max_retries;      /* extra attempts after the first failure (>= 0) */
-    int quarantine_after; /* consecutive failures that retire a device (>= 1) */
-    double ewma_alpha;    /* weight of a new speed observation, (0, 1] */
-    bool tail_guard;      /* earliest-finish-time guard (dynamic policy) */
+    int slots;                    /* default concurrent tasks per device (>= 1) */
+    int max_retries;              /* extra attempts after the first failure (>= 0) */
+    int quarantine_after;         /* consecutive failures that retire a device (>= 1) */
+    double ewma_alpha;            /* weight of a new speed observation, (0, 1] */
+    bool tail_guard;              /* earliest-finish-time guard (dynamic policy) */
     uint64_t memfree_default_mem; /* memfree: bytes assumed per task without mem */
 };
 
@@ -49,9 +49,9 @@ struct sched_params {
 struct sched_params sched_params_default(void);
 
 struct sched_assign {
-    size_t task;   /* task index */
-    size_t dev;    /* device index */
-    int attempt;   /* 1 for the first attempt */
+    size_t task; /* task index */
+    size_t dev;  /* device index */
+    int attempt; /* 1 for the first attempt */
 };
 
 struct sched_dev_stats {
@@ -80,8 +80,7 @@ void sched_destroy(struct sched *s);
 /* Adds a device before sched_start(). speed_prior > 0; mem_total in bytes
  * (0 = unlimited); node = node index (0 for single node). Returns the index,
  * or -ENOMEM / -EINVAL / -EBUSY (after start). */
-long sched_add_device(struct sched *s, double speed_prior, uint64_t mem_total,
-                      int node);
+long sched_add_device(struct sched *s, double speed_prior, uint64_t mem_total, int node);
 
 /* Adds a task before sched_start(). weight > 0 (1 = default cost); mem =
  * device bytes needed (0 = none). Returns the index or a negative errno. */

@@ -9,18 +9,18 @@
 #include "sched/sched.h"
 
 struct simrun_dev {
-    double speed;        /* true speed (weight per second); also the prior */
-    uint64_t mem_total;  /* bytes, 0 = unlimited */
-    int node;            /* node index; node 0 is the coordinator's */
+    double speed;       /* true speed (weight per second); also the prior */
+    uint64_t mem_total; /* bytes, 0 = unlimited */
+    int node;           /* node index; node 0 is the coordinator's */
 };
 
 struct simrun_result {
-    double makespan_s;     /* time the last task ended */
-    double lower_bound_s;  /* max(sum w / sum speed, max w / max speed) */
-    size_t tasks_done;     /* tasks that ran */
-    size_t tasks_unrun;    /* tasks that fit no device */
-    double *busy_s;        /* per device, owned: free with simrun_result_free */
-    int64_t *tasks_per_dev;/* per device, owned */
+    double makespan_s;      /* time the last task ended */
+    double lower_bound_s;   /* max(sum w / sum speed, max w / max speed) */
+    size_t tasks_done;      /* tasks that ran */
+    size_t tasks_unrun;     /* tasks that fit no device */
+    double *busy_s;         /* per device, owned: free with simrun_result_free */
+    int64_t *tasks_per_dev; /* per device, owned */
 };
 
 /* Simulates ntasks tasks of the given weights (NULL = all 1) and memory

@@ -210,7 +210,8 @@ int tasks_check_unique(struct taskset *ts, char *err, size_t errlen)
     qsort(sorted_idx, ts->n, sizeof *sorted_idx, cmp_idx);
     for (size_t i = 1; i < ts->n; i++) {
         if (ts->id[sorted_idx[i]] == ts->id[sorted_idx[i - 1]]) {
-            snprintf(err, errlen, "task id %" PRId64 " appears twice (expected unique ids)",
+            snprintf(err, errlen,
+                     "task id %" PRId64 " appears twice (expected unique ids)",
                      ts->id[sorted_idx[i]]);
             return -EINVAL;
         }

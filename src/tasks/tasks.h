@@ -9,14 +9,14 @@
 #include <stdio.h>
 
 struct taskset {
-    int64_t *id;      /* ids, in input order */
-    double *weight;   /* weights */
-    uint64_t *mem;    /* bytes */
-    size_t *argoff;   /* offset of each argument string in args */
-    char *args;       /* NUL-terminated argument strings, back to back */
-    size_t n, alloc;  /* tasks, capacity */
+    int64_t *id;     /* ids, in input order */
+    double *weight;  /* weights */
+    uint64_t *mem;   /* bytes */
+    size_t *argoff;  /* offset of each argument string in args */
+    char *args;      /* NUL-terminated argument strings, back to back */
+    size_t n, alloc; /* tasks, capacity */
     size_t args_len, args_alloc;
-    size_t *sorted;   /* indices sorted by id, set by tasks_check_unique */
+    size_t *sorted; /* indices sorted by id, set by tasks_check_unique */
 };
 
 /* Parses a RANGE ("0-99", "0-99:2", "1,5,9", combinations separated by

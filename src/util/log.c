@@ -4,8 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static log_hook_fn log_hook;        /* NULL = default */
-static void *log_ctx;               /* passed to the hook */
+static log_hook_fn log_hook; /* NULL = default */
+static void *log_ctx;        /* passed to the hook */
 static enum log_level log_max = LOG_INFO;
 
 void log_set_hook(log_hook_fn hook, void *ctx)

@@ -99,6 +99,10 @@ printf '100 50 20\n100 50 -5\n' >"$T/shots.txt"
 job file_out "survey.source_x = DELETE" "survey.source_y = DELETE" "survey.source_z = DELETE" "survey.sources = shots.txt"
 expect_fail file_out "key 'sources': expected shot 1 inside [0, 300] m on z" --check
 
+# Free surface: receivers in the top cell row record zeros.
+job fs "modeling.free_surface = yes" "survey.receiver_z = 0"
+expect_warn fs "21 of 21 receivers lie in the top cell row (z < dz/2 = 5 m)"
+
 # Model file of the wrong size: 41*11*31*4 = 55924 bytes expected.
 head -c 1000 /dev/zero >"$T/short.bin"
 job size "model.vp = short.bin"
@@ -150,6 +154,9 @@ expect_fail nofile "key 'vp': expected a positive number, layers V0,V1@Z1,... or
 job good2
 expect_fail good2 "option --shot: expected a shot number in [0, 0], got 1" --shot 1
 expect_fail good2 "option --device: expected cpu, cpu:THREADS or cuda:N, got 'tpu'" --shot 0 --device tpu
+if ! nvidia-smi -L >/dev/null 2>&1; then
+    expect_fail good2 "option --device: expected a usable CUDA device, got 'cuda:0'" --shot 0 --device cuda:0
+fi
 "$SHOTQ" model "$T/missing.ini" --check 2>"$T/err"
 if [ $? -ne 2 ] || ! grep -q "missing.ini: cannot open job file" "$T/err"; then
     echo "FAIL missing job file:"; cat "$T/err"; fails=$((fails + 1))

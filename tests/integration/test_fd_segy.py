@@ -62,7 +62,9 @@ dir = {out}
 
 
 def run(job, shot, check=True):
-    r = subprocess.run([SHOTQ, "model", job, "--shot", str(shot)], capture_output=True, text=True)
+    # One thread: ctest runs tests side by side.
+    r = subprocess.run([SHOTQ, "model", job, "--shot", str(shot), "--device", "cpu:1"],
+                       capture_output=True, text=True)
     if check and r.returncode != 0:
         sys.exit(f"shotq model --shot {shot} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
     return r
@@ -147,6 +149,17 @@ def main():
           f"sidecar sizes {meta}")
     check(meta["source"] == [shots[3][0], shots[3][1], shots[3][2]], f"sidecar source {meta['source']}")
     check(meta["receivers"][4] == [REC_X[1], REC_Y[1], REC_Z], f"sidecar receiver 4 {meta['receivers'][4]}")
+
+    # Pictures of a SEG-Y and a bin gather: PNG files of 6 traces x 8 px by 21 samples x 8 px.
+    for j, out in ((job, "out"), (jobb, "outb")):
+        png = os.path.join(tmp, out, "g.png")
+        r = subprocess.run([SHOTQ, "model", j, "--png-shot", "3", png], capture_output=True, text=True)
+        check(r.returncode == 0, f"--png-shot on {out}: {r.stderr}")
+        with open(png, "rb") as f:
+            head = f.read(24)
+        check(head[:8] == b"\x89PNG\r\n\x1a\n", f"{out}: PNG signature")
+        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        check((width, height) == (6 * 8, nsamples * 8), f"{out}: PNG size {width}x{height}")
 
     # Mute: every sample before r / v + 2 / fpeak is zero, later ones are not all zero.
     jobm = os.path.join(tmp, "jobm.ini")

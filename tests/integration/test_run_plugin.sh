@@ -16,6 +16,11 @@ printf '7 weight=2 alpha beta\n' > t.txt
   sh -c 'echo "$0 $1 $2 $3 $SHOTQ_TASK $SHOTQ_DEVICE $SHOTQ_DEVICE_NAME $SHOTQ_DEVICE_SPEED $SHOTQ_SLOT $SHOTQ_ATTEMPT [$CUDA_VISIBLE_DEVICES] $SHOTQ_RUN_DIR"' \
   '{}' 'd{device}s{slot}a{attempt}' '{args}'
 [ "$(cat c/logs/task-7.1.out)" = "7 d0s0a1 alpha beta 7 0 x 0.5 0 1 [] c" ] || fail "got: $(cat c/logs/task-7.1.out)"
+# A plugin whose init fails: the device is dropped, the run fails cleanly.
+expect_status 1 "$SHOTQ" run -q --devices cpu:1 --tasks 0-2 --run-dir initfail --plugin "$PLUGIN" \
+  --plugin-config "initdir=$WORK/no/such/dir"
+grep -q "init returned 2 on device 0" err || { cat err; fail "init failure not reported"; }
+grep -q "no device can run the remaining tasks" err || fail "no final reason"
 # Plugins that cannot be loaded are bad input.
 expect_status 2 "$SHOTQ" run -q --devices cpu:1 --tasks 0 --run-dir bad --plugin ./nope.so
 grep -q "cannot load" err

@@ -62,6 +62,21 @@ static void test_defaults(void **state)
     fd_job_free(&job);
 }
 
+static void test_inline_comments(void **state)
+{
+    (void)state;
+    struct fd_job job;
+    char err[512];
+    assert_int_equal(
+        load("  [model]   # grid\n nx = 11  # cells\n\tny = 6 ; cells\nnz = 5\n"
+             "dx = 10\ndy = 20\ndz = 100\nvp = 2000\n" SURVEY MODELING,
+             &job, err, sizeof err),
+        0);
+    assert_int_equal(job.grid.nx, 11);
+    assert_int_equal(job.grid.ny, 6);
+    fd_job_free(&job);
+}
+
 static void test_shot_numbering(void **state)
 {
     (void)state;
@@ -185,6 +200,8 @@ static void test_errors(void **state)
                  "job.ini:8: key 'vp': expected layers");
     expect_error("nx = 3\n", "key 'nx': expected a [section] line before the first key");
     expect_error("[model]\njunk line\n", "job.ini:2: expected 'key = value'");
+    expect_error(MODEL_BASE "vp =\n" SURVEY MODELING,
+                 "job.ini:8: key 'vp': expected a value, got ''");
 }
 
 static void test_record_dt(void **state)
@@ -202,6 +219,12 @@ static void test_record_dt(void **state)
                           &job, err, sizeof err),
                      0);
     assert_int_equal(fd_job_nsamples(&job), 26); /* ceil(101 / 4) */
+    fd_job_free(&job);
+    /* 0.003 / 0.001 is 2.9999999999999996 in doubles: rounded, not truncated. */
+    assert_int_equal(
+        load(MODEL SURVEY MODELING "record_dt = 0.003\n", &job, err, sizeof err), 0);
+    assert_int_equal(job.params.record_every, 3);
+    assert_int_equal(fd_job_nsamples(&job), 34); /* ceil(100 / 3) */
     fd_job_free(&job);
 }
 
@@ -373,12 +396,12 @@ static void test_resolve(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),         cmocka_unit_test(test_shot_numbering),
-        cmocka_unit_test(test_axis_ranges),      cmocka_unit_test(test_points_file),
-        cmocka_unit_test(test_errors),           cmocka_unit_test(test_record_dt),
-        cmocka_unit_test(test_layers_and_files), cmocka_unit_test(test_wavelets),
-        cmocka_unit_test(test_peak_sample),      cmocka_unit_test(test_help_table),
-        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_defaults),       cmocka_unit_test(test_inline_comments),
+        cmocka_unit_test(test_shot_numbering), cmocka_unit_test(test_axis_ranges),
+        cmocka_unit_test(test_points_file),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_record_dt),      cmocka_unit_test(test_layers_and_files),
+        cmocka_unit_test(test_wavelets),       cmocka_unit_test(test_peak_sample),
+        cmocka_unit_test(test_help_table),     cmocka_unit_test(test_resolve),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -48,7 +48,8 @@ static void test_roundtrip(void **state)
     char err[512];
     struct jrnl *j;
     struct seen s = {0};
-    assert_int_equal(jrnl_open(dir, 42, "test", false, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(jrnl_open(dir, 42, "test", false, on_done, &s, &j, err, sizeof err),
+                     0);
     jrnl_record(j, JRNL_START, 5, 1, 0, 0.1, 0);
     jrnl_record(j, JRNL_DONE, 5, 1, 0, 0.2, 0);
     jrnl_record(j, JRNL_START, 6, 1, 1, 0.1, 0);
@@ -65,7 +66,8 @@ static void test_roundtrip(void **state)
                      -ESTALE);
     assert_int_equal(s.n, 0);
     /* Resume replays the done events. */
-    assert_int_equal(jrnl_open(dir, 42, "test", true, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(jrnl_open(dir, 42, "test", true, on_done, &s, &j, err, sizeof err),
+                     0);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.ids[0], 5);
     assert_int_equal(s.ids[1], 9);
@@ -154,7 +156,8 @@ static void test_missing_for_resume(void **state)
     char err[512];
     struct jrnl *j;
     struct seen s = {0};
-    assert_int_equal(jrnl_open(dir, 1, "t", true, on_done, &s, &j, err, sizeof err), -ENOENT);
+    assert_int_equal(jrnl_open(dir, 1, "t", true, on_done, &s, &j, err, sizeof err),
+                     -ENOENT);
     assert_non_null(strstr(err, "nothing to resume"));
 }
 

@@ -31,7 +31,8 @@ static void test_ranges(void **state)
     } bad[] = {
         {"", "--tasks '': position 1: expected a task id, a range A-B[:STEP] or a list"},
         {"a", "--tasks 'a': position 1: expected a non-negative task id"},
-        {"5-", "--tasks '5-': position 3: expected the end of the range (a non-negative integer)"},
+        {"5-", "--tasks '5-': position 3: expected the end of the range (a non-negative "
+               "integer)"},
         {"5-2", "--tasks '5-2': position 4: expected an end not below the start"},
         {"0-9:0", "--tasks '0-9:0': position 6: expected a positive step"},
         {"1,,2", "--tasks '1,,2': position 3: expected a non-negative task id"},
@@ -77,10 +78,12 @@ static void test_file(void **state)
         const char *in, *msg;
     } bad[] = {
         {"x 1\n", "f:1: column 1: expected a non-negative task id, got 'x'"},
-        {"1\n2 weight=0\n", "f:2: column 3: expected weight=W with W a positive number, got "
-                            "'weight=0'"},
-        {"1 mem=-4\n", "f:1: column 3: expected mem=MIB with MIB a non-negative integer, got "
-                       "'mem=-4'"},
+        {"1\n2 weight=0\n",
+         "f:2: column 3: expected weight=W with W a positive number, got "
+         "'weight=0'"},
+        {"1 mem=-4\n",
+         "f:1: column 3: expected mem=MIB with MIB a non-negative integer, got "
+         "'mem=-4'"},
         {"12abc\n", "f:1: column 1: expected a non-negative task id, got '12abc'"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {

@@ -1,0 +1,827 @@
+/* fd_cuda: the CUDA back end of the FD engine.
+ *
+ * Same grid layout and the same floating-point operations, in the same order,
+ * as the CPU back end (fd_cpu_kern.c, fd_cpu_bnd.c); the CUDA sources are built
+ * with --fmad=false so that no multiply-add is contracted and the seismograms
+ * of the two back ends agree to rounding.
+ *
+ * Interior stencils: a block of BZ x BX threads owns a z-x tile and walks a
+ * chunk of y planes; the current plane (with a 4-cell halo) sits in shared
+ * memory, the 9 values along y in registers. Boundaries run on the CPML slabs
+ * or sponge boxes only. Receivers are gathered into a chunk x nrec device
+ * buffer that the front end fetches block by block.
+ *
+ * Every CUDA call and kernel launch is checked; errors come back in err with
+ * the file, line and what was being done.
+ */
+#include <cuda_runtime.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fd/fd_backend.h"
+
+#define BZ 32     /* threads along z per block */
+#define BX 8      /* threads along x per block */
+#define YCHUNK 32 /* y planes walked by one block */
+#define H FD_HALO
+
+/* Formats a CUDA failure into err. Returns -1. */
+static int cuda_fail(char *err, size_t errlen, const char *file, int line,
+                     const char *what, cudaError_t e)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "fd cuda: %s: %s (%s:%d)", what, cudaGetErrorString(e),
+                 file, line);
+    return -1;
+}
+
+/* Checks a CUDA call; returns -1 from the enclosing function on failure. */
+#define CK(call, what)                                                                   \
+    do {                                                                                 \
+        cudaError_t e_ = (call);                                                         \
+        if (e_ != cudaSuccess)                                                           \
+            return cuda_fail(err, errlen, __FILE__, __LINE__, what, e_);                 \
+    } while (0)
+
+/* Checks the last kernel launch. */
+#define CKL(what) CK(cudaGetLastError(), what)
+
+/* Grid extent and strides passed to kernels by value. */
+struct geo {
+    int64_t nx, ny, nz; /* compute box */
+    int64_t sx, sy;     /* strides */
+};
+
+/* 8th-order weights passed by value: w[0] centre (2nd derivative), then
+ * (x, y, z) for k = 1..4. */
+struct w13 {
+    float w[13];
+};
+
+/* A box and the per-slab strides passed by value. */
+struct sbox {
+    int64_t lo[3], n[3]; /* first point and extent per axis */
+    int64_t m0, m2;      /* slab-array extents along x and z */
+    int axis;            /* stretched axis */
+    int64_t st, tt;      /* field and slab-array strides along the axis */
+};
+
+/* Source spreading by value. */
+struct srcv {
+    int64_t idx[8];
+    float coef[8];
+};
+
+struct cuda_state {
+    const struct fd_layout *L;              /* layout, owned by the engine */
+    int dev;                                /* CUDA ordinal */
+    int nf, nm;                             /* wavefields, model arrays in use */
+    float *f[4];                            /* a2: p, p-; a1: p, vx, vy, vz */
+    float *m[FD_MAX_MODEL];                 /* model arrays */
+    float *psi[FD_MAXSLAB];                 /* CPML memory variables */
+    float *zeta[FD_MAXSLAB];                /* CPML memory variables */
+    float *pa[3], *pb[3], *pah[3], *pbh[3]; /* CPML profiles */
+    float *g[3];                            /* sponge tapers */
+    struct srcv src;                        /* source */
+    struct fd_interp *rec;                  /* receivers (device) */
+    size_t nrec;                            /* receivers */
+    float *recbuf;                          /* chunk x nrec (device) */
+    int chunk;                              /* slots in recbuf */
+};
+
+/* Field index of compute point (x, y, z). */
+__host__ __device__ static inline int64_t gidx(const geo &g, int64_t x, int64_t y,
+                                               int64_t z)
+{
+    return (y + H) * g.sy + (x + H) * g.sx + (z + H);
+}
+
+static geo make_geo(const struct fd_layout *L)
+{
+    /* Kernel view of the layout. */
+    geo g = {L->n[0], L->n[1], L->n[2], L->sx, L->sy};
+    return g;
+}
+
+/* The shared-memory z-x tile of one plane, loaded by a BZ x BX block. Entries
+ * only inactive threads read may stay unset. */
+__device__ static inline void load_tile(float (*s)[BZ + 2 * H],
+                                        const float *__restrict__ f, const geo &g,
+                                        int64_t x, int64_t y, int64_t z, float centre)
+{
+    const int tz = threadIdx.x, tx = threadIdx.y;
+    const bool lx = x < g.nx + H, lz = z < g.nz + H;
+    const int64_t i = gidx(g, x, y, z);
+    if (lx && lz)
+        s[tx + H][tz + H] = centre;
+    if (lx && tz < H) {
+        s[tx + H][tz] = f[i - H];
+        if (z + BZ < g.nz + H)
+            s[tx + H][tz + BZ + H] = f[i + BZ];
+    }
+    if (lz && tx < H) {
+        s[tx][tz + H] = f[i - H * g.sx];
+        if (x + BX < g.nx + H)
+            s[tx + BX + H][tz + H] = f[i + BX * g.sx];
+    }
+}
+
+/* acoustic2 interior: pn = 2p - pn + v2 lap(p). */
+__global__ void k_a2_main(const float *__restrict__ p, float *__restrict__ pn,
+                          const float *__restrict__ v2, geo g, w13 c)
+{
+    __shared__ float s[BX + 2 * H][BZ + 2 * H];
+    const int tz = threadIdx.x, tx = threadIdx.y;
+    const int64_t z = (int64_t)blockIdx.x * BZ + tz, x = (int64_t)blockIdx.y * BX + tx;
+    const int64_t y0 = (int64_t)blockIdx.z * YCHUNK;
+    const int64_t y1 = y0 + YCHUNK < g.ny ? y0 + YCHUNK : g.ny;
+    const bool load = x < g.nx + H && z < g.nz + H;
+    const bool act = x < g.nx && z < g.nz;
+    float q[2 * H + 1];
+    for (int k = 0; k <= 2 * H; k++)
+        q[k] = load ? p[gidx(g, x, y0 + k - H, z)] : 0.0f;
+    for (int64_t y = y0; y < y1; y++) {
+        __syncthreads();
+        load_tile(s, p, g, x, y, z, q[H]);
+        __syncthreads();
+        if (act) {
+            const int a = tx + H, b = tz + H;
+            float lap = c.w[0] * q[H];
+            for (int k = 1; k <= H; k++) {
+                lap += c.w[3 * k - 2] * (s[a + k][b] + s[a - k][b]);
+                lap += c.w[3 * k - 1] * (q[H + k] + q[H - k]);
+                lap += c.w[3 * k] * (s[a][b + k] + s[a][b - k]);
+            }
+            const int64_t i = gidx(g, x, y, z);
+            pn[i] = 2.0f * q[H] - pn[i] + v2[i] * lap;
+        }
+        for (int k = 0; k < 2 * H; k++)
+            q[k] = q[k + 1];
+        q[2 * H] = load && y + 1 + H < g.ny + H ? p[gidx(g, x, y + 1 + H, z)] : 0.0f;
+    }
+}
+
+/* acoustic1 velocities: v_a -= 0.5 (b + b_a) D+_a p. c.w: (x, y, z) for k. */
+__global__ void k_a1_vel(const float *__restrict__ p, const float *__restrict__ bu,
+                         float *__restrict__ vx, float *__restrict__ vy,
+                         float *__restrict__ vz, geo g, w13 c)
+{
+    __shared__ float s[BX + 2 * H][BZ + 2 * H];
+    const int tz = threadIdx.x, tx = threadIdx.y;
+    const int64_t z = (int64_t)blockIdx.x * BZ + tz, x = (int64_t)blockIdx.y * BX + tx;
+    const int64_t y0 = (int64_t)blockIdx.z * YCHUNK;
+    const int64_t y1 = y0 + YCHUNK < g.ny ? y0 + YCHUNK : g.ny;
+    const bool load = x < g.nx + H && z < g.nz + H;
+    const bool act = x < g.nx && z < g.nz;
+    float q[2 * H + 1];
+    for (int k = 0; k <= 2 * H; k++)
+        q[k] = load ? p[gidx(g, x, y0 + k - H, z)] : 0.0f;
+    for (int64_t y = y0; y < y1; y++) {
+        __syncthreads();
+        load_tile(s, p, g, x, y, z, q[H]);
+        __syncthreads();
+        if (act) {
+            const int a = tx + H, b = tz + H;
+            float dx = c.w[0] * (s[a + 1][b] - s[a][b]);
+            float dy = c.w[1] * (q[H + 1] - q[H]);
+            float dz = c.w[2] * (s[a][b + 1] - s[a][b]);
+            for (int k = 2; k <= H; k++) {
+                dx += c.w[3 * k - 3] * (s[a + k][b] - s[a - k + 1][b]);
+                dy += c.w[3 * k - 2] * (q[H + k] - q[H - k + 1]);
+                dz += c.w[3 * k - 1] * (s[a][b + k] - s[a][b - k + 1]);
+            }
+            const int64_t i = gidx(g, x, y, z);
+            const float bc = bu[i];
+            vx[i] -= 0.5f * (bc + bu[i + g.sx]) * dx;
+            vy[i] -= 0.5f * (bc + bu[i + g.sy]) * dy;
+            vz[i] -= 0.5f * (bc + bu[i + 1]) * dz;
+        }
+        for (int k = 0; k < 2 * H; k++)
+            q[k] = q[k + 1];
+        q[2 * H] = load && y + 1 + H < g.ny + H ? p[gidx(g, x, y + 1 + H, z)] : 0.0f;
+    }
+}
+
+/* acoustic1 pressure: p -= kappa (D-_x vx + D-_y vy + D-_z vz). One thread
+ * per z-x column walking a y chunk; neighbours come through the caches. */
+__global__ void k_a1_pres(float *__restrict__ p, const float *__restrict__ ka,
+                          const float *__restrict__ vx, const float *__restrict__ vy,
+                          const float *__restrict__ vz, geo g, w13 c)
+{
+    const int64_t z = (int64_t)blockIdx.x * BZ + threadIdx.x;
+    const int64_t x = (int64_t)blockIdx.y * BX + threadIdx.y;
+    const int64_t y0 = (int64_t)blockIdx.z * YCHUNK;
+    const int64_t y1 = y0 + YCHUNK < g.ny ? y0 + YCHUNK : g.ny;
+    if (x >= g.nx || z >= g.nz)
+        return;
+    const int64_t sx = g.sx, sy = g.sy;
+    for (int64_t y = y0; y < y1; y++) {
+        const int64_t i = gidx(g, x, y, z);
+        float d = c.w[0] * (vx[i] - vx[i - sx]);
+        d += c.w[1] * (vy[i] - vy[i - sy]);
+        d += c.w[2] * (vz[i] - vz[i - 1]);
+        for (int k = 2; k <= H; k++) {
+            d += c.w[3 * k - 3] * (vx[i + (k - 1) * sx] - vx[i - k * sx]);
+            d += c.w[3 * k - 2] * (vy[i + (k - 1) * sy] - vy[i - k * sy]);
+            d += c.w[3 * k - 1] * (vz[i + (k - 1)] - vz[i - k]);
+        }
+        p[i] -= ka[i] * d;
+    }
+}
+
+/* Point of a box for this thread; false when outside. */
+__device__ static inline bool box_point(const sbox &b, int64_t *x, int64_t *y, int64_t *z)
+{
+    const int64_t lz = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    const int64_t lx = (int64_t)blockIdx.y * blockDim.y + threadIdx.y;
+    const int64_t ly = blockIdx.z;
+    if (lz >= b.n[2] || lx >= b.n[0])
+        return false;
+    *x = b.lo[0] + lx;
+    *y = b.lo[1] + ly;
+    *z = b.lo[2] + lz;
+    return true;
+}
+
+/* Slab-array index of a box point. */
+__device__ static inline int64_t sidx(const sbox &b, int64_t x, int64_t y, int64_t z)
+{
+    return ((y - b.lo[1] + H) * b.m0 + (x - b.lo[0] + H)) * b.m2 + (z - b.lo[2] + H);
+}
+
+/* Profile coordinate of a box point along the slab's axis. */
+__device__ static inline int64_t along(const sbox &b, int64_t x, int64_t y, int64_t z)
+{
+    return b.axis == 0 ? x : (b.axis == 1 ? y : z);
+}
+
+/* acoustic2 CPML pass 1: psi = b psi + a d_a p. */
+__global__ void k_a2_psi(const float *__restrict__ p, float *__restrict__ psi,
+                         const float *__restrict__ pa, const float *__restrict__ pb,
+                         geo g, sbox b, w13 c)
+{
+    int64_t x, y, z;
+    if (!box_point(b, &x, &y, &z))
+        return;
+    const int64_t i = gidx(g, x, y, z), j = sidx(b, x, y, z), st = b.st;
+    const int64_t t = along(b, x, y, z);
+    float d1 = c.w[1] * (p[i + st] - p[i - st]);
+    d1 += c.w[2] * (p[i + 2 * st] - p[i - 2 * st]);
+    d1 += c.w[3] * (p[i + 3 * st] - p[i - 3 * st]);
+    d1 += c.w[4] * (p[i + 4 * st] - p[i - 4 * st]);
+    psi[j] = pb[t] * psi[j] + pa[t] * d1;
+}
+
+/* acoustic2 CPML pass 2: zeta = b zeta + a (d_aa p + d_a psi);
+ * pn += v2 (d_a psi + zeta). c.w[0..4]: 2nd-derivative weights, c.w[5..8]:
+ * 1st-derivative weights k = 1..4. */
+__global__ void k_a2_zeta(const float *__restrict__ p, float *__restrict__ pn,
+                          const float *__restrict__ v2, const float *__restrict__ psi,
+                          float *__restrict__ zeta, const float *__restrict__ pa,
+                          const float *__restrict__ pb, geo g, sbox b, w13 c)
+{
+    int64_t x, y, z;
+    if (!box_point(b, &x, &y, &z))
+        return;
+    const int64_t i = gidx(g, x, y, z), j = sidx(b, x, y, z), st = b.st, tt = b.tt;
+    const int64_t t = along(b, x, y, z);
+    float d2 = c.w[0] * p[i];
+    d2 += c.w[1] * (p[i + st] + p[i - st]);
+    d2 += c.w[2] * (p[i + 2 * st] + p[i - 2 * st]);
+    d2 += c.w[3] * (p[i + 3 * st] + p[i - 3 * st]);
+    d2 += c.w[4] * (p[i + 4 * st] + p[i - 4 * st]);
+    float dp = c.w[5] * (psi[j + tt] - psi[j - tt]);
+    dp += c.w[6] * (psi[j + 2 * tt] - psi[j - 2 * tt]);
+    dp += c.w[7] * (psi[j + 3 * tt] - psi[j - 3 * tt]);
+    dp += c.w[8] * (psi[j + 4 * tt] - psi[j - 4 * tt]);
+    const float ze = pb[t] * zeta[j] + pa[t] * (d2 + dp);
+    zeta[j] = ze;
+    pn[i] += v2[i] * (dp + ze);
+}
+
+/* acoustic1 CPML velocity correction: psi = bh psi + ah D+_a p;
+ * v -= 0.5 (b + b_a) psi. */
+__global__ void k_a1_cpml_vel(const float *__restrict__ p, const float *__restrict__ bu,
+                              float *__restrict__ v, float *__restrict__ psi,
+                              const float *__restrict__ pa, const float *__restrict__ pb,
+                              geo g, sbox b, w13 c)
+{
+    int64_t x, y, z;
+    if (!box_point(b, &x, &y, &z))
+        return;
+    const int64_t i = gidx(g, x, y, z), j = sidx(b, x, y, z), st = b.st;
+    const int64_t t = along(b, x, y, z);
+    float d = c.w[1] * (p[i + st] - p[i]);
+    d += c.w[2] * (p[i + 2 * st] - p[i - st]);
+    d += c.w[3] * (p[i + 3 * st] - p[i - 2 * st]);
+    d += c.w[4] * (p[i + 4 * st] - p[i - 3 * st]);
+    const float ps = pb[t] * psi[j] + pa[t] * d;
+    psi[j] = ps;
+    v[i] -= 0.5f * (bu[i] + bu[i + st]) * ps;
+}
+
+/* acoustic1 CPML pressure correction: zeta = b zeta + a D-_a v; p -= kappa zeta. */
+__global__ void k_a1_cpml_pres(float *__restrict__ p, const float *__restrict__ ka,
+                               const float *__restrict__ v, float *__restrict__ zeta,
+                               const float *__restrict__ pa, const float *__restrict__ pb,
+                               geo g, sbox b, w13 c)
+{
+    int64_t x, y, z;
+    if (!box_point(b, &x, &y, &z))
+        return;
+    const int64_t i = gidx(g, x, y, z), j = sidx(b, x, y, z), st = b.st;
+    const int64_t t = along(b, x, y, z);
+    float d = c.w[1] * (v[i] - v[i - st]);
+    d += c.w[2] * (v[i + st] - v[i - 2 * st]);
+    d += c.w[3] * (v[i + 2 * st] - v[i - 3 * st]);
+    d += c.w[4] * (v[i + 3 * st] - v[i - 4 * st]);
+    const float ze = pb[t] * zeta[j] + pa[t] * d;
+    zeta[j] = ze;
+    p[i] -= ka[i] * ze;
+}
+
+/* Sponge: f *= gx gy gz on a shell box, for up to four fields. */
+__global__ void k_sponge(float *f0, float *f1, float *f2, float *f3, int nf,
+                         const float *__restrict__ gx, const float *__restrict__ gy,
+                         const float *__restrict__ gz, geo g, sbox b)
+{
+    int64_t x, y, z;
+    if (!box_point(b, &x, &y, &z))
+        return;
+    const int64_t i = gidx(g, x, y, z);
+    const float gg = gx[x] * gy[y] * gz[z];
+    float *f[4] = {f0, f1, f2, f3};
+    for (int k = 0; k < nf; k++)
+        f[k][i] *= gg;
+}
+
+/* Free surface image on the z = 0 plane (see fd_cpu_image). */
+__global__ void k_image(float *f, geo g, int staggered)
+{
+    const int64_t x = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    const int64_t y = blockIdx.y;
+    if (x >= g.nx)
+        return;
+    float *c = f + gidx(g, x, y, 0);
+    if (staggered) {
+        for (int k = 1; k <= H; k++)
+            c[-k] = c[k - 1];
+    } else {
+        c[0] = 0.0f;
+        for (int k = 1; k <= H; k++)
+            c[-k] = -c[k];
+    }
+}
+
+/* Adds the source (one thread: the 8 updates in the CPU's order). */
+__global__ void k_source(float *p, srcv s, float amp)
+{
+    for (int j = 0; j < 8; j++)
+        p[s.idx[j]] += s.coef[j] * amp;
+}
+
+/* Gathers receivers into slot row of the record buffer. */
+__global__ void k_record(const float *__restrict__ p, const struct fd_interp *rec,
+                         size_t nrec, float *out)
+{
+    const size_t r = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (r >= nrec)
+        return;
+    float v = 0.0f;
+    for (int j = 0; j < 8; j++)
+        v += rec[r].w[j] * p[rec[r].idx[j]];
+    out[r] = v;
+}
+
+bool fd_cuda_probe(void)
+{
+    /* A device is usable when the runtime reports at least one. */
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+        cudaGetLastError(); /* clear it so later calls do not report it */
+        return false;
+    }
+    return n > 0;
+}
+
+/* Selects the device; returns 0 or -1 with err. */
+static int use_device(int dev, char *err, size_t errlen)
+{
+    int n = 0;
+    CK(cudaGetDeviceCount(&n), "counting CUDA devices");
+    if (dev < 0 || dev >= n) {
+        if (err && errlen)
+            snprintf(err, errlen, "fd cuda: device %d does not exist (%d devices)", dev,
+                     n);
+        return -1;
+    }
+    CK(cudaSetDevice(dev), "selecting the CUDA device");
+    return 0;
+}
+
+int fd_cuda_copy_bandwidth(int ordinal, size_t bytes, double *gbs, char *err,
+                           size_t errlen)
+{
+    /* Times device-to-device copies of bytes; best of 5. */
+    *gbs = 0.0;
+    if (use_device(ordinal, err, errlen) != 0)
+        return -1;
+    void *a = NULL, *b = NULL;
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    float best = 1e30f;
+    int rc = -1;
+    cudaError_t e;
+    const char *what = "allocating the copy buffers";
+    if ((e = cudaMalloc(&a, bytes)) != cudaSuccess ||
+        (e = cudaMalloc(&b, bytes)) != cudaSuccess)
+        goto out;
+    what = "creating timing events";
+    if ((e = cudaEventCreate(&e0)) != cudaSuccess ||
+        (e = cudaEventCreate(&e1)) != cudaSuccess)
+        goto out;
+    what = "copying on the device";
+    if ((e = cudaMemset(a, 1, bytes)) != cudaSuccess ||
+        (e = cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice)) != cudaSuccess)
+        goto out;
+    for (int r = 0; r < 5; r++) {
+        float ms = 0.0f;
+        if ((e = cudaEventRecord(e0)) != cudaSuccess ||
+            (e = cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice)) != cudaSuccess ||
+            (e = cudaEventRecord(e1)) != cudaSuccess ||
+            (e = cudaEventSynchronize(e1)) != cudaSuccess ||
+            (e = cudaEventElapsedTime(&ms, e0, e1)) != cudaSuccess)
+            goto out;
+        best = ms < best ? ms : best;
+    }
+    *gbs = 2.0 * (double)bytes / ((double)best * 1e-3) / 1e9;
+    rc = 0;
+out:
+    if (rc != 0)
+        cuda_fail(err, errlen, __FILE__, __LINE__, what, e);
+    if (e0)
+        cudaEventDestroy(e0);
+    if (e1)
+        cudaEventDestroy(e1);
+    cudaFree(a);
+    cudaFree(b);
+    return rc;
+}
+
+/* Frees everything a state holds; NULL is ok. */
+static void cu_destroy(void *state)
+{
+    struct cuda_state *s = (struct cuda_state *)state;
+    if (!s)
+        return;
+    cudaSetDevice(s->dev);
+    for (int i = 0; i < 4; i++)
+        cudaFree(s->f[i]);
+    for (int i = 0; i < FD_MAX_MODEL; i++)
+        cudaFree(s->m[i]);
+    for (int i = 0; i < FD_MAXSLAB; i++) {
+        cudaFree(s->psi[i]);
+        cudaFree(s->zeta[i]);
+    }
+    for (int a = 0; a < 3; a++) {
+        cudaFree(s->pa[a]);
+        cudaFree(s->pb[a]);
+        cudaFree(s->pah[a]);
+        cudaFree(s->pbh[a]);
+        cudaFree(s->g[a]);
+    }
+    cudaFree(s->rec);
+    cudaFree(s->recbuf);
+    free(s);
+}
+
+/* Allocates n floats on the device and copies host (if any) or zeroes. */
+static int dalloc(float **d, size_t n, const float *host, const char *what, char *err,
+                  size_t errlen)
+{
+    CK(cudaMalloc((void **)d, n * sizeof(float)), what);
+    if (host)
+        CK(cudaMemcpy(*d, host, n * sizeof(float), cudaMemcpyHostToDevice), what);
+    else
+        CK(cudaMemset(*d, 0, n * sizeof(float)), what);
+    return 0;
+}
+
+/* Allocates fields and uploads model and profiles. See fd_backend_ops. */
+static int cu_create(void **state, const struct fd_layout *L,
+                     const float *const model[FD_MAX_MODEL], int ordinal, char *err,
+                     size_t errlen)
+{
+    if (use_device(ordinal, err, errlen) != 0)
+        return -1;
+    struct cuda_state *s = (struct cuda_state *)calloc(1, sizeof *s);
+    if (!s) {
+        if (err && errlen)
+            snprintf(err, errlen, "fd cuda: out of host memory");
+        return -1;
+    }
+    s->L = L;
+    s->dev = ordinal;
+    s->nf = L->eq == FD_ACOUSTIC2 ? 2 : 4;
+    s->nm = L->eq == FD_ACOUSTIC2 ? 1 : 2;
+    for (int i = 0; i < s->nf; i++)
+        if (dalloc(&s->f[i], L->cells, NULL, "allocating a wavefield", err, errlen))
+            goto fail;
+    for (int i = 0; i < s->nm; i++)
+        if (dalloc(&s->m[i], L->cells, model[i], "uploading the model", err, errlen))
+            goto fail;
+    for (int i = 0; i < L->nslab; i++)
+        if (dalloc(&s->psi[i], L->slab[i].cells, NULL, "allocating CPML memory", err,
+                   errlen) ||
+            dalloc(&s->zeta[i], L->slab[i].cells, NULL, "allocating CPML memory", err,
+                   errlen))
+            goto fail;
+    for (int a = 0; a < 3; a++) {
+        size_t n = (size_t)L->n[a];
+        if (L->boundary == FD_BOUNDARY_CPML) {
+            if (dalloc(&s->pa[a], n, L->pa[a], "uploading CPML profiles", err, errlen) ||
+                dalloc(&s->pb[a], n, L->pb[a], "uploading CPML profiles", err, errlen) ||
+                dalloc(&s->pah[a], n, L->pah[a], "uploading CPML profiles", err,
+                       errlen) ||
+                dalloc(&s->pbh[a], n, L->pbh[a], "uploading CPML profiles", err, errlen))
+                goto fail;
+        } else if (dalloc(&s->g[a], n, L->g[a], "uploading sponge profiles", err, errlen))
+            goto fail;
+    }
+    *state = s;
+    return 0;
+fail:
+    cu_destroy(s);
+    return -1;
+}
+
+/* Zeroes fields, installs source and receivers. See fd_backend_ops. */
+static int cu_begin_shot(void *state, const struct fd_interp *src,
+                         const struct fd_interp *rec, size_t nrec, int chunk, char *err,
+                         size_t errlen)
+{
+    struct cuda_state *s = (struct cuda_state *)state;
+    const struct fd_layout *L = s->L;
+    CK(cudaSetDevice(s->dev), "selecting the CUDA device");
+    for (int i = 0; i < s->nf; i++)
+        CK(cudaMemset(s->f[i], 0, L->cells * sizeof(float)), "zeroing a wavefield");
+    for (int i = 0; i < L->nslab; i++) {
+        CK(cudaMemset(s->psi[i], 0, L->slab[i].cells * sizeof(float)),
+           "zeroing CPML memory");
+        CK(cudaMemset(s->zeta[i], 0, L->slab[i].cells * sizeof(float)),
+           "zeroing CPML memory");
+    }
+    for (int j = 0; j < 8; j++) {
+        float m0 = 0.0f, m1 = 0.0f;
+        CK(cudaMemcpy(&m0, s->m[0] + src->idx[j], sizeof(float), cudaMemcpyDeviceToHost),
+           "reading the model at the source");
+        if (s->nm > 1)
+            CK(cudaMemcpy(&m1, s->m[1] + src->idx[j], sizeof(float),
+                          cudaMemcpyDeviceToHost),
+               "reading the model at the source");
+        s->src.idx[j] = src->idx[j];
+        s->src.coef[j] = fd_source_coef(L->eq, src->w[j], m0, m1);
+    }
+    CK(cudaFree(s->rec), "freeing receiver tables");
+    CK(cudaFree(s->recbuf), "freeing the record buffer");
+    s->rec = NULL;
+    s->recbuf = NULL;
+    s->nrec = nrec;
+    s->chunk = chunk;
+    if (nrec == 0)
+        return 0;
+    CK(cudaMalloc((void **)&s->rec, nrec * sizeof *rec), "allocating receiver tables");
+    CK(cudaMemcpy(s->rec, rec, nrec * sizeof *rec, cudaMemcpyHostToDevice),
+       "uploading receiver tables");
+    CK(cudaMalloc((void **)&s->recbuf, nrec * (size_t)chunk * sizeof(float)),
+       "allocating the record buffer");
+    return 0;
+}
+
+/* Launch shape of a box: z threads x 32, x threads x 4, one y per grid z. */
+static void box_launch(const sbox &b, dim3 *grid, dim3 *block)
+{
+    *block = dim3(32, 4, 1);
+    *grid = dim3((unsigned)((b.n[2] + 31) / 32), (unsigned)((b.n[0] + 3) / 4),
+                 (unsigned)b.n[1]);
+}
+
+/* Kernel view of slab k. */
+static sbox slab_box(const struct fd_layout *L, int k)
+{
+    const struct fd_slab *sl = &L->slab[k];
+    sbox b;
+    for (int a = 0; a < 3; a++) {
+        b.lo[a] = sl->box.lo[a];
+        b.n[a] = sl->box.hi[a] - sl->box.lo[a];
+    }
+    b.m0 = sl->m[0];
+    b.m2 = sl->m[2];
+    b.axis = sl->axis;
+    b.st = sl->axis == 0 ? L->sx : (sl->axis == 1 ? L->sy : 1);
+    b.tt = sl->axis == 0 ? sl->m[2] : (sl->axis == 1 ? sl->m[0] * sl->m[2] : 1);
+    return b;
+}
+
+/* Kernel view of sponge box k. */
+static sbox shell_box(const struct fd_layout *L, int k)
+{
+    sbox b;
+    memset(&b, 0, sizeof b);
+    for (int a = 0; a < 3; a++) {
+        b.lo[a] = L->shell[k].lo[a];
+        b.n[a] = L->shell[k].hi[a] - L->shell[k].lo[a];
+    }
+    return b;
+}
+
+/* Weights of one axis for the boundary kernels: w[0..4] = 2nd derivative
+ * (or 0, staggered 1..4), w[5..8] = centred 1st derivative 1..4. */
+static w13 axis_weights(const struct fd_layout *L, int a, bool staggered)
+{
+    w13 c;
+    memset(&c, 0, sizeof c);
+    for (int k = 0; k < 5; k++)
+        c.w[k] = staggered ? L->ws[a][k] : L->w2[a][k];
+    if (!staggered)
+        for (int k = 1; k < 5; k++) {
+            c.w[k] = L->w2[a][k];
+            c.w[4 + k] = L->w1[a][k];
+        }
+    return c;
+}
+
+/* Interior weights: acoustic2 {centre, (x,y,z) k=1..4}; acoustic1 {(x,y,z) k}. */
+static w13 interior_weights(const struct fd_layout *L)
+{
+    w13 c;
+    memset(&c, 0, sizeof c);
+    if (L->eq == FD_ACOUSTIC2) {
+        c.w[0] = L->w2[0][0] + L->w2[1][0] + L->w2[2][0];
+        for (int k = 1; k <= 4; k++)
+            for (int a = 0; a < 3; a++)
+                c.w[3 * (k - 1) + 1 + a] = L->w2[a][k];
+    } else {
+        for (int k = 1; k <= 4; k++)
+            for (int a = 0; a < 3; a++)
+                c.w[3 * (k - 1) + a] = L->ws[a][k];
+    }
+    return c;
+}
+
+/* Sponge on all shell boxes for nf fields. */
+static int cu_sponge(struct cuda_state *s, float *const *f, int nf, const geo &g,
+                     char *err, size_t errlen)
+{
+    const struct fd_layout *L = s->L;
+    for (int k = 0; k < L->nshell; k++) {
+        sbox b = shell_box(L, k);
+        dim3 grid, block;
+        box_launch(b, &grid, &block);
+        k_sponge<<<grid, block>>>(f[0], f[1], nf > 2 ? f[2] : NULL, nf > 3 ? f[3] : NULL,
+                                  nf, s->g[0], s->g[1], s->g[2], g, b);
+        CKL("launching the sponge kernel");
+    }
+    return 0;
+}
+
+/* Free-surface image of field f. */
+static int cu_image(struct cuda_state *s, float *f, int staggered, const geo &g,
+                    char *err, size_t errlen)
+{
+    dim3 grid((unsigned)((s->L->n[0] + 127) / 128), (unsigned)s->L->n[1], 1);
+    k_image<<<grid, 128>>>(f, g, staggered);
+    CKL("launching the free-surface kernel");
+    return 0;
+}
+
+/* One time step (see fd_cpu.c cpu_step for the order of operations). */
+static int cu_step(void *state, float amp, char *err, size_t errlen)
+{
+    struct cuda_state *s = (struct cuda_state *)state;
+    const struct fd_layout *L = s->L;
+    const geo g = make_geo(L);
+    const w13 wi = interior_weights(L);
+    const dim3 block(BZ, BX, 1);
+    const dim3 grid((unsigned)((L->n[2] + BZ - 1) / BZ),
+                    (unsigned)((L->n[0] + BX - 1) / BX),
+                    (unsigned)((L->n[1] + YCHUNK - 1) / YCHUNK));
+    CK(cudaSetDevice(s->dev), "selecting the CUDA device");
+    if (L->eq == FD_ACOUSTIC2) {
+        float *p = s->f[0], *pn = s->f[1];
+        k_a2_main<<<grid, block>>>(p, pn, s->m[0], g, wi);
+        CKL("launching the acoustic2 kernel");
+        if (L->boundary == FD_BOUNDARY_CPML) {
+            for (int k = 0; k < L->nslab; k++) {
+                sbox b = slab_box(L, k);
+                w13 c = axis_weights(L, b.axis, false);
+                w13 c1;
+                memset(&c1, 0, sizeof c1);
+                for (int j = 1; j < 5; j++)
+                    c1.w[j] = L->w1[b.axis][j];
+                dim3 bg, bb;
+                box_launch(b, &bg, &bb);
+                k_a2_psi<<<bg, bb>>>(p, s->psi[k], s->pa[b.axis], s->pb[b.axis], g, b,
+                                     c1);
+                CKL("launching the CPML psi kernel");
+                k_a2_zeta<<<bg, bb>>>(p, pn, s->m[0], s->psi[k], s->zeta[k],
+                                      s->pa[b.axis], s->pb[b.axis], g, b, c);
+                CKL("launching the CPML zeta kernel");
+            }
+        } else {
+            float *fs[2] = {p, pn};
+            if (cu_sponge(s, fs, 2, g, err, errlen))
+                return -1;
+        }
+        k_source<<<1, 1>>>(pn, s->src, amp);
+        CKL("launching the source kernel");
+        if (L->free_surface && cu_image(s, pn, 0, g, err, errlen))
+            return -1;
+        s->f[0] = pn;
+        s->f[1] = p;
+        return 0;
+    }
+    float *p = s->f[0];
+    k_a1_vel<<<grid, block>>>(p, s->m[1], s->f[1], s->f[2], s->f[3], g, wi);
+    CKL("launching the acoustic1 velocity kernel");
+    if (L->boundary == FD_BOUNDARY_CPML)
+        for (int k = 0; k < L->nslab; k++) {
+            sbox b = slab_box(L, k);
+            w13 c = axis_weights(L, b.axis, true);
+            dim3 bg, bb;
+            box_launch(b, &bg, &bb);
+            k_a1_cpml_vel<<<bg, bb>>>(p, s->m[1], s->f[1 + b.axis], s->psi[k],
+                                      s->pah[b.axis], s->pbh[b.axis], g, b, c);
+            CKL("launching the CPML velocity kernel");
+        }
+    if (L->free_surface && cu_image(s, s->f[3], 1, g, err, errlen))
+        return -1;
+    k_a1_pres<<<grid, block>>>(p, s->m[0], s->f[1], s->f[2], s->f[3], g, wi);
+    CKL("launching the acoustic1 pressure kernel");
+    if (L->boundary == FD_BOUNDARY_CPML)
+        for (int k = 0; k < L->nslab; k++) {
+            sbox b = slab_box(L, k);
+            w13 c = axis_weights(L, b.axis, true);
+            dim3 bg, bb;
+            box_launch(b, &bg, &bb);
+            k_a1_cpml_pres<<<bg, bb>>>(p, s->m[0], s->f[1 + b.axis], s->zeta[k],
+                                       s->pa[b.axis], s->pb[b.axis], g, b, c);
+            CKL("launching the CPML pressure kernel");
+        }
+    k_source<<<1, 1>>>(p, s->src, amp);
+    CKL("launching the source kernel");
+    if (L->boundary == FD_BOUNDARY_SPONGE && cu_sponge(s, s->f, 4, g, err, errlen))
+        return -1;
+    if (L->free_surface && cu_image(s, p, 0, g, err, errlen))
+        return -1;
+    return 0;
+}
+
+/* Gathers receivers into a slot of the device record buffer. */
+static int cu_record(void *state, int slot, char *err, size_t errlen)
+{
+    struct cuda_state *s = (struct cuda_state *)state;
+    CK(cudaSetDevice(s->dev), "selecting the CUDA device");
+    unsigned blocks = (unsigned)((s->nrec + 127) / 128);
+    k_record<<<blocks, 128>>>(s->f[0], s->rec, s->nrec,
+                              s->recbuf + (size_t)slot * s->nrec);
+    CKL("launching the receiver kernel");
+    return 0;
+}
+
+/* Copies count slots of the record buffer to host (synchronises, so errors of
+ * earlier kernels surface here). */
+static int cu_fetch(void *state, int count, float *host, char *err, size_t errlen)
+{
+    struct cuda_state *s = (struct cuda_state *)state;
+    CK(cudaSetDevice(s->dev), "selecting the CUDA device");
+    CK(cudaMemcpy(host, s->recbuf, (size_t)count * s->nrec * sizeof(float),
+                  cudaMemcpyDeviceToHost),
+       "copying receiver samples to the host");
+    return 0;
+}
+
+/* Copies the model part of the pressure to host, one y plane per 2-D copy. */
+static int cu_snapshot(void *state, float *host, char *err, size_t errlen)
+{
+    struct cuda_state *s = (struct cuda_state *)state;
+    const struct fd_layout *L = s->L;
+    const geo g = make_geo(L);
+    CK(cudaSetDevice(s->dev), "selecting the CUDA device");
+    const size_t col = (size_t)L->mn[2] * sizeof(float);
+    for (int64_t y = 0; y < L->mn[1]; y++) {
+        const float *src = s->f[0] + gidx(g, L->off[0], L->off[1] + y, L->off[2]);
+        CK(cudaMemcpy2D(host + (size_t)y * (size_t)L->mn[0] * (size_t)L->mn[2], col, src,
+                        (size_t)L->sx * sizeof(float), col, (size_t)L->mn[0],
+                        cudaMemcpyDeviceToHost),
+           "copying a snapshot to the host");
+    }
+    return 0;
+}
+
+extern "C" const struct fd_backend_ops fd_cuda_ops = {
+    "cuda",    cu_create, cu_begin_shot, cu_step,
+    cu_record, cu_fetch,  cu_snapshot,   cu_destroy,
+};
