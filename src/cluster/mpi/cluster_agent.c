@@ -324,7 +324,8 @@ static int serve(struct agent *a)
         if (!rc)
             rc = cl_progress(a->cl);
         if (g_terms >= 2) {
-            log_msg(LOG_WARN, "rank %d: terminated: stopping this node's tasks", a->cl->rank);
+            log_msg(LOG_WARN, "rank %d: terminated: stopping this node's tasks",
+                    a->cl->rank);
             rc = -EINTR;
             break;
         }
@@ -332,8 +333,9 @@ static int serve(struct agent *a)
         if (!rc && !stop && a->configured && t - last_heard > lost_s) {
             /* Rank 0 pings every CL_PING_S while it runs: it is gone (or
              * hung) and its launcher did not end us. */
-            log_msg(LOG_ERROR, "rank %d: no word from rank 0 for %.0f s: stopping this node's "
-                               "tasks",
+            log_msg(LOG_ERROR,
+                    "rank %d: no word from rank 0 for %.0f s: stopping this node's "
+                    "tasks",
                     a->cl->rank, t - last_heard);
             rc = -ETIMEDOUT;
         }

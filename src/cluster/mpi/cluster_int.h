@@ -18,7 +18,7 @@
 #define CL_VERSION 1                 /* bumped when messages change */
 #define CL_HOST_MAX 64               /* host name bytes in HELLO */
 #define CL_MSG_MAX (PROTO_MAX + 256) /* largest message */
-#define CL_PING_S 2.0  /* rank 0 says it is alive this often, at least */
+#define CL_PING_S 2.0                /* rank 0 says it is alive this often, at least */
 #define CL_LOST_S 60.0 /* an agent gives rank 0 up after this long in silence */
 
 enum cl_kind {
@@ -64,7 +64,7 @@ struct cluster {
     int *dev_rank;               /* per device: rank of its node */
     size_t *dev_base;            /* per rank: index of its first device */
     const struct dev_list *devs; /* every device (the caller's, from cluster_gather) */
-    double last_ping; /* when rank 0 last sent CL_PING (monotonic seconds) */
+    double last_ping;            /* when rank 0 last sent CL_PING (monotonic seconds) */
 };
 
 /* Sends hdr + body (blen bytes) + extra (elen bytes) to rank dest without
