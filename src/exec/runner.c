@@ -194,22 +194,18 @@ static int worker_start(struct runner *r, struct worker *w)
 {
     extern char **environ;
     const struct runner_config *c = r->c;
+    int rc;
     if (w->rank != 0) {
-        int rc = c->remote->start(c->remote->ctx, w->rank, (size_t)(w - r->w), (size_t)w->dev,
-                                  w->slot);
-        if (rc)
-            return rc;
-        w->state = W_STARTING;
-        w->qh = w->qn = 0;
-        w->timed_out = false;
-        return 0;
+        rc = c->remote->start(c->remote->ctx, w->rank, (size_t)(w - r->w), (size_t)w->dev,
+                              w->slot);
+    } else {
+        struct worker_spawn_args a = {.self_exe = c->self_exe, .plugin_mode = c->plugin_mode,
+                                      .plugin = c->plugin, .config = c->plugin_config,
+                                      .run_dir = c->run_dir, .dev = &c->devs->v[w->dev],
+                                      .dev_index = w->dev, .slot = w->slot,
+                                      .envp = c->worker_env ? c->worker_env : environ};
+        rc = worker_spawn(&a, &w->pid, &w->fd);
     }
-    struct worker_spawn_args a = {.self_exe = c->self_exe, .plugin_mode = c->plugin_mode,
-                                  .plugin = c->plugin, .config = c->plugin_config,
-                                  .run_dir = c->run_dir, .dev = &c->devs->v[w->dev],
-                                  .dev_index = w->dev, .slot = w->slot,
-                                  .envp = c->worker_env ? c->worker_env : environ};
-    int rc = worker_spawn(&a, &w->pid, &w->fd);
     if (rc)
         return rc;
     w->state = W_STARTING;
@@ -320,10 +316,7 @@ static void worker_gone(struct runner *r, struct worker *w, double now, bool rea
 static void worker_lost(struct runner *r, struct worker *w, double now)
 {
     int st = 0;
-    pid_t p;
-    do {
-        p = waitpid(w->pid, &st, 0);
-    } while (p < 0 && errno == EINTR);
+    pid_t p = spawn_reap(w->pid, &st);
     close(w->fd);
     w->fd = -1;
     worker_gone(r, w, now, p == w->pid, st);

@@ -87,8 +87,7 @@ int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd)
         rc = -errno;
         close(sv[0]);
         int st;
-        while (waitpid(*pid, &st, 0) < 0 && errno == EINTR)
-            ;
+        spawn_reap(*pid, &st);
         return rc;
     }
     *fd = sv[0];

@@ -30,16 +30,7 @@ sleep 0.5
 ! pgrep -f "$marker" >/dev/null || { pgrep -af "$marker"; fail "task processes survived the job"; }
 before=$(sort -n ran.txt | uniq | wc -l)
 [ "$before" -gt 0 ] && [ "$before" -lt 60 ] || fail "kill came at a bad time ($before tasks ran)"
-"$PY" - run/journal > running_at_kill.txt <<'PYEOF'
-import json, sys
-started, done = set(), set()
-for line in open(sys.argv[1]):
-    try: e = json.loads(line)
-    except ValueError: continue
-    if e.get("ev") == "start": started.add(e["task"])
-    if e.get("ev") == "done": done.add(e["task"])
-print("\n".join(str(t) for t in sorted(started - done)))
-PYEOF
+started_not_done run/journal > running_at_kill.txt
 mpmd sim:a:1x2 sim:b:1x2 sim:c:1x2 -- run -q --resume --tasks 0-59 --run-dir run -- \
   sh -c 'echo {} >> ran.txt; exec sleep 0.3' "$marker"
 timeout 60 "${MPMD[@]}"

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cluster/mpi/cluster_int.h"
+#include "exec/spawn.h"
 #include "exec/worker.h"
 #include "util/log.h"
 
@@ -88,10 +88,7 @@ static int worker_ended(struct agent *a, size_t i)
 {
     struct aworker *w = &a->w[i];
     int st = 0;
-    pid_t p;
-    do {
-        p = waitpid(w->pid, &st, 0);
-    } while (p < 0 && errno == EINTR);
+    pid_t p = spawn_reap(w->pid, &st);
     close(w->fd);
     *w = (struct aworker){0, -1};
     return send_lost(a, i, p > 0 ? st : -1);
@@ -231,8 +228,7 @@ static void stop_workers(struct agent *a)
         if (a->w[i].fd < 0)
             continue;
         int st;
-        while (waitpid(a->w[i].pid, &st, 0) < 0 && errno == EINTR)
-            ;
+        spawn_reap(a->w[i].pid, &st);
         a->w[i] = (struct aworker){0, -1};
     }
 }
