@@ -1,4 +1,4 @@
-# Helpers of the multi-node (MPI) integration tests, sourced after lib.sh.
+# Helpers of the multi-node (MPI) integration tests, sourced before lib.sh.
 # Skips the test (exit 0 with a SKIP line) when mpirun is absent or shotq was
 # built without MPI.
 command -v mpirun >/dev/null || { echo "SKIP: mpirun not found"; exit 0; }

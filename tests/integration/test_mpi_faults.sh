@@ -3,8 +3,8 @@
 # the device is quarantined; a remote task past --timeout is killed on its
 # node and retried; a plugin crashing a remote worker; logs of remote tasks;
 # a node agent with bad devices is bad input.
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mpi_lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 # 1. Plugin mode; every task fails on device 0: retried on device 1 (rank 1),
 #    device 0 quarantined after 3 failures, each worker initialised once.

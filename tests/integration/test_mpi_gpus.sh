@@ -3,8 +3,8 @@
 # with their node, memory admission keeps tasks needing 4000 MiB on the GPU
 # with room (and rank 0's simulated device), each task sees its GPU's UUID,
 # and the agent's memory refreshes (every 2 s) reach rank 0 without error.
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mpi_lib.sh"
+. "$(dirname "$0")/lib.sh"
 export SHOTQ_NVML_LIB=/nonexistent/libnvidia-ml.so.1 SHOTQ_NVIDIA_SMI="$SHOTQ_SRC/tests/data/nvsmi/fake-nvidia-smi"
 mpmd sim:a:1 auto -- run -q --tasks 0-11 --task-mem 4000 --run-dir run -- \
   sh -c 'echo "{} $SHOTQ_DEVICE $CUDA_VISIBLE_DEVICES" >> ran.txt; exec sleep 0.5'

@@ -2,8 +2,8 @@
 # rank 2 two slow (speed 0.4). 30 tasks of 0.4 s at speed 1: every task runs
 # exactly once, the report lists 4 devices on 3 nodes, the makespan is within
 # 10 % of the optimum 4.40 s, and the slow node does proportionally fewer.
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mpi_lib.sh"
+. "$(dirname "$0")/lib.sh"
 mpmd sim:f0:1.0 sim:f1:1.0 sim:s:0.4x2 -- run -q --tasks 0-29 --run-dir run -- \
   sh -c 'echo {} >> ran.txt; exec sleep $(awk "BEGIN{print 0.4/$SHOTQ_DEVICE_SPEED}")'
 t0=$(date +%s.%N)

@@ -4,8 +4,8 @@
 # Then the coordinator lost: kill -9 of rank 0, and rank 0 hung (SIGSTOP)
 # while agents wait for it (SHOTQ_CLUSTER_TIMEOUT): the job ends, no task of
 # any node survives.
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mpi_lib.sh"
+. "$(dirname "$0")/lib.sh"
 marker="shotq-mpi-kill-$$"
 mpmd sim:a:1x2 sim:b:1x2 sim:c:1x2 -- run -q --tasks 0-59 --run-dir run -- \
   sh -c 'echo {} >> ran.txt; exec sleep 0.3' "$marker"

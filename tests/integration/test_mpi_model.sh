@@ -1,7 +1,7 @@
 # shotq model over 2 MPI ranks (one CPU device each) writes the same SEG-Y
 # files as on one node.
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mpi_lib.sh"
+. "$(dirname "$0")/lib.sh"
 "$SHOTQ" model --help-job >/dev/null 2>&1 \
   || { echo "SKIP: shotq model is not built in this tree (shotq model --help-job fails)"; exit 0; }
 export OMP_NUM_THREADS=1

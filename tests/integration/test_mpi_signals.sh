@@ -2,8 +2,8 @@
 # 0 stops dispatching and the running tasks finish on every node, the agents'
 # included; exit 130; every started task is recorded done; --resume runs the
 # rest, each task exactly once.
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mpi_lib.sh"
+. "$(dirname "$0")/lib.sh"
 # Same command in both runs (--resume checks it); $NAP sets the task length.
 mpmd sim:a:1 sim:b:1x2 -- run -q --tasks 0-29 --run-dir run -- \
   sh -c 'echo {} $SHOTQ_DEVICE >> ran.txt; exec sleep $NAP'
