@@ -1,9 +1,9 @@
 # kill -9 of a node agent (rank 1) mid-run: the MPI job ends in bounded time,
 # no task process survives, and --resume (3 ranks again) runs every task not
 # recorded done: every task done, only tasks running at the kill ran twice.
-# Then the coordinator lost: kill -9 of rank 0, and rank 0 hung (SIGSTOP)
-# while agents wait for it (SHOTQ_CLUSTER_TIMEOUT): the job ends, no task of
-# any node survives.
+# Then the coordinator lost: kill -9 of rank 0 (then --resume), and rank 0
+# hung (SIGSTOP) while agents wait for it (SHOTQ_CLUSTER_TIMEOUT): the job
+# ends, no task of any node survives.
 . "$(dirname "$0")/mpi_lib.sh"
 . "$(dirname "$0")/lib.sh"
 marker="shotq-mpi-kill-$$"
@@ -46,7 +46,7 @@ echo "$before tasks ran before the kill; ran twice: $(tr '\n' ' ' < twice.txt)(r
 # on both nodes, checks the job ends within 10 s with no task left.
 lose_rank0() {
   rm -rf run0 ran.txt
-  mpmd sim:a:1 sim:b:1 -- run -q --tasks 0-59 --run-dir run0 -- \
+  mpmd sim:a:1 sim:b:1 -- run -q --tasks 0-19 --run-dir run0 -- \
     sh -c 'echo {} $SHOTQ_DEVICE >> ran.txt; exec sleep 0.3' "$marker"
   SHOTQ_CLUSTER_TIMEOUT=2.5 "${MPMD[@]}" -x SHOTQ_CLUSTER_TIMEOUT > mpirun.out 2>&1 &
   mp=$!
@@ -66,6 +66,15 @@ lose_rank0() {
   ! pgrep -f "$marker" >/dev/null || { pgrep -af "$marker"; fail "$2: task processes survived"; }
 }
 lose_rank0 KILL "rank 0 killed"
+# ... and --resume from rank 0's run directory finishes the rest.
+started_not_done run0/journal > running_at_kill.txt
+mpmd sim:a:1 sim:b:1 -- run -q --resume --tasks 0-19 --run-dir run0 -- \
+  sh -c 'echo {} $SHOTQ_DEVICE >> ran.txt; exec sleep 0.3' "$marker"
+SHOTQ_CLUSTER_TIMEOUT=2.5 timeout 60 "${MPMD[@]}"
+ids() { cut -d' ' -f1 ran.txt | sort -n; }
+[ "$(ids | uniq | wc -l)" = 20 ] || fail "rank 0 killed: not every task ran after --resume"
+extra=$(comm -23 <(ids | uniq -d | sort) <(sort running_at_kill.txt))
+[ -z "$extra" ] || fail "rank 0 killed: tasks ran twice that were not running: $extra"
 lose_rank0 STOP "rank 0 hung"
 grep -q "rank 1: no word from rank 0" mpirun.out || { cat mpirun.out; fail "agent did not say it lost rank 0"; }
 echo ok
