@@ -44,12 +44,14 @@ struct agent {
 
 static volatile sig_atomic_t g_terms; /* SIGTERMs received */
 
+/* Counts SIGTERMs; the loop acts on the second. */
 static void on_sigterm(int sig)
 {
     (void)sig;
     g_terms++;
 }
 
+/* Monotonic seconds. */
 static double now_s(void)
 {
     struct timespec ts;
@@ -77,6 +79,8 @@ static struct aworker *slot_of(struct agent *a, size_t i)
     return &a->w[i];
 }
 
+/* Tells rank 0 that worker i is gone (wait status, -1 if it never started).
+ * Returns 0 or -errno. */
 static int send_lost(struct agent *a, size_t i, int wstatus)
 {
     struct cl_hdr h = {.kind = CL_LOST, .worker = (int64_t)i, .arg = wstatus};
@@ -133,6 +137,8 @@ static int make_run_dir(const char *dir)
     return 0;
 }
 
+/* CONFIG: keeps the run's mode, plugin, configuration and run directory
+ * (creating it here). Returns 0, -EPROTO or -ENOMEM. */
 static int on_config(struct agent *a, const char *body, size_t blen)
 {
     const char *end = body + blen;
@@ -156,6 +162,8 @@ static int on_config(struct agent *a, const char *body, size_t blen)
     return 0; /* workers that cannot write logs say so when they start */
 }
 
+/* START: spawns the worker; a failure is reported as its LOST. Returns 0 or
+ * -errno when rank 0 cannot be told. */
 static int on_start(struct agent *a, const struct cl_hdr *h, const char *body,
                     size_t blen)
 {
@@ -185,6 +193,8 @@ static int on_start(struct agent *a, const struct cl_hdr *h, const char *body,
     return 0;
 }
 
+/* RUN: hands the message to the worker's socket, or kills a worker that
+ * cannot take it (its LOST then fails the task). */
 static void on_run(struct agent *a, const struct cl_hdr *h, const char *body, size_t blen)
 {
     if (h->worker < 0 || (size_t)h->worker >= a->nw || a->w[h->worker].fd < 0 ||

@@ -282,6 +282,9 @@ int cluster_gather(struct cluster *cl, struct dev_list *devs, char *err, size_t 
 
 /* ---- rank 0: the event loop's transport ---- */
 
+/* The event loop's transport (struct runner_remote in runner.h states the
+ * contracts): START, RUN and KILL messages to agents; next() receives what
+ * they send. */
 static int remote_start(void *ctx, int rank, size_t worker, size_t dev, int slot);
 static int remote_send(void *ctx, int rank, size_t worker, const struct proto_msg *m,
                        const void *payload);
