@@ -219,7 +219,7 @@ static void update_capacity(struct runner *r, int dev)
 {
     int ready = 0;
     for (size_t i = 0; i < r->nw; i++)
-        if (r->w[i].dev == dev && r->w[i].state == W_READY)
+        if (r->w[i].dev == dev && r->w[i].state == W_READY && !r->w[i].timed_out)
             ready++;
     sched_set_capacity(r->s, (size_t)dev, ready * r->depth[dev]);
 }
@@ -485,8 +485,10 @@ static struct worker *worker_for(struct runner *r, size_t dev)
     struct worker *best = NULL;
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
-        if ((size_t)w->dev != dev || w->state != W_READY || w->qn >= r->depth[dev] ||
-            w->qn >= MAX_DEPTH)
+        /* A worker killed for a timeout is as good as gone (a remote one
+         * answers the kill only after a message round trip). */
+        if ((size_t)w->dev != dev || w->state != W_READY || w->timed_out ||
+            w->qn >= r->depth[dev] || w->qn >= MAX_DEPTH)
             continue;
         if (!best || w->qn < best->qn)
             best = w;
@@ -534,6 +536,7 @@ static void check_timeouts(struct runner *r, double now)
             now - w->head_since > r->c->timeout_s) {
             w->timed_out = true;
             worker_kill(r, w); /* the worker and its task, whole group */
+            update_capacity(r, w->dev);
         }
     }
 }
