@@ -423,8 +423,11 @@ int run_main(int argc, char **argv, const struct run_preset *preset)
         log_msg(LOG_ERROR, "%s", err);
         return 2;
     }
+    /* A launcher that did not say how many ranks (PMIx alone) may turn out
+     * to have started one: then this is a single-node run. */
     int status = cluster_rank(cl) > 0 ? run_agent(argc, argv, preset, cl)
-                                      : run_coordinator(argc, argv, preset, cl);
+                 : cluster_size(cl) > 1 ? run_coordinator(argc, argv, preset, cl)
+                                        : run_coordinator(argc, argv, preset, NULL);
     if (cluster_fini(cl) && status == 0)
         status = 1;
     return status;
