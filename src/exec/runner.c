@@ -42,7 +42,7 @@
 #define REMOTE_POLL_US 250       /* poll period for remote workers' messages ... */
 #define REMOTE_IDLE_POLL_US 2000 /* ... and after REMOTE_BUSY_S without any */
 #define REMOTE_BUSY_S 1.0
-#define START_GATE_S 2.0         /* multi-node: longest wait for every worker's start */
+#define START_GATE_S 1.0         /* multi-node: longest wait for every worker's start */
 
 enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
 
