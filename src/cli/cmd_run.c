@@ -258,7 +258,8 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     int rc = parse(&o, &ro, preset != NULL);
     if (rc == 1) {
         fputs(run_usage, stdout);
-        printf("Multi-node: mpirun -np NODES shotq run|model ..., one rank per node; rank 0\n"
+        printf("Multi-node: mpirun -np NODES shotq run|model ..., one rank per node; "
+               "rank 0\n"
                "coordinates (see docs/cluster.md). This build: %s.\n",
                cluster_has_mpi() ? "with MPI" : "without MPI, one node only");
         return 0;
@@ -364,8 +365,10 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     if (cl) {
         /* Workers get an environment without the MPI launcher's variables,
          * here as on the agents. */
-        struct cluster_job job = {.plugin_mode = rc_.plugin_mode, .plugin = ro.plugin,
-                                  .config = ro.plugin_config, .run_dir = ro.run_dir};
+        struct cluster_job job = {.plugin_mode = rc_.plugin_mode,
+                                  .plugin = ro.plugin,
+                                  .config = ro.plugin_config,
+                                  .run_dir = ro.run_dir};
         worker_env = cluster_worker_env();
         rc = worker_env ? cluster_begin(cl, &job, &remote) : -ENOMEM;
         if (rc) {
@@ -392,8 +395,8 @@ out:
 static int run_agent(int argc, char **argv, const struct run_preset *preset,
                      struct cluster *cl)
 {
-    struct run_opts ro = {.run_dir = "shotq-run", .slots = 1, .retries = 2,
-                          .policy = SCHED_DYNAMIC};
+    struct run_opts ro = {
+        .run_dir = "shotq-run", .slots = 1, .retries = 2, .policy = SCHED_DYNAMIC};
     struct opts o;
     opts_init(&o, argc, argv);
     struct dev_list devs = {0};
@@ -425,7 +428,7 @@ int run_main(int argc, char **argv, const struct run_preset *preset)
     }
     /* A launcher that did not say how many ranks (PMIx alone) may turn out
      * to have started one: then this is a single-node run. */
-    int status = cluster_rank(cl) > 0 ? run_agent(argc, argv, preset, cl)
+    int status = cluster_rank(cl) > 0   ? run_agent(argc, argv, preset, cl)
                  : cluster_size(cl) > 1 ? run_coordinator(argc, argv, preset, cl)
                                         : run_coordinator(argc, argv, preset, NULL);
     if (cluster_fini(cl) && status == 0)

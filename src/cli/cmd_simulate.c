@@ -15,7 +15,8 @@
 
 static const char sim_usage[] =
     "usage: shotq simulate --devices sim:SPEC (--tasks N | --tasks-file FILE)\n"
-    "                      [--nodes N] [--policy P] [--slots N] [--latency SEC] [--json]\n"
+    "                      [--nodes N] [--policy P] [--slots N] [--latency SEC] "
+    "[--json]\n"
     "Runs the scheduler on a virtual clock: a task of weight W takes W/SPEED seconds.\n"
     "  --devices SPEC   simulated devices, sim:NAME:SPEED[:MEM_MIB][xCOUNT],...;\n"
     "                   ';' separates nodes: 'sim:a:1x8;sim:b:0.5x4' is 8 a on node 0\n"
@@ -26,7 +27,8 @@ static const char sim_usage[] =
     "  --tasks-file F   lines 'ID [weight=W] [mem=MiB] ...' ('-' = stdin)\n"
     "  --policy P       dynamic (default), static or memfree\n"
     "  --slots N        concurrent tasks per device (default 1)\n"
-    "  --latency SEC    dispatch latency to devices off the coordinator's node (node 0),\n"
+    "  --latency SEC    dispatch latency to devices off the coordinator's node (node "
+    "0),\n"
     "                   added to every task started there\n"
     "  --json           print a JSON object instead of text\n";
 
@@ -126,8 +128,8 @@ static int node_devices(const char *spec, long nodes, struct dev_list *devs,
             *v = src->v[i];
             if (nn > 1)
                 snprintf(v->node, sizeof v->node, "node%zu", n);
-            (*sd)[devs->n] = (struct simrun_dev){.speed = v->speed,
-                                                 .mem_total = v->mem_total, .node = (int)n};
+            (*sd)[devs->n] = (struct simrun_dev){
+                .speed = v->speed, .mem_total = v->mem_total, .node = (int)n};
             devs->n++;
         }
     }
@@ -274,9 +276,11 @@ int cmd_simulate(int argc, char **argv)
     }
     size_t nnodes = devs.n ? (size_t)sd[devs.n - 1].node + 1 : 0;
     if (json)
-        print_json(&devs, &r, sched_policy_name(p.policy), (size_t)ntasks, nnodes, latency);
+        print_json(&devs, &r, sched_policy_name(p.policy), (size_t)ntasks, nnodes,
+                   latency);
     else
-        print_text(&devs, &r, sched_policy_name(p.policy), (size_t)ntasks, nnodes, latency);
+        print_text(&devs, &r, sched_policy_name(p.policy), (size_t)ntasks, nnodes,
+                   latency);
     status = r.tasks_unrun ? 1 : 0;
     simrun_result_free(&r);
 out:

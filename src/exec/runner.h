@@ -21,12 +21,12 @@ enum runner_ev_kind {
 
 struct runner_event {
     enum runner_ev_kind kind;
-    size_t worker;         /* MSG, LOST: worker index */
-    struct proto_msg m;    /* MSG: the message */
-    const char *payload;   /* MSG: its payload (NUL-terminated), valid until next() */
-    int wstatus;           /* LOST: waitpid status, -1 when it never started */
-    size_t dev;            /* MEM: device index */
-    uint64_t mem_free;     /* MEM: bytes free */
+    size_t worker;       /* MSG, LOST: worker index */
+    struct proto_msg m;  /* MSG: the message */
+    const char *payload; /* MSG: its payload (NUL-terminated), valid until next() */
+    int wstatus;         /* LOST: waitpid status, -1 when it never started */
+    size_t dev;          /* MEM: device index */
+    uint64_t mem_free;   /* MEM: bytes free */
 };
 
 /* Workers on other nodes (multi-node runs), reached through a transport. A
@@ -49,23 +49,23 @@ struct runner_remote {
 };
 
 struct runner_config {
-    bool plugin_mode;            /* plugin tasks (true) or command tasks */
-    char **cmd;                  /* command template (NULL-terminated) */
-    const char *plugin;          /* plugin spec */
-    const char *plugin_config;   /* plugin configuration string */
-    const struct dev_list *devs; /* devices */
-    struct taskset *tasks;       /* tasks (ids checked unique) */
-    struct sched_params sp;      /* policy parameters */
-    double timeout_s;            /* per task, 0 = none */
-    const char *run_dir;         /* run directory */
-    bool resume;                 /* continue the journal in run_dir */
-    bool quiet;                  /* no progress output */
-    const char *report_path;     /* extra copy of report.json, or NULL */
-    const char *gantt_path;      /* SVG Gantt chart, or NULL */
-    const char *self_exe;        /* path of the shotq binary (for workers) */
-    const char *what;            /* one-line description for the journal */
-    uint64_t fingerprint;        /* task set + command, for --resume */
-    char *const *worker_env;     /* workers' environment, NULL = ours */
+    bool plugin_mode;                   /* plugin tasks (true) or command tasks */
+    char **cmd;                         /* command template (NULL-terminated) */
+    const char *plugin;                 /* plugin spec */
+    const char *plugin_config;          /* plugin configuration string */
+    const struct dev_list *devs;        /* devices */
+    struct taskset *tasks;              /* tasks (ids checked unique) */
+    struct sched_params sp;             /* policy parameters */
+    double timeout_s;                   /* per task, 0 = none */
+    const char *run_dir;                /* run directory */
+    bool resume;                        /* continue the journal in run_dir */
+    bool quiet;                         /* no progress output */
+    const char *report_path;            /* extra copy of report.json, or NULL */
+    const char *gantt_path;             /* SVG Gantt chart, or NULL */
+    const char *self_exe;               /* path of the shotq binary (for workers) */
+    const char *what;                   /* one-line description for the journal */
+    uint64_t fingerprint;               /* task set + command, for --resume */
+    char *const *worker_env;            /* workers' environment, NULL = ours */
     const struct runner_remote *remote; /* workers on other nodes, NULL = none */
 };
 

@@ -57,7 +57,8 @@ int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
         return -errno;
-    char a_dev[16], a_slot[16], a_mem[32], a_speed[32], a_ncpus[16], a_ppid[16], a_ord[16];
+    char a_dev[16], a_slot[16], a_mem[32], a_speed[32], a_ncpus[16], a_ppid[16],
+        a_ord[16];
     snprintf(a_dev, sizeof a_dev, "%d", a->dev_index);
     snprintf(a_slot, sizeof a_slot, "%d", a->slot);
     snprintf(a_mem, sizeof a_mem, "%" PRIu64, d->mem_total);
@@ -65,6 +66,8 @@ int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd)
     snprintf(a_ncpus, sizeof a_ncpus, "%d", d->ncpus);
     snprintf(a_ppid, sizeof a_ppid, "%ld", (long)getpid());
     snprintf(a_ord, sizeof a_ord, "%d", d->kind == DEV_GPU ? 0 : -1);
+    /* Option, value pairs, one pair a line where they fit. */
+    /* clang-format off */
     char *argv[] = {(char *)a->self_exe, "worker", "--fd", "3", "--coordinator", a_ppid,
                     "--mode", a->plugin_mode ? "plugin" : "cmd",
                     "--plugin", (char *)(a->plugin ? a->plugin : ""),
@@ -74,8 +77,13 @@ int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd)
                     "--dev-mem", a_mem, "--dev-speed", a_speed, "--dev-ncpus", a_ncpus,
                     "--cuda-ordinal", a_ord, "--slot", a_slot, "--run-dir",
                     (char *)a->run_dir, NULL};
-    struct spawn_opts o = {.fd_in = -1, .fd_out = -1, .fd_err = -1, .fd_keep = sv[1],
-                           .new_pgroup = true, .pdeathsig = 0};
+    /* clang-format on */
+    struct spawn_opts o = {.fd_in = -1,
+                           .fd_out = -1,
+                           .fd_err = -1,
+                           .fd_keep = sv[1],
+                           .new_pgroup = true,
+                           .pdeathsig = 0};
     int rc = spawn_process(a->self_exe, argv, a->envp, &o, pid);
     close(sv[1]);
     if (rc) {
