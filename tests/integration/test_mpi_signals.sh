@@ -32,4 +32,26 @@ NAP=0.05 timeout 60 "${MPMD[@]}"
 [ "$(cut -d' ' -f1 ran.txt | sort -n | tr '\n' ' ')" = "$(seq 0 29 | tr '\n' ' ')" ] \
   || fail "not every task exactly once: $(cut -d' ' -f1 ran.txt | sort -n | uniq -d)"
 echo "$n tasks before the signal, all finished; resume ran the rest"
+
+# Two SIGTERMs to a node agent whose plugin task runs for long: it stops its
+# workers at once (a plugin's run() cannot notice; it is killed after 1 s),
+# aborts the job, and nothing of that job is left.
+mkdir inits
+mpmd sim:a:1 sim:b:1 -- run -q --tasks 0-1 --run-dir long --plugin "$PLUGIN" \
+  --plugin-config "initdir=$WORK/inits sleep=30"
+"${MPMD[@]}" > mpirun2.out 2>&1 &
+mp=$!
+for _ in $(seq 1 100); do [ "$(ls inits | wc -l)" = 2 ] && break; sleep 0.05; done
+sleep 0.3
+p1=$(rank_pid 1) || fail "rank 1 not found"
+t0=$(date +%s.%N)
+kill -TERM "$p1"; sleep 0.2; kill -TERM "$p1"
+set +e; timeout 20 tail --pid=$mp -f /dev/null; wait $mp; st=$?; set -e
+took=$("$PY" -c "print(round($(date +%s.%N)-$t0,2))")
+echo "two SIGTERMs to rank 1: job ended after $took s (mpirun exit $st)"
+"$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) < 8 else 1)" "$took" || fail "took $took s"
+[ "$st" != 0 ] || fail "mpirun exited 0"
+grep -q "rank 1: terminated: stopping this node's tasks" mpirun2.out || { cat mpirun2.out; fail "no message"; }
+sleep 0.3
+! pgrep -f "initdir=$WORK/inits" >/dev/null || { pgrep -af "initdir=$WORK/inits"; fail "workers survived"; }
 echo ok

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #define AGENT_IDLE_POLL_US 2000 /* ... and after AGENT_BUSY_S without messages */
 #define AGENT_BUSY_S 1.0
 #define AGENT_REFRESH_S 2.0 /* GPU memory refresh period */
+#define STOP_GRACE_S 1.0    /* workers' time to end after their socket closed */
 
 struct aworker {
     pid_t pid; /* worker process (leads its group), 0 if none */
@@ -227,19 +229,36 @@ static int send_memory(struct agent *a)
     return 0;
 }
 
-/* Ends every worker (closing a socket ends its worker; a worker that
- * runs a task kills it), reaps them. */
+/* Ends every worker and reaps it. Closing its socket ends a worker, and one
+ * running a command kills it; a plugin's run() notices nothing, so workers
+ * still there after STOP_GRACE_S are killed with their process group. */
 static void stop_workers(struct agent *a)
 {
     for (size_t i = 0; i < a->nw; i++)
         if (a->w[i].fd >= 0)
             close(a->w[i].fd);
-    for (size_t i = 0; i < a->nw; i++) {
-        if (a->w[i].fd < 0)
-            continue;
-        int st;
-        spawn_reap(a->w[i].pid, &st);
-        a->w[i] = (struct aworker){0, -1};
+    double until = now_s() + STOP_GRACE_S;
+    for (bool left = true; left;) {
+        left = false;
+        for (size_t i = 0; i < a->nw; i++) {
+            if (a->w[i].fd < 0)
+                continue;
+            int st;
+            pid_t p = waitpid(a->w[i].pid, &st, WNOHANG);
+            if (p == 0 && now_s() < until) {
+                left = true;
+                continue;
+            }
+            if (p == 0) {
+                kill(-a->w[i].pid, SIGKILL);
+                spawn_reap(a->w[i].pid, &st);
+            }
+            a->w[i] = (struct aworker){0, -1};
+        }
+        if (left) {
+            struct timespec ts = {0, 10 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
     }
 }
 
