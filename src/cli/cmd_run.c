@@ -246,13 +246,20 @@ static int check_fit(const struct dev_list *devs, const struct taskset *ts, char
     return 0;
 }
 
+/* The options' defaults (every rank parses the same options). */
+static struct run_opts run_opts_default(void)
+{
+    struct run_opts ro = {
+        .run_dir = "shotq-run", .slots = 1, .retries = 2, .policy = SCHED_DYNAMIC};
+    return ro;
+}
+
 /* The whole run on one node, or rank 0's part of a multi-node run (cl set):
  * the coordinator. Returns the exit status. */
 static int run_coordinator(int argc, char **argv, const struct run_preset *preset,
                            struct cluster *cl)
 {
-    struct run_opts ro = {
-        .run_dir = "shotq-run", .slots = 1, .retries = 2, .policy = SCHED_DYNAMIC};
+    struct run_opts ro = run_opts_default();
     struct opts o;
     opts_init(&o, argc, argv);
     int rc = parse(&o, &ro, preset != NULL);
@@ -395,8 +402,7 @@ out:
 static int run_agent(int argc, char **argv, const struct run_preset *preset,
                      struct cluster *cl)
 {
-    struct run_opts ro = {
-        .run_dir = "shotq-run", .slots = 1, .retries = 2, .policy = SCHED_DYNAMIC};
+    struct run_opts ro = run_opts_default();
     struct opts o;
     opts_init(&o, argc, argv);
     struct dev_list devs = {0};
