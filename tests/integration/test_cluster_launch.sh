@@ -21,8 +21,11 @@ mpirun --oversubscribe -np 1 "$SHOTQ" run -q --devices cpu:1 --tasks 0-1 --run-d
 [ "$(json np1/report.json 'r["devices"][0]["node"]')" = "$host" ] || fail "mpirun -np 1 is not a plain run"
 "$SHOTQ" run --help | grep -q "This build: with MPI" || { echo ok; exit 0; }
 rm -f env-*.txt
-mpirun --oversubscribe -np 2 -x SHOTQ_DEVICES=cpu:1 "$SHOTQ" run -q --policy static --tasks 0-3 \
-  --run-dir np2 -- sh -c "$task"
+# Rank 1 with 200 devices (its device report is larger than a task message).
+args=(run -q --policy static --tasks 0-3 --run-dir np2 -- sh -c "$task")
+mpirun --oversubscribe -np 1 -x SHOTQ_DEVICES=cpu:1 "$SHOTQ" "${args[@]}" : \
+  -np 1 -x SHOTQ_DEVICES=sim:n:1x200 "$SHOTQ" "${args[@]}"
 [ "$(cat env-*.txt | sort -u)" = 0 ] || fail "tasks saw the launcher's variables: $(cat env-*.txt)"
-[ "$(json np2/report.json 'sorted(set(t["device"] for t in r["tasks"]))')" = "[0, 1]" ]
+[ "$(json np2/report.json 'len(r["devices"])')" = 201 ] || fail "expected 201 devices"
+[ "$(json np2/report.json 'sorted(set(t["device"] for t in r["tasks"]))')" = "[0, 1, 2, 3]" ]
 echo ok

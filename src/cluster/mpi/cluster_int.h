@@ -14,12 +14,12 @@
 #include "cluster/cluster.h"
 #include "exec/proto.h"
 
-#define CL_TAG 7031                  /* the one tag of shotq's messages */
-#define CL_VERSION 1                 /* bumped when messages change */
-#define CL_HOST_MAX 64               /* host name bytes in HELLO */
-#define CL_MSG_MAX (PROTO_MAX + 256) /* largest message */
-#define CL_PING_S 2.0                /* rank 0 says it is alive this often, at least */
-#define CL_LOST_S 60.0 /* an agent gives rank 0 up after this long in silence */
+#define CL_TAG 7031           /* the one tag of shotq's messages */
+#define CL_VERSION 1          /* bumped when messages change */
+#define CL_HOST_MAX 64        /* host name bytes in HELLO */
+#define CL_MSG_MAX (64 << 20) /* largest message (a HELLO of many devices) */
+#define CL_PING_S 2.0         /* rank 0 says it is alive this often, at least */
+#define CL_LOST_S 60.0        /* an agent gives rank 0 up after this long in silence */
 
 enum cl_kind {
     /* agent -> rank 0 */
@@ -59,7 +59,8 @@ struct cluster {
     int rank, size;
     bool stopped;       /* rank 0: STOP sent to the agents */
     struct cl_sendq sq; /* sends in flight */
-    char *rbuf;         /* receive buffer, CL_MSG_MAX bytes */
+    char *rbuf;         /* receive buffer, rbuf_cap bytes */
+    size_t rbuf_cap;
     /* rank 0 */
     int *dev_rank;               /* per device: rank of its node */
     size_t *dev_base;            /* per rank: index of its first device */

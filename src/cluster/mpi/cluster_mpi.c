@@ -45,7 +45,7 @@ int cluster_init(struct cluster **out, char *err, size_t errlen)
     }
     struct cluster *cl = calloc(1, sizeof *cl);
     if (cl)
-        cl->rbuf = malloc(CL_MSG_MAX);
+        cl->rbuf = malloc(cl->rbuf_cap = PROTO_MAX + 256);
     if (!cl || !cl->rbuf) {
         free(cl);
         snprintf(err, errlen, "out of memory");
@@ -165,6 +165,14 @@ int cl_recv(struct cluster *cl, int src, bool wait, struct cl_hdr *h, const char
         return -EIO;
     if (count < 0 || (size_t)count > CL_MSG_MAX - 1)
         return -EPROTO;
+    if ((size_t)count + 1 > cl->rbuf_cap) {
+        /* Task messages fit the first buffer; a HELLO may not. */
+        char *nb = realloc(cl->rbuf, (size_t)count + 1);
+        if (!nb)
+            return -ENOMEM;
+        cl->rbuf = nb;
+        cl->rbuf_cap = (size_t)count + 1;
+    }
     if (MPI_Recv(cl->rbuf, count, MPI_BYTE, st.MPI_SOURCE, CL_TAG, MPI_COMM_WORLD,
                  MPI_STATUS_IGNORE) != MPI_SUCCESS)
         return -EIO;
