@@ -11,6 +11,7 @@
 
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "cluster/cluster.h"
 #include "devices/devices.h"
 #include "exec/plugin_load.h"
 #include "exec/runner.h"
@@ -245,15 +246,29 @@ static int check_fit(const struct dev_list *devs, const struct taskset *ts, char
     return 0;
 }
 
-int run_main(int argc, char **argv, const struct run_preset *preset)
+/* The options' defaults (every rank parses the same options). */
+static struct run_opts run_opts_default(void)
 {
     struct run_opts ro = {
         .run_dir = "shotq-run", .slots = 1, .retries = 2, .policy = SCHED_DYNAMIC};
+    return ro;
+}
+
+/* The whole run on one node, or rank 0's part of a multi-node run (cl set):
+ * the coordinator. Returns the exit status. */
+static int run_coordinator(int argc, char **argv, const struct run_preset *preset,
+                           struct cluster *cl)
+{
+    struct run_opts ro = run_opts_default();
     struct opts o;
     opts_init(&o, argc, argv);
     int rc = parse(&o, &ro, preset != NULL);
     if (rc == 1) {
         fputs(run_usage, stdout);
+        printf("Multi-node: mpirun -np NODES shotq run|model ..., one rank per node; "
+               "rank 0\n"
+               "coordinates (see docs/cluster.md). This build: %s.\n",
+               cluster_has_mpi() ? "with MPI" : "without MPI, one node only");
         return 0;
     }
     if (rc) {
@@ -313,8 +328,10 @@ int run_main(int argc, char **argv, const struct run_preset *preset)
     }
     struct dev_list devs = {0};
     struct taskset ts = {0};
+    char **worker_env = NULL;
     int status = 2;
-    if (dev_discover(ro.devices, &devs, err, sizeof err)) {
+    if (dev_discover(ro.devices, &devs, err, sizeof err) ||
+        (cl && cluster_gather(cl, &devs, err, sizeof err))) {
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
@@ -351,11 +368,77 @@ int run_main(int argc, char **argv, const struct run_preset *preset)
     rc_.sp.policy = ro.policy;
     rc_.sp.slots = (int)ro.slots;
     rc_.sp.max_retries = (int)ro.retries;
+    struct runner_remote remote;
+    if (cl) {
+        /* Workers get an environment without the MPI launcher's variables,
+         * here as on the agents. */
+        struct cluster_job job = {.plugin_mode = rc_.plugin_mode,
+                                  .plugin = ro.plugin,
+                                  .config = ro.plugin_config,
+                                  .run_dir = ro.run_dir};
+        worker_env = cluster_worker_env();
+        rc = worker_env ? cluster_begin(cl, &job, &remote) : -ENOMEM;
+        if (rc) {
+            log_msg(LOG_ERROR, "cluster: cannot start the run on the other nodes: %s",
+                    strerror(-rc));
+            status = 1;
+            goto out;
+        }
+        rc_.worker_env = worker_env;
+        rc_.remote = &remote;
+    }
     status = runner_run(&rc_);
 out:
+    cluster_env_free(worker_env);
     tasks_free(&ts);
     dev_list_free(&devs);
     plugin_unload(handle);
+    return status;
+}
+
+/* A node agent's part of a multi-node run (rank > 0): this node's devices
+ * (--devices / SHOTQ_DEVICES apply per node) go to rank 0, which sends the
+ * rest. Returns the exit status. */
+static int run_agent(int argc, char **argv, const struct run_preset *preset,
+                     struct cluster *cl)
+{
+    struct run_opts ro = run_opts_default();
+    struct opts o;
+    opts_init(&o, argc, argv);
+    struct dev_list devs = {0};
+    char err[1024];
+    const char *why = NULL;
+    char self[PATH_MAX];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (parse(&o, &ro, preset != NULL) < 0) {
+        why = o.err;
+    } else if (sl <= 0) {
+        why = "cannot find the shotq binary (/proc/self/exe)";
+    } else if (dev_discover(ro.devices, &devs, err, sizeof err)) {
+        why = err;
+    }
+    if (sl > 0)
+        self[sl] = '\0';
+    int status = cluster_agent_run(cl, &devs, why, self);
+    dev_list_free(&devs);
+    return status;
+}
+
+int run_main(int argc, char **argv, const struct run_preset *preset)
+{
+    struct cluster *cl = NULL;
+    char err[1024];
+    if (cluster_init(&cl, err, sizeof err)) {
+        log_msg(LOG_ERROR, "%s", err);
+        return 2;
+    }
+    /* A launcher that did not say how many ranks (PMIx alone) may turn out
+     * to have started one: then this is a single-node run. */
+    int status = cluster_rank(cl) > 0   ? run_agent(argc, argv, preset, cl)
+                 : cluster_size(cl) > 1 ? run_coordinator(argc, argv, preset, cl)
+                                        : run_coordinator(argc, argv, preset, NULL);
+    if (cluster_fini(cl) && status == 0)
+        status = 1;
     return status;
 }
 

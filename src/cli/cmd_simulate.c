@@ -15,21 +15,31 @@
 
 static const char sim_usage[] =
     "usage: shotq simulate --devices sim:SPEC (--tasks N | --tasks-file FILE)\n"
-    "                      [--policy P] [--slots N] [--latency SEC] [--json]\n"
+    "                      [--nodes N] [--policy P] [--slots N] [--latency SEC] "
+    "[--json]\n"
     "Runs the scheduler on a virtual clock: a task of weight W takes W/SPEED seconds.\n"
-    "  --devices SPEC   simulated devices, sim:NAME:SPEED[:MEM_MIB][xCOUNT],...\n"
+    "  --devices SPEC   simulated devices, sim:NAME:SPEED[:MEM_MIB][xCOUNT],...;\n"
+    "                   ';' separates nodes: 'sim:a:1x8;sim:b:0.5x4' is 8 a on node 0\n"
+    "                   (the coordinator's) and 4 b on node 1\n"
+    "  --nodes N        N nodes, taking the ';'-separated specs in turn (default: one\n"
+    "                   per spec): --devices sim:a:1x8 --nodes 64 is 64 nodes x 8 GPUs\n"
     "  --tasks N        N tasks of weight 1\n"
     "  --tasks-file F   lines 'ID [weight=W] [mem=MiB] ...' ('-' = stdin)\n"
     "  --policy P       dynamic (default), static or memfree\n"
     "  --slots N        concurrent tasks per device (default 1)\n"
-    "  --latency SEC    dispatch latency to devices off the coordinator's node\n"
+    "  --latency SEC    dispatch latency to devices off the coordinator's node (node "
+    "0),\n"
+    "                   added to every task started there\n"
     "  --json           print a JSON object instead of text\n";
 
 /* Prints per-device utilisation, grouped by device name when there are many. */
 static void print_text(const struct dev_list *devs, const struct simrun_result *r,
-                       const char *policy, size_t ntasks)
+                       const char *policy, size_t ntasks, size_t nnodes, double latency)
 {
-    printf("policy %s: %zu tasks on %zu devices\n", policy, ntasks, devs->n);
+    printf("policy %s: %zu tasks on %zu devices", policy, ntasks, devs->n);
+    if (nnodes > 1)
+        printf(" on %zu nodes (latency %g s off node 0)", nnodes, latency);
+    printf("\n");
     printf("makespan     %.6f s\n", r->makespan_s);
     printf("lower bound  %.6f s\n", r->lower_bound_s);
     printf("ratio        %.4f\n",
@@ -67,12 +77,79 @@ static void print_text(const struct dev_list *devs, const struct simrun_result *
     }
 }
 
+/* Parses the ';'-separated per-node SPECs and lays them out on nodes nodes
+ * (0 = one per spec), in turn; names the nodes node0, node1, ... and sets
+ * each simulated device's node index in sd (allocated here). Returns 0, or
+ * -EINVAL / -ENOMEM with err set. */
+static int node_devices(const char *spec, long nodes, struct dev_list *devs,
+                        struct simrun_dev **sd, char *err, size_t errlen)
+{
+    size_t ngroups = 1;
+    for (const char *p = spec; *p; p++)
+        ngroups += *p == ';';
+    struct dev_list *g = calloc(ngroups, sizeof *g);
+    char *copy = strdup(spec);
+    int rc = -ENOMEM;
+    if (!g || !copy) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    char *item = copy;
+    for (size_t k = 0; k < ngroups; k++) {
+        char *semi = strchr(item, ';');
+        if (semi)
+            *semi = '\0';
+        if (strncmp(item, "sim:", 4)) {
+            snprintf(err, errlen,
+                     "--devices '%s': node %zu: expected simulated devices "
+                     "sim:NAME:SPEED[:MEM_MIB][xCOUNT],... (nodes separated by ';')",
+                     spec, k);
+            rc = -EINVAL;
+            goto out;
+        }
+        if ((rc = dev_discover(item, &g[k], err, errlen)))
+            goto out;
+        item = semi ? semi + 1 : item;
+    }
+    size_t nn = nodes > 0 ? (size_t)nodes : ngroups, total = 0;
+    for (size_t n = 0; n < nn; n++)
+        total += g[n % ngroups].n;
+    devs->v = calloc(total, sizeof *devs->v);
+    *sd = calloc(total, sizeof **sd);
+    if (!devs->v || !*sd) {
+        snprintf(err, errlen, "out of memory");
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (size_t n = 0; n < nn; n++) {
+        const struct dev_list *src = &g[n % ngroups];
+        for (size_t i = 0; i < src->n; i++) {
+            struct dev_info *v = &devs->v[devs->n];
+            *v = src->v[i];
+            if (nn > 1)
+                snprintf(v->node, sizeof v->node, "node%zu", n);
+            (*sd)[devs->n] = (struct simrun_dev){
+                .speed = v->speed, .mem_total = v->mem_total, .node = (int)n};
+            devs->n++;
+        }
+    }
+    rc = 0;
+out:
+    for (size_t k = 0; g && k < ngroups; k++)
+        dev_list_free(&g[k]);
+    free(g);
+    free(copy);
+    return rc;
+}
+
 static int print_json(const struct dev_list *devs, const struct simrun_result *r,
-                      const char *policy, size_t ntasks)
+                      const char *policy, size_t ntasks, size_t nnodes, double latency)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "policy", policy);
     cJSON_AddNumberToObject(o, "tasks", (double)ntasks);
+    cJSON_AddNumberToObject(o, "nodes", (double)nnodes);
+    cJSON_AddNumberToObject(o, "latency_s", latency);
     cJSON_AddNumberToObject(o, "makespan_s", r->makespan_s);
     cJSON_AddNumberToObject(o, "lower_bound_s", r->lower_bound_s);
     cJSON_AddNumberToObject(o, "ratio",
@@ -103,7 +180,7 @@ static int print_json(const struct dev_list *devs, const struct simrun_result *r
 int cmd_simulate(int argc, char **argv)
 {
     const char *spec = NULL, *tasks_file = NULL;
-    long ntasks = -1, slots = 1;
+    long ntasks = -1, slots = 1, nodes = 0;
     double latency = 0;
     bool json = false;
     struct sched_params p = sched_params_default();
@@ -123,6 +200,8 @@ int cmd_simulate(int argc, char **argv)
             rc = opts_str(&o, &tasks_file);
         } else if (opts_is(&o, "--slots")) {
             rc = opts_int(&o, 1, 1024, &slots);
+        } else if (opts_is(&o, "--nodes")) {
+            rc = opts_int(&o, 1, 100000, &nodes);
         } else if (opts_is(&o, "--latency")) {
             rc = opts_double(&o, 0, 3600, &latency);
         } else if (opts_is(&o, "--json")) {
@@ -167,9 +246,9 @@ int cmd_simulate(int argc, char **argv)
                 spec ? spec : "");
         return 2;
     }
-    if (dev_discover(spec, &devs, err, sizeof err)) {
+    if (node_devices(spec, nodes, &devs, &sd, err, sizeof err)) {
         log_msg(LOG_ERROR, "%s", err);
-        return 2;
+        goto out;
     }
     if (tasks_file) {
         FILE *f = strcmp(tasks_file, "-") ? fopen(tasks_file, "re") : stdin;
@@ -187,14 +266,6 @@ int cmd_simulate(int argc, char **argv)
         }
         ntasks = (long)ts.n;
     }
-    sd = calloc(devs.n, sizeof *sd);
-    if (!sd)
-        goto out;
-    for (size_t d = 0; d < devs.n; d++) {
-        sd[d].speed = devs.v[d].speed;
-        sd[d].mem_total = devs.v[d].mem_total;
-        sd[d].node = 0;
-    }
     struct simrun_result r;
     int rc = simrun(&p, sd, devs.n, tasks_file ? ts.weight : NULL,
                     tasks_file ? ts.mem : NULL, (size_t)ntasks, latency, &r);
@@ -203,10 +274,13 @@ int cmd_simulate(int argc, char **argv)
         status = 1;
         goto out;
     }
+    size_t nnodes = devs.n ? (size_t)sd[devs.n - 1].node + 1 : 0;
     if (json)
-        print_json(&devs, &r, sched_policy_name(p.policy), (size_t)ntasks);
+        print_json(&devs, &r, sched_policy_name(p.policy), (size_t)ntasks, nnodes,
+                   latency);
     else
-        print_text(&devs, &r, sched_policy_name(p.policy), (size_t)ntasks);
+        print_text(&devs, &r, sched_policy_name(p.policy), (size_t)ntasks, nnodes,
+                   latency);
     status = r.tasks_unrun ? 1 : 0;
     simrun_result_free(&r);
 out:

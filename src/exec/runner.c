@@ -39,12 +39,17 @@
 #define PREFETCH_TARGET_S 0.02   /* prefetch when tasks are shorter than this */
 #define MAX_INIT_FAILS 3         /* worker starts that fail before a device is dropped */
 #define REFRESH_S 2.0            /* device memory refresh period */
+#define REMOTE_POLL_US 250       /* poll period for remote workers' messages ... */
+#define REMOTE_IDLE_POLL_US 2000 /* ... and after REMOTE_BUSY_S without any */
+#define REMOTE_BUSY_S 1.0
+#define START_GATE_S 1.0         /* multi-node: longest wait for every worker's start */
 
 enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
 
 struct worker {
-    pid_t pid;                 /* process (leads its own group) */
-    int fd;                    /* socket, -1 when dead */
+    pid_t pid;                 /* process (leads its own group); local only */
+    int fd;                    /* socket, -1 when dead or remote */
+    int rank;                  /* node's rank: 0 = local, else through c->remote */
     int dev, slot;             /* device slot it serves */
     enum wstate state;
     size_t q[MAX_DEPTH];       /* tasks sent, in order; q[qh] runs */
@@ -69,6 +74,9 @@ struct runner {
     int sigpipe[2];            /* self-pipe: signals */
     int interrupts;            /* SIGINT/SIGTERM received */
     bool io_error;             /* journal could not be written */
+    bool remote_error;         /* the cluster transport failed (reported once) */
+    bool gate_opened;          /* dispatch has begun (see gate_open) */
+    double remote_busy;        /* when the last remote message came */
     struct progress prog;
     struct progress_dev *pdev;
     double last_refresh;
@@ -184,38 +192,22 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
 /* Starts the worker process of w. Returns 0 or -errno. */
 static int worker_start(struct runner *r, struct worker *w)
 {
-    const struct dev_info *d = &r->c->devs->v[w->dev];
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-        return -errno;
-    char a_dev[16], a_slot[16], a_mem[32], a_speed[32], a_ncpus[16], a_ppid[16], a_ord[16];
-    snprintf(a_dev, sizeof a_dev, "%d", w->dev);
-    snprintf(a_slot, sizeof a_slot, "%d", w->slot);
-    snprintf(a_mem, sizeof a_mem, "%" PRIu64, d->mem_total);
-    snprintf(a_speed, sizeof a_speed, "%.17g", d->kind == DEV_SIM ? d->speed : 1.0);
-    snprintf(a_ncpus, sizeof a_ncpus, "%d", d->ncpus);
-    snprintf(a_ppid, sizeof a_ppid, "%ld", (long)getpid());
-    snprintf(a_ord, sizeof a_ord, "%d", d->kind == DEV_GPU ? 0 : -1);
-    char *argv[] = {(char *)r->c->self_exe, "worker", "--fd", "3", "--coordinator", a_ppid,
-                    "--mode", r->c->plugin_mode ? "plugin" : "cmd",
-                    "--plugin", (char *)(r->c->plugin ? r->c->plugin : ""),
-                    "--config", (char *)(r->c->plugin_config ? r->c->plugin_config : ""),
-                    "--dev-index", a_dev, "--dev-name", (char *)d->name,
-                    "--dev-kind", (char *)dev_kind_name(d->kind), "--dev-uuid", (char *)d->uuid,
-                    "--dev-mem", a_mem, "--dev-speed", a_speed, "--dev-ncpus", a_ncpus,
-                    "--cuda-ordinal", a_ord, "--slot", a_slot, "--run-dir",
-                    (char *)r->c->run_dir, NULL};
     extern char **environ;
-    struct spawn_opts o = {.fd_in = -1, .fd_out = -1, .fd_err = -1, .fd_keep = sv[1],
-                           .new_pgroup = true, .pdeathsig = 0};
-    int rc = spawn_process(r->c->self_exe, argv, environ, &o, &w->pid);
-    close(sv[1]);
-    if (rc) {
-        close(sv[0]);
-        return rc;
+    const struct runner_config *c = r->c;
+    int rc;
+    if (w->rank != 0) {
+        rc = c->remote->start(c->remote->ctx, w->rank, (size_t)(w - r->w), (size_t)w->dev,
+                              w->slot);
+    } else {
+        struct worker_spawn_args a = {.self_exe = c->self_exe, .plugin_mode = c->plugin_mode,
+                                      .plugin = c->plugin, .config = c->plugin_config,
+                                      .run_dir = c->run_dir, .dev = &c->devs->v[w->dev],
+                                      .dev_index = w->dev, .slot = w->slot,
+                                      .envp = c->worker_env ? c->worker_env : environ};
+        rc = worker_spawn(&a, &w->pid, &w->fd);
     }
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
-    w->fd = sv[0];
+    if (rc)
+        return rc;
     w->state = W_STARTING;
     w->qh = w->qn = 0;
     w->timed_out = false;
@@ -227,7 +219,7 @@ static void update_capacity(struct runner *r, int dev)
 {
     int ready = 0;
     for (size_t i = 0; i < r->nw; i++)
-        if (r->w[i].dev == dev && r->w[i].state == W_READY)
+        if (r->w[i].dev == dev && r->w[i].state == W_READY && !r->w[i].timed_out)
             ready++;
     sched_set_capacity(r->s, (size_t)dev, ready * r->depth[dev]);
 }
@@ -307,17 +299,33 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
     }
 }
 
-/* A worker is gone (EOF or error on its socket): reap it, fail its running
- * task, return the tasks queued behind it, schedule a restart. */
+/* Kills w and its task (its whole process group). */
+static void worker_kill(struct runner *r, struct worker *w)
+{
+    if (w->rank == 0)
+        kill(-w->pid, SIGKILL);
+    else if (r->c->remote->kill(r->c->remote->ctx, w->rank, (size_t)(w - r->w)))
+        log_msg(LOG_WARN, "device %d slot %d: cannot reach its node to kill it", w->dev,
+                w->slot);
+}
+
+static void worker_gone(struct runner *r, struct worker *w, double now, bool reaped, int st);
+
+/* A local worker is gone (EOF or error on its socket): reap it, then as
+ * worker_gone. */
 static void worker_lost(struct runner *r, struct worker *w, double now)
 {
     int st = 0;
-    pid_t p;
-    do {
-        p = waitpid(w->pid, &st, 0);
-    } while (p < 0 && errno == EINTR);
+    pid_t p = spawn_reap(w->pid, &st);
     close(w->fd);
     w->fd = -1;
+    worker_gone(r, w, now, p == w->pid, st);
+}
+
+/* A worker is gone (reaped: st is its waitpid status): fail its running
+ * task, return the tasks queued behind it, schedule a restart. */
+static void worker_gone(struct runner *r, struct worker *w, double now, bool reaped, int st)
+{
     bool was_starting = w->state == W_STARTING;
     w->state = W_DEAD;
     char why[48];
@@ -325,11 +333,11 @@ static void worker_lost(struct runner *r, struct worker *w, double now)
     if (w->timed_out) {
         snprintf(why, sizeof why, "timeout after %.3g s", r->c->timeout_s);
         code = 124;
-    } else if (p == w->pid && WIFSIGNALED(st)) {
+    } else if (reaped && WIFSIGNALED(st)) {
         snprintf(why, sizeof why, "worker killed by signal %d", WTERMSIG(st));
         code = 128 + WTERMSIG(st);
     } else {
-        snprintf(why, sizeof why, "worker exited (%d)", p == w->pid ? WEXITSTATUS(st) : -1);
+        snprintf(why, sizeof why, "worker exited (%d)", reaped ? WEXITSTATUS(st) : -1);
         code = 255;
     }
     if (w->qn > 0) {
@@ -351,19 +359,12 @@ static void worker_lost(struct runner *r, struct worker *w, double now)
     update_capacity(r, w->dev);
 }
 
-/* Handles every message waiting on w's socket. */
-static void worker_read(struct runner *r, struct worker *w, double now)
+/* Handles one message of worker w. */
+static void worker_msg(struct runner *r, struct worker *w, const struct proto_msg *mp,
+                       const char *payload, double now)
 {
-    for (;;) {
-        struct proto_msg m;
-        char *payload;
-        int rc = proto_recv(w->fd, r->msgbuf, &m, &payload);
-        if (rc == -EAGAIN)
-            return;
-        if (rc <= 0) {
-            worker_lost(r, w, now);
-            return;
-        }
+    const struct proto_msg m = *mp;
+    {
         switch (m.type) {
         case PROTO_READY:
             w->state = W_READY;
@@ -397,6 +398,57 @@ static void worker_read(struct runner *r, struct worker *w, double now)
     }
 }
 
+/* Handles every message waiting on w's socket. */
+static void worker_read(struct runner *r, struct worker *w, double now)
+{
+    for (;;) {
+        struct proto_msg m;
+        char *payload;
+        int rc = proto_recv(w->fd, r->msgbuf, &m, &payload);
+        if (rc == -EAGAIN)
+            return;
+        if (rc <= 0) {
+            worker_lost(r, w, now);
+            return;
+        }
+        worker_msg(r, w, &m, payload, now);
+        if (w->state == W_DEAD)
+            return;
+    }
+}
+
+/* Delivers what the remote transport has for the loop. */
+static void remote_read(struct runner *r, double now)
+{
+    const struct runner_remote *rm = r->c->remote;
+    struct runner_event ev;
+    int rc;
+    while ((rc = rm->next(rm->ctx, &ev)) == 1) {
+        r->remote_busy = now;
+        if (ev.kind == RUNNER_EV_MEM) {
+            struct sched_dev_stats ds;
+            const struct dev_info *v = &r->c->devs->v[ev.dev];
+            sched_dev_stats(r->s, ev.dev, &ds);
+            if (ds.running == 0 && v->mem_total >= ev.mem_free)
+                sched_set_foreign_mem(r->s, ev.dev, v->mem_total - ev.mem_free);
+            continue;
+        }
+        if (ev.worker >= r->nw || r->w[ev.worker].rank == 0 ||
+            r->w[ev.worker].state == W_DEAD)
+            continue; /* stale: the worker was already given up */
+        struct worker *w = &r->w[ev.worker];
+        if (ev.kind == RUNNER_EV_LOST)
+            worker_gone(r, w, now, ev.wstatus >= 0, ev.wstatus);
+        else
+            worker_msg(r, w, &ev.m, ev.payload, now);
+    }
+    if (rc < 0 && !r->remote_error) {
+        r->remote_error = true;
+        progress_clear(&r->prog);
+        log_msg(LOG_ERROR, "cluster transport: %s", strerror(-rc));
+    }
+}
+
 /* Sends task ti to worker w. Returns 0 or -errno. */
 static int worker_send(struct runner *r, struct worker *w, size_t ti, int attempt, double now)
 {
@@ -415,7 +467,9 @@ static int worker_send(struct runner *r, struct worker *w, size_t ti, int attemp
         payload = buf;
         m.len = (uint32_t)n;
     }
-    int rc = proto_send(w->fd, &m, payload);
+    int rc = w->rank ? r->c->remote->send(r->c->remote->ctx, w->rank, (size_t)(w - r->w), &m,
+                                          payload)
+                     : proto_send(w->fd, &m, payload);
     if (rc)
         return rc;
     if (w->qn == 0)
@@ -431,8 +485,10 @@ static struct worker *worker_for(struct runner *r, size_t dev)
     struct worker *best = NULL;
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
-        if ((size_t)w->dev != dev || w->state != W_READY || w->qn >= r->depth[dev] ||
-            w->qn >= MAX_DEPTH)
+        /* A worker killed for a timeout is as good as gone (a remote one
+         * answers the kill only after a message round trip). */
+        if ((size_t)w->dev != dev || w->state != W_READY || w->timed_out ||
+            w->qn >= r->depth[dev] || w->qn >= MAX_DEPTH)
             continue;
         if (!best || w->qn < best->qn)
             best = w;
@@ -479,7 +535,8 @@ static void check_timeouts(struct runner *r, double now)
         if (w->state == W_READY && w->qn > 0 && !w->timed_out &&
             now - w->head_since > r->c->timeout_s) {
             w->timed_out = true;
-            kill(-w->pid, SIGKILL); /* the worker and its task, whole group */
+            worker_kill(r, w); /* the worker and its task, whole group */
+            update_capacity(r, w->dev);
         }
     }
 }
@@ -530,12 +587,17 @@ static void refresh_memory(struct runner *r, double now)
     if (now - r->last_refresh < REFRESH_S)
         return;
     r->last_refresh = now;
+    /* Devices of other nodes are refreshed there (RUNNER_EV_MEM); ours come
+     * first in the table. */
+    struct dev_list local = {r->c->devs->v, 0};
+    while (local.n < r->c->devs->n && (!r->c->remote || r->c->remote->dev_rank[local.n] == 0))
+        local.n++;
     bool any_gpu = false;
-    for (size_t d = 0; d < r->c->devs->n; d++)
+    for (size_t d = 0; d < local.n; d++)
         any_gpu |= r->c->devs->v[d].kind == DEV_GPU;
-    if (!any_gpu || dev_refresh((struct dev_list *)r->c->devs))
+    if (!any_gpu || dev_refresh(&local))
         return;
-    for (size_t d = 0; d < r->c->devs->n; d++) {
+    for (size_t d = 0; d < local.n; d++) {
         const struct dev_info *v = &r->c->devs->v[d];
         struct sched_dev_stats ds;
         sched_dev_stats(r->s, d, &ds);
@@ -573,6 +635,20 @@ static void draw(struct runner *r, double now, bool final)
     progress_draw(&r->prog, &st, final);
 }
 
+/* Multi-node runs dispatch nothing until every worker has started (or failed
+ * to), for at most START_GATE_S: remote workers start later than local ones,
+ * and short tasks would otherwise all go to the first devices up, whose
+ * learned speeds then keep the others idle (tail guard). */
+static bool gate_open(struct runner *r, double now)
+{
+    if (r->gate_opened || !r->c->remote || now >= START_GATE_S)
+        return r->gate_opened = true;
+    for (size_t i = 0; i < r->nw; i++)
+        if (r->w[i].state == W_STARTING)
+            return false;
+    return r->gate_opened = true;
+}
+
 /* ---- setup and the loop ---- */
 
 static void restore_done(void *ctx, int64_t id)
@@ -607,7 +683,7 @@ static int handle_signals(struct runner *r)
                 log_msg(LOG_WARN, "killing running tasks");
                 for (size_t i = 0; i < r->nw; i++)
                     if (r->w[i].state != W_DEAD)
-                        kill(-r->w[i].pid, SIGKILL);
+                        worker_kill(r, &r->w[i]);
             }
         }
     }
@@ -658,8 +734,11 @@ static void print_failures(const struct runner *r)
             }
         char log[4400];
         worker_log_path(log, sizeof log, r->c->run_dir, (long long)t->id, t->attempts, "err");
-        fprintf(stderr, "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)\n",
-                t->id, why, t->attempts, log);
+        /* Logs stay on the node that ran the task. */
+        bool remote = t->dev >= 0 && r->c->remote && r->c->remote->dev_rank[t->dev] != 0;
+        fprintf(stderr, "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)%s%s\n",
+                t->id, why, t->attempts, log, remote ? " on node " : "",
+                remote ? r->c->devs->v[t->dev].node : "");
     }
     if (nfailed > shown)
         fprintf(stderr, "  ... and %zu more (see report.json)\n", nfailed - shown);
@@ -696,7 +775,8 @@ static int setup(struct runner *r)
         const struct dev_info *v = &c->devs->v[d];
         /* CPU devices share host memory with everything else: no admission. */
         uint64_t mem = v->kind == DEV_CPU ? 0 : v->mem_total;
-        if (sched_add_device(r->s, v->speed > 0 ? v->speed : 1.0, mem, 0) < 0)
+        int rank = c->remote ? c->remote->dev_rank[d] : 0;
+        if (sched_add_device(r->s, v->speed > 0 ? v->speed : 1.0, mem, rank) < 0)
             return -ENOMEM;
         if (v->kind == DEV_GPU && v->mem_total >= v->mem_free)
             sched_set_foreign_mem(r->s, d, v->mem_total - v->mem_free);
@@ -711,6 +791,7 @@ static int setup(struct runner *r)
             w->dev = (int)d;
             w->slot = s;
             w->fd = -1;
+            w->rank = rank;
         }
     }
     return 0;
@@ -779,7 +860,7 @@ int runner_run(const struct runner_config *c)
         restart_workers(r, now);
         check_timeouts(r, now);
         refresh_memory(r, now);
-        if (!r->interrupts)
+        if (!r->interrupts && gate_open(r, now))
             dispatch(r, now);
         if (jrnl_flush(r->j) && !r->io_error) {
             r->io_error = true;
@@ -802,7 +883,7 @@ int runner_run(const struct runner_config *c)
         pf[np] = (struct pollfd){r->sigpipe[0], POLLIN, 0};
         pw[np++] = NULL;
         for (size_t i = 0; i < r->nw; i++) {
-            if (r->w[i].state == W_DEAD)
+            if (r->w[i].state == W_DEAD || r->w[i].rank != 0)
                 continue;
             pf[np] = (struct pollfd){r->w[i].fd, POLLIN, 0};
             pw[np++] = &r->w[i];
@@ -810,7 +891,11 @@ int runner_run(const struct runner_config *c)
         int wait_ms = 250;
         if (c->timeout_s > 0)
             wait_ms = 50;
-        int pr = poll(pf, np, wait_ms);
+        /* MPI has no fd to wait on: look at it every REMOTE_POLL_US while
+         * messages come, less often when none came for a while. */
+        long us = now - r->remote_busy < REMOTE_BUSY_S ? REMOTE_POLL_US : REMOTE_IDLE_POLL_US;
+        struct timespec remote_wait = {0, us * 1000L};
+        int pr = c->remote ? ppoll(pf, np, &remote_wait, NULL) : poll(pf, np, wait_ms);
         if (pr < 0 && errno != EINTR)
             break;
         now = elapsed(r);
@@ -819,6 +904,8 @@ int runner_run(const struct runner_config *c)
         for (nfds_t k = 1; k < np && pr > 0; k++)
             if (pf[k].revents && pw[k]->state != W_DEAD)
                 worker_read(r, pw[k], now);
+        if (c->remote)
+            remote_read(r, now);
     }
     free(pf);
     free(pw);
@@ -829,14 +916,14 @@ int runner_run(const struct runner_config *c)
     /* Stop the workers: closing the socket ends them. */
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
-        if (w->state == W_DEAD)
-            continue;
+        if (w->state == W_DEAD || w->rank != 0)
+            continue; /* remote workers stop with their node's agent */
         close(w->fd);
         w->fd = -1;
     }
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
-        if (w->state == W_DEAD)
+        if (w->state == W_DEAD || w->rank != 0)
             continue;
         int st;
         while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)

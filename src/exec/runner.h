@@ -8,26 +8,65 @@
 #include <stdint.h>
 
 #include "devices/devices.h"
+#include "exec/proto.h"
 #include "sched/sched.h"
 #include "tasks/tasks.h"
 
+/* Something a remote transport delivers to the loop. */
+enum runner_ev_kind {
+    RUNNER_EV_MSG = 1,  /* a worker's message (READY, INITFAIL, DONE, PROGRESS) */
+    RUNNER_EV_LOST = 2, /* a worker is gone: it exited or could not start */
+    RUNNER_EV_MEM = 3   /* a GPU's free memory, refreshed on its node */
+};
+
+struct runner_event {
+    enum runner_ev_kind kind;
+    size_t worker;       /* MSG, LOST: worker index */
+    struct proto_msg m;  /* MSG: the message */
+    const char *payload; /* MSG: its payload (NUL-terminated), valid until next() */
+    int wstatus;         /* LOST: waitpid status, -1 when it never started */
+    size_t dev;          /* MEM: device index */
+    uint64_t mem_free;   /* MEM: bytes free */
+};
+
+/* Workers on other nodes (multi-node runs), reached through a transport. A
+ * device's workers are remote when dev_rank[dev] != 0. Workers are numbered
+ * by the loop (0 .. devices x slots - 1); the transport keeps the numbers.
+ * Every call returns 0 (or 1 from next() with an event) or -errno. */
+struct runner_remote {
+    void *ctx;
+    const int *dev_rank; /* per device: rank of its node, 0 = this process */
+    /* Starts worker `worker` for slot `slot` of device `dev` on rank `rank`;
+     * its READY, INITFAIL or LOST comes later through next(). */
+    int (*start)(void *ctx, int rank, size_t worker, size_t dev, int slot);
+    /* Passes a message (PROTO_RUN) to a remote worker. */
+    int (*send)(void *ctx, int rank, size_t worker, const struct proto_msg *m,
+                const void *payload);
+    /* Kills a remote worker and its task (SIGKILL to its process group). */
+    int (*kill)(void *ctx, int rank, size_t worker);
+    /* Fills *ev with the next event, without blocking: 1, or 0 if none. */
+    int (*next)(void *ctx, struct runner_event *ev);
+};
+
 struct runner_config {
-    bool plugin_mode;            /* plugin tasks (true) or command tasks */
-    char **cmd;                  /* command template (NULL-terminated) */
-    const char *plugin;          /* plugin spec */
-    const char *plugin_config;   /* plugin configuration string */
-    const struct dev_list *devs; /* devices */
-    struct taskset *tasks;       /* tasks (ids checked unique) */
-    struct sched_params sp;      /* policy parameters */
-    double timeout_s;            /* per task, 0 = none */
-    const char *run_dir;         /* run directory */
-    bool resume;                 /* continue the journal in run_dir */
-    bool quiet;                  /* no progress output */
-    const char *report_path;     /* extra copy of report.json, or NULL */
-    const char *gantt_path;      /* SVG Gantt chart, or NULL */
-    const char *self_exe;        /* path of the shotq binary (for workers) */
-    const char *what;            /* one-line description for the journal */
-    uint64_t fingerprint;        /* task set + command, for --resume */
+    bool plugin_mode;                   /* plugin tasks (true) or command tasks */
+    char **cmd;                         /* command template (NULL-terminated) */
+    const char *plugin;                 /* plugin spec */
+    const char *plugin_config;          /* plugin configuration string */
+    const struct dev_list *devs;        /* devices */
+    struct taskset *tasks;              /* tasks (ids checked unique) */
+    struct sched_params sp;             /* policy parameters */
+    double timeout_s;                   /* per task, 0 = none */
+    const char *run_dir;                /* run directory */
+    bool resume;                        /* continue the journal in run_dir */
+    bool quiet;                         /* no progress output */
+    const char *report_path;            /* extra copy of report.json, or NULL */
+    const char *gantt_path;             /* SVG Gantt chart, or NULL */
+    const char *self_exe;               /* path of the shotq binary (for workers) */
+    const char *what;                   /* one-line description for the journal */
+    uint64_t fingerprint;               /* task set + command, for --resume */
+    char *const *worker_env;            /* workers' environment, NULL = ours */
+    const struct runner_remote *remote; /* workers on other nodes, NULL = none */
 };
 
 /* Runs every task. Returns the exit status: 0 all done, 1 some failed,

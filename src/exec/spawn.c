@@ -83,6 +83,15 @@ int spawn_process(const char *path, char *const argv[], char *const envp[],
     return 0;
 }
 
+pid_t spawn_reap(pid_t pid, int *status)
+{
+    pid_t p;
+    do {
+        p = waitpid(pid, status, 0);
+    } while (p < 0 && errno == EINTR);
+    return p;
+}
+
 int spawn_resolve(const char *prog, char *out, size_t outlen)
 {
     if (strchr(prog, '/')) {

@@ -19,6 +19,10 @@ struct spawn_opts {
 int spawn_process(const char *path, char *const argv[], char *const envp[],
                   const struct spawn_opts *o, pid_t *pid);
 
+/* Waits for pid to end, retrying EINTR. Returns pid with its waitpid status
+ * in *status, or -1 with errno set (e.g. ECHILD). */
+pid_t spawn_reap(pid_t pid, int *status);
+
 /* Finds a program in PATH (or takes it as is if it has a '/'). Writes the
  * path to out. Returns 0 or -ENOENT / -EACCES. */
 int spawn_resolve(const char *prog, char *out, size_t outlen);

@@ -4,12 +4,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,6 +49,57 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd)
+{
+    const struct dev_info *d = a->dev;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+        return -errno;
+    char a_dev[16], a_slot[16], a_mem[32], a_speed[32], a_ncpus[16], a_ppid[16],
+        a_ord[16];
+    snprintf(a_dev, sizeof a_dev, "%d", a->dev_index);
+    snprintf(a_slot, sizeof a_slot, "%d", a->slot);
+    snprintf(a_mem, sizeof a_mem, "%" PRIu64, d->mem_total);
+    snprintf(a_speed, sizeof a_speed, "%.17g", d->kind == DEV_SIM ? d->speed : 1.0);
+    snprintf(a_ncpus, sizeof a_ncpus, "%d", d->ncpus);
+    snprintf(a_ppid, sizeof a_ppid, "%ld", (long)getpid());
+    snprintf(a_ord, sizeof a_ord, "%d", d->kind == DEV_GPU ? 0 : -1);
+    /* Option, value pairs, one pair a line where they fit. */
+    /* clang-format off */
+    char *argv[] = {(char *)a->self_exe, "worker", "--fd", "3", "--coordinator", a_ppid,
+                    "--mode", a->plugin_mode ? "plugin" : "cmd",
+                    "--plugin", (char *)(a->plugin ? a->plugin : ""),
+                    "--config", (char *)(a->config ? a->config : ""),
+                    "--dev-index", a_dev, "--dev-name", (char *)d->name,
+                    "--dev-kind", (char *)dev_kind_name(d->kind), "--dev-uuid", (char *)d->uuid,
+                    "--dev-mem", a_mem, "--dev-speed", a_speed, "--dev-ncpus", a_ncpus,
+                    "--cuda-ordinal", a_ord, "--slot", a_slot, "--run-dir",
+                    (char *)a->run_dir, NULL};
+    /* clang-format on */
+    struct spawn_opts o = {.fd_in = -1,
+                           .fd_out = -1,
+                           .fd_err = -1,
+                           .fd_keep = sv[1],
+                           .new_pgroup = true,
+                           .pdeathsig = 0};
+    int rc = spawn_process(a->self_exe, argv, a->envp, &o, pid);
+    close(sv[1]);
+    if (rc) {
+        close(sv[0]);
+        return rc;
+    }
+    if (fcntl(sv[0], F_SETFL, O_NONBLOCK)) {
+        /* The worker sees EOF on its socket and exits: no process is left. */
+        rc = -errno;
+        close(sv[0]);
+        int st;
+        spawn_reap(*pid, &st);
+        return rc;
+    }
+    *fd = sv[0];
+    return 0;
 }
 
 void worker_log_path(char *out, size_t outlen, const char *run_dir, long long task,

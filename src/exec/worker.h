@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "devices/devices.h"
 #include "exec/plugin_load.h"
 #include "shotq/plugin.h"
 
@@ -25,6 +26,26 @@ struct worker_args {
 /* Serves tasks until the coordinator closes the socket. Returns the process
  * exit status. */
 int worker_main(const struct worker_args *a, plugin_builtin_fn builtins);
+
+/* What starting a worker process needs: used by the coordinator for its own
+ * devices and by a node agent for the devices of its node. */
+struct worker_spawn_args {
+    const char *self_exe;       /* the shotq binary */
+    bool plugin_mode;           /* plugin (true) or command (false) tasks */
+    const char *plugin;         /* plugin spec, NULL if none */
+    const char *config;         /* plugin configuration string, NULL if none */
+    const char *run_dir;        /* run directory */
+    const struct dev_info *dev; /* the device */
+    int dev_index;              /* its index in the coordinator's device table */
+    int slot;                   /* slot on the device */
+    char *const *envp;          /* environment of the worker */
+};
+
+/* Starts `shotq worker` for one device slot, exec'd (never a bare fork), in a
+ * process group of its own, with the calling process as its coordinator.
+ * Returns 0 with the pid and our end of a SOCK_SEQPACKET socketpair
+ * (non-blocking, close-on-exec) in *fd, or -errno with nothing left open. */
+int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd);
 
 /* Log file name of a task attempt: RUN_DIR/logs/task-ID.ATTEMPT.{out,err}. */
 void worker_log_path(char *out, size_t outlen, const char *run_dir, long long task,

@@ -74,6 +74,7 @@ struct sched {
     double pending_weight; /* summed weight of pending tasks */
     double max_speed;      /* fastest estimate among alive devices */
     bool weighted;         /* weights differ: LPT order */
+    bool multi_node;       /* devices on more than one node */
 };
 
 struct sched_params sched_params_default(void)
@@ -335,6 +336,7 @@ int sched_start(struct sched *s)
         s->dev[d].cursor = d;
         if (s->dev[d].est > s->max_speed)
             s->max_speed = s->dev[d].est;
+        s->multi_node |= s->dev[d].node != s->dev[0].node;
         if (s->p.policy == SCHED_MEMFREE)
             s->dev[d].cap = (int)s->ndev * s->p.slots;
     }
@@ -410,10 +412,15 @@ static void skip_taken(struct sched *s)
         s->head++;
 }
 
-/* Looks for a retry the device should take. Returns its ring offset or -1. */
-static long find_retry(const struct sched *s, size_t d)
+/* Looks for a retry the device should take. Returns its ring offset or -1.
+ * With devices on several nodes, a retry that failed on d's node is returned
+ * only when no retry from another node fits, and *near says so: d should
+ * then prefer a fresh task, leaving the retry to another node. */
+static long find_retry(const struct sched *s, size_t d, bool *near)
 {
     size_t lim = s->retry_len < SCAN_WINDOW ? s->retry_len : SCAN_WINDOW;
+    long same_node = -1;
+    *near = false;
     for (size_t k = 0; k < lim; k++) {
         size_t ti = s->retry[(s->retry_head + k) % s->retry_alloc];
         const struct stask *t = &s->task[ti];
@@ -421,10 +428,18 @@ static long find_retry(const struct sched *s, size_t d)
          * the only device left. */
         if (t->failed_dev == (long)d && s->alive > 1)
             continue;
-        if (fits_now(s, d, t))
-            return (long)k;
+        if (!fits_now(s, d, t))
+            continue;
+        if (s->multi_node && t->failed_dev >= 0 &&
+            s->dev[t->failed_dev].node == s->dev[d].node) {
+            if (same_node < 0)
+                same_node = (long)k;
+            continue;
+        }
+        return (long)k;
     }
-    return -1;
+    *near = same_node >= 0;
+    return same_node;
 }
 
 /* Removes the retry at ring offset k, keeping FIFO order of the others. */
@@ -583,8 +598,11 @@ bool sched_pick(struct sched *s, double now, struct sched_assign *a)
         return pick_memfree(s, now, a);
     while (s->nheap > 0) {
         size_t d = s->heap[0];
-        long rk = find_retry(s, d);
-        long pk = rk < 0 ? find_pending(s, d) : -1;
+        bool near;
+        long rk = find_retry(s, d, &near);
+        long pk = rk < 0 || near ? find_pending(s, d) : -1;
+        if (pk >= 0)
+            rk = -1; /* fresh work here; the retry waits for another node */
         if (rk < 0 && pk < 0) {
             /* Nothing fits this device now: park it until memory frees. */
             s->dev[d].blocked = true;

@@ -19,3 +19,18 @@ expect_status() {
   set +e; "$@" 2>"$WORK/err" >"$WORK/out"; local got=$?; set -e
   [ "$got" = "$want" ] || { cat "$WORK/err" >&2; fail "expected exit $want, got $got: $*"; }
 }
+
+# started_not_done JOURNAL: ids of the tasks the journal records started but
+# not done (running when the run was killed), one a line.
+started_not_done() {
+  "$PY" - "$1" <<'PYEOF'
+import json, sys
+started, done = set(), set()
+for line in open(sys.argv[1]):
+    try: e = json.loads(line)
+    except ValueError: continue
+    if e.get("ev") == "start": started.add(e["task"])
+    if e.get("ev") == "done": done.add(e["task"])
+print("\n".join(str(t) for t in sorted(started - done)))
+PYEOF
+}

@@ -13,16 +13,7 @@ sleep 0.5
 before=$(sort -n ran.txt | uniq | wc -l)
 [ "$before" -gt 0 ] && [ "$before" -lt 30 ] || fail "kill came at a bad time ($before tasks ran)"
 # Tasks started but not recorded done at the kill:
-"$PY" - run/journal > running_at_kill.txt <<'PYEOF'
-import json, sys
-started, done = set(), set()
-for line in open(sys.argv[1]):
-    try: e = json.loads(line)
-    except ValueError: continue
-    if e.get("ev") == "start": started.add(e["task"])
-    if e.get("ev") == "done": done.add(e["task"])
-print("\n".join(str(t) for t in sorted(started - done)))
-PYEOF
+started_not_done run/journal > running_at_kill.txt
 # A different command is refused, and the run directory is left as it was.
 cp run/journal journal.before
 expect_status 2 "$SHOTQ" run -q --devices cpu:3 --tasks 0-29 --run-dir run --resume -- true
