@@ -42,22 +42,22 @@
 #define REMOTE_POLL_US 250       /* poll period for remote workers' messages ... */
 #define REMOTE_IDLE_POLL_US 2000 /* ... and after REMOTE_BUSY_S without any */
 #define REMOTE_BUSY_S 1.0
-#define START_GATE_S 1.0         /* multi-node: longest wait for every worker's start */
+#define START_GATE_S 1.0 /* multi-node: longest wait for every worker's start */
 
 enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
 
 struct worker {
-    pid_t pid;                 /* process (leads its own group); local only */
-    int fd;                    /* socket, -1 when dead or remote */
-    int rank;                  /* node's rank: 0 = local, else through c->remote */
-    int dev, slot;             /* device slot it serves */
+    pid_t pid;     /* process (leads its own group); local only */
+    int fd;        /* socket, -1 when dead or remote */
+    int rank;      /* node's rank: 0 = local, else through c->remote */
+    int dev, slot; /* device slot it serves */
     enum wstate state;
-    size_t q[MAX_DEPTH];       /* tasks sent, in order; q[qh] runs */
-    int qh, qn;                /* ring head and length */
-    double head_since;         /* when the head task started (for timeouts) */
-    bool timed_out;            /* we killed it for a timeout */
-    int init_fails;            /* consecutive failed starts */
-    double restart_at;         /* earliest time to start it again */
+    size_t q[MAX_DEPTH]; /* tasks sent, in order; q[qh] runs */
+    int qh, qn;          /* ring head and length */
+    double head_since;   /* when the head task started (for timeouts) */
+    bool timed_out;      /* we killed it for a timeout */
+    int init_fails;      /* consecutive failed starts */
+    double restart_at;   /* earliest time to start it again */
 };
 
 struct runner {
@@ -67,16 +67,16 @@ struct runner {
     struct run_record rec;
     struct worker *w;
     size_t nw;
-    int *depth;                /* per device prefetch depth */
-    double *wall_avg;          /* per device average task wall time */
-    bool *dev_dead;            /* per device: workers cannot start */
-    struct timespec t0;        /* run start */
-    int sigpipe[2];            /* self-pipe: signals */
-    int interrupts;            /* SIGINT/SIGTERM received */
-    bool io_error;             /* journal could not be written */
-    bool remote_error;         /* the cluster transport failed (reported once) */
-    bool gate_opened;          /* dispatch has begun (see gate_open) */
-    double remote_busy;        /* when the last remote message came */
+    int *depth;         /* per device prefetch depth */
+    double *wall_avg;   /* per device average task wall time */
+    bool *dev_dead;     /* per device: workers cannot start */
+    struct timespec t0; /* run start */
+    int sigpipe[2];     /* self-pipe: signals */
+    int interrupts;     /* SIGINT/SIGTERM received */
+    bool io_error;      /* journal could not be written */
+    bool remote_error;  /* the cluster transport failed (reported once) */
+    bool gate_opened;   /* dispatch has begun (see gate_open) */
+    double remote_busy; /* when the last remote message came */
     struct progress prog;
     struct progress_dev *pdev;
     double last_refresh;
@@ -98,7 +98,8 @@ static double elapsed(const struct runner *r)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)(ts.tv_sec - r->t0.tv_sec) + (double)(ts.tv_nsec - r->t0.tv_nsec) * 1e-9;
+    return (double)(ts.tv_sec - r->t0.tv_sec) +
+           (double)(ts.tv_nsec - r->t0.tv_nsec) * 1e-9;
 }
 
 /* ---- placeholders ---- */
@@ -122,7 +123,8 @@ static bool put_words(char *buf, size_t cap, size_t *len, const char *s)
         const char *e = s;
         while (*e && *e != ' ' && *e != '\t')
             e++;
-        if (e > s && (!put(buf, cap, len, s, (size_t)(e - s)) || !put(buf, cap, len, "", 1)))
+        if (e > s &&
+            (!put(buf, cap, len, s, (size_t)(e - s)) || !put(buf, cap, len, "", 1)))
             return false;
         s = e;
     }
@@ -199,10 +201,14 @@ static int worker_start(struct runner *r, struct worker *w)
         rc = c->remote->start(c->remote->ctx, w->rank, (size_t)(w - r->w), (size_t)w->dev,
                               w->slot);
     } else {
-        struct worker_spawn_args a = {.self_exe = c->self_exe, .plugin_mode = c->plugin_mode,
-                                      .plugin = c->plugin, .config = c->plugin_config,
-                                      .run_dir = c->run_dir, .dev = &c->devs->v[w->dev],
-                                      .dev_index = w->dev, .slot = w->slot,
+        struct worker_spawn_args a = {.self_exe = c->self_exe,
+                                      .plugin_mode = c->plugin_mode,
+                                      .plugin = c->plugin,
+                                      .config = c->plugin_config,
+                                      .run_dir = c->run_dir,
+                                      .dev = &c->devs->v[w->dev],
+                                      .dev_index = w->dev,
+                                      .slot = w->slot,
                                       .envp = c->worker_env ? c->worker_env : environ};
         rc = worker_spawn(&a, &w->pid, &w->fd);
     }
@@ -294,8 +300,8 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
                 w->dev, now, exit_code);
     if (out == SCHED_OUT_FAILED && !r->c->quiet) {
         progress_clear(&r->prog);
-        log_msg(LOG_WARN, "task %" PRId64 " failed on device %d (%s) after %d attempt(s)", id,
-                w->dev, why, ts.attempts);
+        log_msg(LOG_WARN, "task %" PRId64 " failed on device %d (%s) after %d attempt(s)",
+                id, w->dev, why, ts.attempts);
     }
 }
 
@@ -309,7 +315,8 @@ static void worker_kill(struct runner *r, struct worker *w)
                 w->slot);
 }
 
-static void worker_gone(struct runner *r, struct worker *w, double now, bool reaped, int st);
+static void worker_gone(struct runner *r, struct worker *w, double now, bool reaped,
+                        int st);
 
 /* A local worker is gone (EOF or error on its socket): reap it, then as
  * worker_gone. */
@@ -324,7 +331,8 @@ static void worker_lost(struct runner *r, struct worker *w, double now)
 
 /* A worker is gone (reaped: st is its waitpid status): fail its running
  * task, return the tasks queued behind it, schedule a restart. */
-static void worker_gone(struct runner *r, struct worker *w, double now, bool reaped, int st)
+static void worker_gone(struct runner *r, struct worker *w, double now, bool reaped,
+                        int st)
 {
     bool was_starting = w->state == W_STARTING;
     w->state = W_DEAD;
@@ -450,25 +458,28 @@ static void remote_read(struct runner *r, double now)
 }
 
 /* Sends task ti to worker w. Returns 0 or -errno. */
-static int worker_send(struct runner *r, struct worker *w, size_t ti, int attempt, double now)
+static int worker_send(struct runner *r, struct worker *w, size_t ti, int attempt,
+                       double now)
 {
     static char buf[PROTO_MAX];
-    struct proto_msg m = {.type = PROTO_RUN, .task = r->c->tasks->id[ti], .attempt = attempt,
+    struct proto_msg m = {.type = PROTO_RUN,
+                          .task = r->c->tasks->id[ti],
+                          .attempt = attempt,
                           .weight = r->c->tasks->weight[ti]};
     const char *payload;
     if (r->c->plugin_mode) {
         payload = tasks_args(r->c->tasks, ti);
         m.len = (uint32_t)strlen(payload);
     } else {
-        long n = build_command(r, ti, w->dev, w->slot, attempt, buf,
-                               PROTO_MAX - sizeof m - 1);
+        long n =
+            build_command(r, ti, w->dev, w->slot, attempt, buf, PROTO_MAX - sizeof m - 1);
         if (n < 0)
             return -E2BIG;
         payload = buf;
         m.len = (uint32_t)n;
     }
-    int rc = w->rank ? r->c->remote->send(r->c->remote->ctx, w->rank, (size_t)(w - r->w), &m,
-                                          payload)
+    int rc = w->rank ? r->c->remote->send(r->c->remote->ctx, w->rank, (size_t)(w - r->w),
+                                          &m, payload)
                      : proto_send(w->fd, &m, payload);
     if (rc)
         return rc;
@@ -521,7 +532,8 @@ static void dispatch(struct runner *r, double now)
             t->status = REC_PENDING;
             break;
         }
-        jrnl_record(r->j, JRNL_START, r->c->tasks->id[a.task], a.attempt, (long)a.dev, now, 0);
+        jrnl_record(r->j, JRNL_START, r->c->tasks->id[a.task], a.attempt, (long)a.dev,
+                    now, 0);
     }
 }
 
@@ -547,7 +559,8 @@ static void restart_workers(struct runner *r, double now)
     bool work_left = sched_count(r->s, SCHED_PENDING) > 0;
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
-        if (w->state != W_DEAD || !work_left || r->dev_dead[w->dev] || now < w->restart_at)
+        if (w->state != W_DEAD || !work_left || r->dev_dead[w->dev] ||
+            now < w->restart_at)
             continue;
         struct sched_dev_stats ds;
         sched_dev_stats(r->s, (size_t)w->dev, &ds);
@@ -563,7 +576,8 @@ static void restart_workers(struct runner *r, double now)
         if (rc) {
             w->init_fails++;
             w->restart_at = now + 1.0;
-            log_msg(LOG_ERROR, "device %d: cannot start worker: %s", w->dev, strerror(-rc));
+            log_msg(LOG_ERROR, "device %d: cannot start worker: %s", w->dev,
+                    strerror(-rc));
         }
     }
 }
@@ -590,7 +604,8 @@ static void refresh_memory(struct runner *r, double now)
     /* Devices of other nodes are refreshed there (RUNNER_EV_MEM); ours come
      * first in the table. */
     struct dev_list local = {r->c->devs->v, 0};
-    while (local.n < r->c->devs->n && (!r->c->remote || r->c->remote->dev_rank[local.n] == 0))
+    while (local.n < r->c->devs->n &&
+           (!r->c->remote || r->c->remote->dev_rank[local.n] == 0))
         local.n++;
     bool any_gpu = false;
     for (size_t d = 0; d < local.n; d++)
@@ -628,10 +643,14 @@ static void draw(struct runner *r, double now, bool final)
             }
         }
     }
-    struct progress_state st = {
-        .done = sched_count(r->s, SCHED_DONE), .failed = sched_count(r->s, SCHED_FAILED),
-        .running = sched_count(r->s, SCHED_RUNNING), .total = sched_ntasks(r->s),
-        .elapsed = now, .eta = sched_eta(r->s, now), .devs = r->pdev, .ndevs = r->c->devs->n};
+    struct progress_state st = {.done = sched_count(r->s, SCHED_DONE),
+                                .failed = sched_count(r->s, SCHED_FAILED),
+                                .running = sched_count(r->s, SCHED_RUNNING),
+                                .total = sched_ntasks(r->s),
+                                .elapsed = now,
+                                .eta = sched_eta(r->s, now),
+                                .devs = r->pdev,
+                                .ndevs = r->c->devs->n};
     progress_draw(&r->prog, &st, final);
 }
 
@@ -675,10 +694,11 @@ static int handle_signals(struct runner *r)
             progress_clear(&r->prog);
             if (r->interrupts == 1) {
                 sched_drain(r->s);
-                log_msg(LOG_WARN,
-                        "interrupted: no new tasks; waiting for %zu running (interrupt again "
-                        "to kill them)",
-                        sched_count(r->s, SCHED_RUNNING));
+                log_msg(
+                    LOG_WARN,
+                    "interrupted: no new tasks; waiting for %zu running (interrupt again "
+                    "to kill them)",
+                    sched_count(r->s, SCHED_RUNNING));
             } else if (r->interrupts == 2) {
                 log_msg(LOG_WARN, "killing running tasks");
                 for (size_t i = 0; i < r->nw; i++)
@@ -733,10 +753,12 @@ static void print_failures(const struct runner *r)
                 break;
             }
         char log[4400];
-        worker_log_path(log, sizeof log, r->c->run_dir, (long long)t->id, t->attempts, "err");
+        worker_log_path(log, sizeof log, r->c->run_dir, (long long)t->id, t->attempts,
+                        "err");
         /* Logs stay on the node that ran the task. */
         bool remote = t->dev >= 0 && r->c->remote && r->c->remote->dev_rank[t->dev] != 0;
-        fprintf(stderr, "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)%s%s\n",
+        fprintf(stderr,
+                "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)%s%s\n",
                 t->id, why, t->attempts, log, remote ? " on node " : "",
                 remote ? r->c->devs->v[t->dev].node : "");
     }
@@ -809,8 +831,8 @@ int runner_run(const struct runner_config *c)
         log_msg(LOG_ERROR, "out of memory");
         goto out;
     }
-    int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r, &r->j,
-                       err, sizeof err);
+    int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r,
+                       &r->j, err, sizeof err);
     if (rc) {
         log_msg(LOG_ERROR, "%s", err);
         status = 2;
@@ -893,7 +915,8 @@ int runner_run(const struct runner_config *c)
             wait_ms = 50;
         /* MPI has no fd to wait on: look at it every REMOTE_POLL_US while
          * messages come, less often when none came for a while. */
-        long us = now - r->remote_busy < REMOTE_BUSY_S ? REMOTE_POLL_US : REMOTE_IDLE_POLL_US;
+        long us =
+            now - r->remote_busy < REMOTE_BUSY_S ? REMOTE_POLL_US : REMOTE_IDLE_POLL_US;
         struct timespec remote_wait = {0, us * 1000L};
         int pr = c->remote ? ppoll(pf, np, &remote_wait, NULL) : poll(pf, np, wait_ms);
         if (pr < 0 && errno != EINTR)
@@ -939,7 +962,8 @@ int runner_run(const struct runner_config *c)
     if ((rc = report_write_json(path, &r->rec)))
         log_msg(LOG_ERROR, "%s: cannot write: %s", path, strerror(-rc));
     if (c->report_path && (rc = report_write_json(c->report_path, &r->rec)))
-        log_msg(LOG_ERROR, "--report %s: cannot write: %s", c->report_path, strerror(-rc));
+        log_msg(LOG_ERROR, "--report %s: cannot write: %s", c->report_path,
+                strerror(-rc));
     if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec)))
         log_msg(LOG_ERROR, "--gantt %s: cannot write: %s", c->gantt_path, strerror(-rc));
 
