@@ -23,9 +23,11 @@
 
 #include "fd/fd_backend.h"
 
-#define BZ 32     /* threads along z per block */
-#define BX 8      /* threads along x per block */
-#define YCHUNK 32 /* y planes walked by one block */
+#define BZ 32 /* threads along z per block */
+#define BX 16 /* threads along x per block */
+#ifndef YCHUNK
+#define YCHUNK 64 /* y planes walked by one block (the emulated check uses fewer) */
+#endif
 #define H FD_HALO
 
 /* Formats a CUDA failure into err. Returns -1. */
