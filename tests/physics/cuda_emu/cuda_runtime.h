@@ -116,10 +116,19 @@ static inline cudaError_t cudaGetLastError()
 }
 static inline const char *cudaGetErrorString(cudaError_t e)
 {
-    return e == cudaSuccess ? "no error" : "emulated error";
+    return e == cudaSuccess
+               ? "no error"
+               : (e == cudaErrorMemoryAllocation ? "out of memory" : "emulated error");
 }
+/* EMU_FAIL_MALLOC=N makes the N-th cudaMalloc fail (error-path checks). */
 static inline cudaError_t cudaMalloc(void **p, size_t n)
 {
+    static long calls = 0;
+    const char *fail = getenv("EMU_FAIL_MALLOC");
+    if (fail && ++calls == atol(fail)) {
+        *p = NULL;
+        return cudaErrorMemoryAllocation;
+    }
     *p = malloc(n ? n : 1);
     if (*p)
         memset(*p, 0xff, n); /* garbage, as on a device */
