@@ -61,9 +61,12 @@ static void entry()
 static void launch(dim3 grid, dim3 block, const std::function<void()> &f)
 {
     const int n = (int)(block.x * block.y * block.z);
-    ctx.resize((size_t)n);
+    /* Stacks for the largest block (1024 threads) once: never moved. */
+    if (stacks.empty()) {
+        stacks.resize((size_t)1024 * stack_bytes);
+        ctx.resize(1024);
+    }
     done.assign((size_t)n, 0);
-    stacks.resize((size_t)n * stack_bytes);
     body = &f;
     gridDim = grid;
     blockDim = block;
@@ -130,8 +133,8 @@ static inline cudaError_t cudaMalloc(void **p, size_t n)
         return cudaErrorMemoryAllocation;
     }
     *p = malloc(n ? n : 1);
-    if (*p)
-        memset(*p, 0xff, n); /* garbage, as on a device */
+    if (*p && !getenv("EMU_NOFILL")) /* EMU_NOFILL: leave it for valgrind */
+        memset(*p, 0xff, n);         /* garbage, as on a device */
     return *p ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 static inline cudaError_t cudaFree(void *p)
