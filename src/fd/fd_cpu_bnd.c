@@ -217,6 +217,7 @@ static void slab_sweep(struct fd_cpu *s, int k, enum sweep what, const float *p,
     }
 }
 
+/* See fd_cpu.h: the z-slab CPML work of column (x, y), by the calling thread. */
 void fd_cpu_cpml_zcolumn(struct fd_cpu *s, enum fd_cpu_pass what, int64_t x, int64_t y,
                          const float *p, float *pn)
 {
@@ -235,6 +236,7 @@ void fd_cpu_cpml_zcolumn(struct fd_cpu *s, enum fd_cpu_pass what, int64_t x, int
     }
 }
 
+/* acoustic2 CPML corrections of the x and y slabs, added to pn. */
 void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn)
 {
     /* psi of a slab must be complete before its derivative is taken, and
@@ -247,6 +249,7 @@ void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn)
     }
 }
 
+/* acoustic1 CPML velocity corrections of the x and y slabs. */
 void fd_cpu_a1_cpml_vel(struct fd_cpu *s)
 {
     for (int k = 0; k < s->L->nslab; k++)
@@ -254,6 +257,7 @@ void fd_cpu_a1_cpml_vel(struct fd_cpu *s)
             slab_sweep(s, k, A1_VEL, s->f[0], NULL);
 }
 
+/* acoustic1 CPML pressure corrections of the x and y slabs. */
 void fd_cpu_a1_cpml_pres(struct fd_cpu *s)
 {
     for (int k = 0; k < s->L->nslab; k++)
@@ -261,6 +265,7 @@ void fd_cpu_a1_cpml_pres(struct fd_cpu *s)
             slab_sweep(s, k, A1_PRES, s->f[0], NULL);
 }
 
+/* Cerjan taper of nf fields on the sponge boxes (orphaned omp for). */
 void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf)
 {
     /* Multiplies nf fields by gx gy gz on the disjoint shell boxes. */
@@ -284,6 +289,7 @@ void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf)
     }
 }
 
+/* Free-surface image of f on z = 0 (orphaned omp for). */
 void fd_cpu_image(struct fd_cpu *s, float *f, int staggered)
 {
     /* Free surface at z = 0: pressure is odd about z = 0 (and zero on it);

@@ -8,6 +8,7 @@
  */
 #include "fd/fd_cpu.h"
 
+/* See fd_cpu.h: at least 4, at most the box width. */
 int64_t fd_cpu_tile_x(const struct fd_layout *L)
 {
     int64_t bx = FD_TILE_BYTES / (36 * L->m[2]) - 8;
@@ -148,12 +149,14 @@ static void interior_sweep(struct fd_cpu *s, enum fd_cpu_pass what, const float 
     }
 }
 
+/* See fd_cpu.h (an orphaned omp for: call from every thread of a region). */
 void fd_cpu_a2_main(struct fd_cpu *s, const float *p, float *pn)
 {
     /* pn = 2 p - pn + v^2 dt^2 lap(p) on every compute point. */
     interior_sweep(s, FD_PASS_A2, p, pn);
 }
 
+/* See fd_cpu.h (orphaned omp for). */
 void fd_cpu_a1_vel(struct fd_cpu *s)
 {
     /* v_a(i + 1/2) -= dt b_avg D+_a p for the three axes; b averaged over the
@@ -161,6 +164,7 @@ void fd_cpu_a1_vel(struct fd_cpu *s)
     interior_sweep(s, FD_PASS_A1_VEL, s->f[0], NULL);
 }
 
+/* See fd_cpu.h (orphaned omp for). */
 void fd_cpu_a1_pres(struct fd_cpu *s)
 {
     /* p -= dt kappa (D-_x vx + D-_y vy + D-_z vz). */

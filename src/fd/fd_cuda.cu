@@ -23,9 +23,11 @@
 
 #include "fd/fd_backend.h"
 
-#define BZ 32     /* threads along z per block */
-#define BX 8      /* threads along x per block */
-#define YCHUNK 32 /* y planes walked by one block */
+#define BZ 32 /* threads along z per block */
+#define BX 16 /* threads along x per block */
+#ifndef YCHUNK
+#define YCHUNK 64 /* y planes walked by one block (the emulated check uses fewer) */
+#endif
 #define H FD_HALO
 
 /* Formats a CUDA failure into err. Returns -1. */
@@ -730,6 +732,30 @@ static int cu_image(struct cuda_state *s, float *f, int staggered, const geo &g,
     return 0;
 }
 
+/* acoustic1 CPML corrections on every slab, in slab order: of the velocities
+ * (vel) or of the pressure. */
+static int cu_a1_cpml(struct cuda_state *s, const geo &g, bool vel, char *err,
+                      size_t errlen)
+{
+    const struct fd_layout *L = s->L;
+    for (int k = 0; k < L->nslab; k++) {
+        const sbox b = slab_box(L, k);
+        const w13 c = axis_weights(L, b.axis, true);
+        float *p = s->f[0], *v = s->f[1 + b.axis];
+        dim3 bg, bb;
+        box_launch(b, &bg, &bb);
+        if (vel)
+            k_a1_cpml_vel<<<bg, bb>>>(p, s->m[1], v, s->psi[k], s->pah[b.axis],
+                                      s->pbh[b.axis], g, b, c);
+        else
+            k_a1_cpml_pres<<<bg, bb>>>(p, s->m[0], v, s->zeta[k], s->pa[b.axis],
+                                       s->pb[b.axis], g, b, c);
+        CKL(vel ? "launching the CPML velocity kernel"
+                : "launching the CPML pressure kernel");
+    }
+    return 0;
+}
+
 /* One time step (see fd_cpu.c cpu_step for the order of operations). */
 static int cu_step(void *state, float amp, char *err, size_t errlen)
 {
@@ -779,30 +805,14 @@ static int cu_step(void *state, float amp, char *err, size_t errlen)
     float *p = s->f[0];
     k_a1_vel<<<grid, block>>>(p, s->m[1], s->f[1], s->f[2], s->f[3], g, wi);
     CKL("launching the acoustic1 velocity kernel");
-    if (L->boundary == FD_BOUNDARY_CPML)
-        for (int k = 0; k < L->nslab; k++) {
-            sbox b = slab_box(L, k);
-            w13 c = axis_weights(L, b.axis, true);
-            dim3 bg, bb;
-            box_launch(b, &bg, &bb);
-            k_a1_cpml_vel<<<bg, bb>>>(p, s->m[1], s->f[1 + b.axis], s->psi[k],
-                                      s->pah[b.axis], s->pbh[b.axis], g, b, c);
-            CKL("launching the CPML velocity kernel");
-        }
+    if (L->boundary == FD_BOUNDARY_CPML && cu_a1_cpml(s, g, true, err, errlen))
+        return -1;
     if (L->free_surface && cu_image(s, s->f[3], 1, g, err, errlen))
         return -1;
     k_a1_pres<<<grid, block>>>(p, s->m[0], s->f[1], s->f[2], s->f[3], g, wi);
     CKL("launching the acoustic1 pressure kernel");
-    if (L->boundary == FD_BOUNDARY_CPML)
-        for (int k = 0; k < L->nslab; k++) {
-            sbox b = slab_box(L, k);
-            w13 c = axis_weights(L, b.axis, true);
-            dim3 bg, bb;
-            box_launch(b, &bg, &bb);
-            k_a1_cpml_pres<<<bg, bb>>>(p, s->m[0], s->f[1 + b.axis], s->zeta[k],
-                                       s->pa[b.axis], s->pb[b.axis], g, b, c);
-            CKL("launching the CPML pressure kernel");
-        }
+    if (L->boundary == FD_BOUNDARY_CPML && cu_a1_cpml(s, g, false, err, errlen))
+        return -1;
     k_source<<<1, 1>>>(p, s->src, amp);
     CKL("launching the source kernel");
     if (L->boundary == FD_BOUNDARY_SPONGE && cu_sponge(s, s->f, 4, g, err, errlen))

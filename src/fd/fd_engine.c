@@ -42,6 +42,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
+/* CFL limit of fd_engine.h; 0 for invalid input. */
 double fd_max_stable_dt(enum fd_equation eq, const struct fd_grid *grid, double vmax)
 {
     if (!grid || !(vmax > 0) || !(grid->dx > 0) || !(grid->dy > 0) || !(grid->dz > 0))
@@ -53,6 +54,7 @@ double fd_max_stable_dt(enum fd_equation eq, const struct fd_grid *grid, double 
     return 2.0 / (vmax * sqrt(FD_C2_ABSSUM * s));
 }
 
+/* See fd_engine.h: asks the CUDA back end (or its stub). */
 bool fd_cuda_available(void)
 {
     return fd_cuda_probe();
@@ -291,7 +293,8 @@ static int64_t lidx(const struct fd_layout *L, int64_t x, int64_t y, int64_t z)
 }
 
 /* Fills a padded model array from a model-layout one, extending edge values
- * into the absorbing layers and the halo; f maps the model value(s). */
+ * into the absorbing layers and the halo. what: 0 = v^2 dt^2 (acoustic2),
+ * 1 = dt rho v^2, 2 = dt / rho (acoustic1; rho defaults to 1000). */
 static void pad_model(const struct fd_layout *L, float *dst, const float *vp,
                       const float *rho, double dt, int what)
 {
@@ -346,6 +349,9 @@ static int check_model(const struct fd_grid *g, const struct fd_model *m, double
     return 0;
 }
 
+/* See fd_engine.h. Checks everything before allocating; on failure nothing
+ * stays allocated. The padded model arrays are built here and copied by the
+ * back end, then freed. */
 struct fd_engine *fd_engine_create(enum fd_device_kind kind, int ordinal,
                                    const struct fd_grid *grid,
                                    const struct fd_model *model,
@@ -417,6 +423,7 @@ out_free_engine:
     return NULL;
 }
 
+/* See fd_engine.h. */
 void fd_engine_destroy(struct fd_engine *e)
 {
     if (!e)
@@ -439,6 +446,8 @@ static int chunk_samples(size_t nrec, int nsamp)
     return (int)c;
 }
 
+/* See fd_engine.h; 0 for invalid parameters. Mirrors what the back ends
+ * allocate (fields, model, CPML slabs, profiles, receiver tables and buffer). */
 uint64_t fd_engine_mem_estimate(const struct fd_grid *grid,
                                 const struct fd_params *params, size_t nrec)
 {
@@ -502,6 +511,8 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* See fd_engine.h. The time loop: record (every k-th step), snapshot, step.
+ * The last sample needs no step after it. */
 int fd_engine_run(struct fd_engine *e, const struct fd_shot *shot, struct fd_stats *stats,
                   char *err, size_t errlen)
 {

@@ -436,6 +436,55 @@ static void test_free_surface_acoustic1(void **state)
     check_free_surface(FD_ACOUSTIC1);
 }
 
+/* Late-time stability: 2000 steps at 99 % of the CFL limit in a strongly
+ * layered model (1500 / 4000 m/s, 1000 / 2500 kg/m^3), CPML on the sides,
+ * with and without free surface. After the waves have left, the field must
+ * have decayed below 1 % of its peak (an unstable CPML or image grows). */
+static void test_long_run_stable(void **state)
+{
+    (void)state;
+    const int n = 40, nt = 2000;
+    for (int eq = 0; eq < 2; eq++)
+        for (int fs = 0; fs < 2; fs++) {
+            struct job j;
+            job_init(&j, n, n, n, (enum fd_equation)eq, nt);
+            j.rho = malloc((size_t)n * (size_t)n * (size_t)n * sizeof(float));
+            assert_non_null(j.rho);
+            for (size_t i = 0; i < (size_t)n * (size_t)n * (size_t)n; i++) {
+                j.vp[i] = (i % (size_t)n) < 20 ? 1500.0f : 4000.0f;
+                j.rho[i] = (i % (size_t)n) < 20 ? 1000.0f : 2500.0f;
+            }
+            if (eq == FD_ACOUSTIC2) {
+                free(j.rho);
+                j.rho = NULL;
+            }
+            j.par.boundary_width = 10;
+            j.par.free_surface = fs;
+            j.par.fpeak = 15.0;
+            j.par.dt = 0.99 * fd_max_stable_dt(j.par.equation, &j.grid, 4000.0);
+            for (int i = 0; i < nt; i++)
+                j.wav[i] = (float)ricker(i * j.par.dt, j.par.fpeak, 1.0 / j.par.fpeak);
+            j.src = (struct fd_point){200, 200, 100};
+            j.rec[0] = (struct fd_point){200, 200, 150};
+            j.rec[1] = (struct fd_point){50, 350, 300};
+            j.nrec = 2;
+            struct traces t = job_run(&j, FD_DEVICE_CPU);
+            double peak = 0, late = 0;
+            for (int i = 0; i < t.nsamp * 2; i++) {
+                double v = fabs(t.data[i]);
+                peak = v > peak ? v : peak;
+                if (i >= (t.nsamp - 100) * 2)
+                    late = v > late ? v : late;
+            }
+            printf("  stability %s free surface %s: late/peak %.2e\n",
+                   eq ? "acoustic1" : "acoustic2", fs ? "yes" : "no", late / peak);
+            assert_true(peak > 0 && isfinite(peak));
+            assert_true(late < 0.01 * peak);
+            free(t.data);
+            job_free(&j);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_sponge),
         cmocka_unit_test(test_free_surface_acoustic2),
         cmocka_unit_test(test_free_surface_acoustic1),
+        cmocka_unit_test(test_long_run_stable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,12 +4,14 @@
 
 #include "fd/fd_backend.h"
 
+/* No CUDA back end compiled in: never available. */
 bool fd_cuda_probe(void)
 {
     /* No CUDA back end compiled in: never available. */
     return false;
 }
 
+/* No CUDA back end: always fails with a message. */
 int fd_cuda_copy_bandwidth(int ordinal, size_t bytes, double *gbs, char *err,
                            size_t errlen)
 {

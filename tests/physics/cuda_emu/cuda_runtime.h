@@ -61,9 +61,12 @@ static void entry()
 static void launch(dim3 grid, dim3 block, const std::function<void()> &f)
 {
     const int n = (int)(block.x * block.y * block.z);
-    ctx.resize((size_t)n);
+    /* Stacks for the largest block (1024 threads) once: never moved. */
+    if (stacks.empty()) {
+        stacks.resize((size_t)1024 * stack_bytes);
+        ctx.resize(1024);
+    }
     done.assign((size_t)n, 0);
-    stacks.resize((size_t)n * stack_bytes);
     body = &f;
     gridDim = grid;
     blockDim = block;
@@ -116,13 +119,22 @@ static inline cudaError_t cudaGetLastError()
 }
 static inline const char *cudaGetErrorString(cudaError_t e)
 {
-    return e == cudaSuccess ? "no error" : "emulated error";
+    return e == cudaSuccess
+               ? "no error"
+               : (e == cudaErrorMemoryAllocation ? "out of memory" : "emulated error");
 }
+/* EMU_FAIL_MALLOC=N makes the N-th cudaMalloc fail (error-path checks). */
 static inline cudaError_t cudaMalloc(void **p, size_t n)
 {
+    static long calls = 0;
+    const char *fail = getenv("EMU_FAIL_MALLOC");
+    if (fail && ++calls == atol(fail)) {
+        *p = NULL;
+        return cudaErrorMemoryAllocation;
+    }
     *p = malloc(n ? n : 1);
-    if (*p)
-        memset(*p, 0xff, n); /* garbage, as on a device */
+    if (*p && !getenv("EMU_NOFILL")) /* EMU_NOFILL: leave it for valgrind */
+        memset(*p, 0xff, n);         /* garbage, as on a device */
     return *p ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 static inline cudaError_t cudaFree(void *p)
