@@ -1,9 +1,22 @@
 /* devices_cpu: the host's cores as N devices (`cpu[:N]`), sharing cores and
  * memory evenly. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <errno.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "devices/devices_int.h"
+
+/* Cores this process may run on: its affinity mask (what Slurm, mpirun
+ * binding or taskset allow), else the online cores, else 1. */
+static long usable_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
 
 /* Appends req->cpu_count CPU devices (at least 1 core each). Returns 0, or
  * -ENOMEM with out as it was. */
@@ -13,7 +26,7 @@ static int cpu_probe(const struct dev_request *req, struct dev_list *out, char *
     (void)err;
     (void)errlen;
     unsigned n = req->cpu_count ? req->cpu_count : 1;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long cores = usable_cores();
     long pages = sysconf(_SC_PHYS_PAGES);
     long avail = sysconf(_SC_AVPHYS_PAGES);
     long psize = sysconf(_SC_PAGESIZE);

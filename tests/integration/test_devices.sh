@@ -161,4 +161,11 @@ else
     echo "note: no C compiler ($cc); fake NVML checks skipped" >&2
 fi
 
+# CPU devices count the cores this process may use (affinity), not all cores.
+if command -v taskset >/dev/null; then
+    n=$(taskset -c 0 "$SHOTQ" devices --devices cpu:1 --json |
+        /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ncpus"])')
+    [ "$n" = 1 ] || fail "cpu device under taskset -c 0 has $n cores, expected 1"
+fi
+
 echo "test_devices.sh: all checks passed"
