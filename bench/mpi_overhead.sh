@@ -14,6 +14,8 @@ shotq=$build/shotq
 command -v mpirun >/dev/null || { echo "## multi-node: SKIP (no mpirun)"; exit 0; }
 "$shotq" run --help | grep -q "This build: with MPI" || { echo "## multi-node: SKIP (built without MPI)"; exit 0; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# One machine: shared memory between ranks, Open MPI's own channel on loopback only.
+export OMPI_MCA_btl=self,vader OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

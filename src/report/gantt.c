@@ -10,7 +10,7 @@
 #include "report/report.h"
 
 #define ROW_H 22       /* pixels per slot row */
-#define LEFT 170       /* label column */
+#define LEFT 240       /* label column: device name and node */
 #define WIDTH 1100     /* plot width */
 #define MAX_BARS 20000 /* above this, only failures are drawn per bar */
 
@@ -46,6 +46,9 @@ int report_write_gantt(const char *path, const struct run_record *r)
         return rc;
     FILE *f = a.f;
     int rows = row_of(r, (int)r->ndevs, 0);
+    bool multi_node = false; /* label rows with their node when there are several */
+    for (size_t d = 1; d < r->ndevs; d++)
+        multi_node |= strcmp(r->devs[d].node, r->devs[0].node) != 0;
     double span = r->makespan_s > 0 ? r->makespan_s : 1;
     double sx = WIDTH / span;
     int top = 40, height = top + rows * ROW_H + 30 + (int)r->ndevs * 16 + 20;
@@ -67,6 +70,10 @@ int report_write_gantt(const char *path, const struct run_record *r)
                     (row_of(r, (int)d, s) % 2) ? "#f4f4f4" : "#eaeaea");
             fprintf(f, "<text x=\"5\" y=\"%d\">[%zu.%d] ", y + 15, d, s);
             put_text(f, r->devs[d].name);
+            if (multi_node) {
+                fputs(" @", f);
+                put_text(f, r->devs[d].node);
+            }
             fputs("</text>\n", f);
         }
     }

@@ -6,8 +6,11 @@ command -v mpirun >/dev/null || { echo "SKIP: mpirun not found"; exit 0; }
   || { echo "SKIP: shotq built without MPI support"; exit 0; }
 # We may be root in containers; Open MPI refuses that unless told.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# Two cores and several ranks: let ranks share cores; no fancy transports.
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader,tcp
+# Two cores and several ranks: let ranks share cores. All ranks are on this
+# machine: shared memory between them, and Open MPI's own out-of-band
+# channel on the loopback interface only (no traffic to other addresses).
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader
+export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo
 MPIRUN=(mpirun --oversubscribe)
 
 # mpmd SPEC... -- ARGS...: sets the array MPMD to an MPMD command

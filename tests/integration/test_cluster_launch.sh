@@ -16,6 +16,8 @@ if "$SHOTQ" run --help | grep -q "This build: without MPI"; then
 fi
 command -v mpirun >/dev/null || { echo "SKIP: mpirun not found (the rest needs it)"; echo ok; exit 0; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# One machine: shared memory between ranks, Open MPI's own channel on loopback only.
+export OMPI_MCA_btl=self,vader OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo
 task='env | grep -cE "^(OMPI|PMIX|PMI|ORTE|OPAL)_" > env-{}.txt; true'
 mpirun --oversubscribe -np 1 "$SHOTQ" run -q --devices cpu:1 --tasks 0-1 --run-dir np1 -- sh -c "$task"
 [ "$(json np1/report.json 'r["devices"][0]["node"]')" = "$host" ] || fail "mpirun -np 1 is not a plain run"

@@ -4,7 +4,7 @@
 # 10 % of the optimum 4.40 s, and the slow node does proportionally fewer.
 . "$(dirname "$0")/mpi_lib.sh"
 . "$(dirname "$0")/lib.sh"
-mpmd sim:f0:1.0 sim:f1:1.0 sim:s:0.4x2 -- run -q --tasks 0-29 --run-dir run -- \
+mpmd sim:f0:1.0 sim:f1:1.0 sim:s:0.4x2 -- run -q --tasks 0-29 --run-dir run --gantt g.svg -- \
   sh -c 'echo {} >> ran.txt; exec sleep $(awk "BEGIN{print 0.4/$SHOTQ_DEVICE_SPEED}")'
 t0=$(date +%s.%N)
 timeout 60 "${MPMD[@]}"
@@ -19,6 +19,10 @@ t1=$(date +%s.%N)
   || fail "devices not in rank order"
 [ "$(json run/report.json 'int(r["devices"][2]["node"]==r["devices"][3]["node"])')" = 1 ] \
   || fail "rank 2's devices on different nodes"
+# The Gantt chart names each row's node.
+for node in $(json run/report.json '" ".join(sorted(set(d["node"] for d in r["devices"])))'); do
+  grep -q "@$node<" g.svg || fail "Gantt chart lacks node $node"
+done
 makespan=$(json run/report.json 'r["makespan_s"]')
 echo "makespan $makespan s (optimum 4.40 s); mpirun wall $("$PY" -c "print(round($t1-$t0,3))") s"
 echo "tasks per device: $(json run/report.json '[(d["node"],d["name"],d["tasks_done"]) for d in r["devices"]]')"
