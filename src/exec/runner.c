@@ -368,41 +368,37 @@ static void worker_gone(struct runner *r, struct worker *w, double now, bool rea
 }
 
 /* Handles one message of worker w. */
-static void worker_msg(struct runner *r, struct worker *w, const struct proto_msg *mp,
+static void worker_msg(struct runner *r, struct worker *w, const struct proto_msg *m,
                        const char *payload, double now)
 {
-    const struct proto_msg m = *mp;
-    {
-        switch (m.type) {
-        case PROTO_READY:
-            w->state = W_READY;
-            w->init_fails = 0;
-            update_capacity(r, w->dev);
-            break;
-        case PROTO_INITFAIL:
-            progress_clear(&r->prog);
-            log_msg(LOG_ERROR, "device %d slot %d: %s", w->dev, w->slot, payload);
-            w->init_fails = MAX_INIT_FAILS; /* a failing init will fail again */
-            break;
-        case PROTO_DONE:
-            if (w->qn == 0 || r->c->tasks->id[w->q[w->qh]] != m.task)
-                break; /* not ours: ignore rather than corrupt state */
-            if (m.status == PROTO_ST_EXECFAIL) {
-                char why[48];
-                snprintf(why, sizeof why, "cannot start: %s", strerror(m.err));
-                task_ended(r, w, now, m.weight, 127, why);
-            } else if (m.status & PROTO_ST_SIGNAL) {
-                char why[48];
-                int sig = m.status & 0xff;
-                snprintf(why, sizeof why, "killed by signal %d", sig);
-                task_ended(r, w, now, m.weight, 128 + sig, why);
-            } else {
-                task_ended(r, w, now, m.weight, m.status, NULL);
-            }
-            break;
-        default:
-            break;
+    char why[48];
+    switch (m->type) {
+    case PROTO_READY:
+        w->state = W_READY;
+        w->init_fails = 0;
+        update_capacity(r, w->dev);
+        break;
+    case PROTO_INITFAIL:
+        progress_clear(&r->prog);
+        log_msg(LOG_ERROR, "device %d slot %d: %s", w->dev, w->slot, payload);
+        w->init_fails = MAX_INIT_FAILS; /* a failing init will fail again */
+        break;
+    case PROTO_DONE:
+        if (w->qn == 0 || r->c->tasks->id[w->q[w->qh]] != m->task)
+            break; /* not ours: ignore rather than corrupt state */
+        if (m->status == PROTO_ST_EXECFAIL) {
+            snprintf(why, sizeof why, "cannot start: %s", strerror(m->err));
+            task_ended(r, w, now, m->weight, 127, why);
+        } else if (m->status & PROTO_ST_SIGNAL) {
+            int sig = m->status & 0xff;
+            snprintf(why, sizeof why, "killed by signal %d", sig);
+            task_ended(r, w, now, m->weight, 128 + sig, why);
+        } else {
+            task_ended(r, w, now, m->weight, m->status, NULL);
         }
+        break;
+    default:
+        break;
     }
 }
 
