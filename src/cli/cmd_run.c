@@ -14,6 +14,7 @@
 #include "cluster/cluster.h"
 #include "devices/devices.h"
 #include "exec/plugin_load.h"
+#include "exec/proto.h"
 #include "exec/runner.h"
 #include "exec/spawn.h"
 #include "journal/journal.h"
@@ -215,6 +216,33 @@ static int estimate_tasks(const struct run_opts *ro, const struct shotq_plugin *
     return 0;
 }
 
+/* Checks that every task's message fits the worker protocol: the command
+ * words (placeholders expand to at most 20 digits) and the task's arguments.
+ * Returns 0 or -EINVAL. */
+static int check_lengths(const struct run_opts *ro, const struct taskset *ts, char *err,
+                         size_t errlen)
+{
+    size_t base = sizeof(struct proto_msg) + 1, uses = 0;
+    for (char **a = ro->cmd; a && *a; a++) {
+        base += strlen(*a) + 1 + 20 * 4; /* {...} holders, each expanded */
+        for (const char *p = strstr(*a, "{args}"); p; p = strstr(p + 1, "{args}"))
+            uses++;
+    }
+    if (uses == 0)
+        uses = 1; /* appended */
+    for (size_t i = 0; i < ts->n; i++) {
+        size_t len = base + uses * (strlen(tasks_args(ts, i)) + 1);
+        if (len > PROTO_MAX) {
+            snprintf(err, errlen,
+                     "task %" PRId64 ": command and arguments too long (about %zu bytes; "
+                     "expected at most %d)",
+                     ts->id[i], len, PROTO_MAX);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* Checks that every task fits on some device. Returns 0 or -EINVAL. */
 static int check_fit(const struct dev_list *devs, const struct taskset *ts, char *err,
                      size_t errlen)
@@ -337,7 +365,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     }
     if (load_tasks(&ro, preset, &ts, err, sizeof err) ||
         estimate_tasks(&ro, pl, &ts, err, sizeof err) ||
-        check_fit(&devs, &ts, err, sizeof err)) {
+        check_fit(&devs, &ts, err, sizeof err) || check_lengths(&ro, &ts, err, sizeof err)) {
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }

@@ -21,6 +21,8 @@ check "bad.txt:2: column 3: expected weight=W" run --devices cpu:1 --tasks-file 
 printf '0\n0\n' > dup.txt
 check "task id 0 appears twice" run --devices cpu:1 --tasks-file dup.txt --run-dir r -- true
 check "--tasks-file 'missing.txt': cannot open" run --devices cpu:1 --tasks-file missing.txt --run-dir r -- true
+"$PY" -c "print('3 ' + 'x' * 70000)" > long.txt
+check "task 3: command and arguments too long" run --devices cpu:1 --tasks-file long.txt --run-dir r -- echo
 check "expected exactly one of --tasks" simulate --devices sim:a:1
 check "expected simulated devices" simulate --devices cpu:2 --tasks 3
 [ ! -e r ] || fail "bad input created the run directory"
