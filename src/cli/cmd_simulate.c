@@ -237,7 +237,6 @@ int cmd_simulate(int argc, char **argv)
     struct dev_list devs = {0};
     struct taskset ts = {0};
     struct simrun_dev *sd = NULL;
-    double *w = NULL;
     int status = 2;
     if (!spec || strncmp(spec, "sim:", 4)) {
         log_msg(LOG_ERROR,
@@ -285,7 +284,6 @@ int cmd_simulate(int argc, char **argv)
     simrun_result_free(&r);
 out:
     free(sd);
-    free(w);
     tasks_free(&ts);
     dev_list_free(&devs);
     return status;

@@ -805,13 +805,20 @@ size_t sched_count(const struct sched *s, enum sched_task_state st)
     return 0;
 }
 
+/* Throughput (weight per second) of one device: its learned per-task speed
+ * times the tasks it runs at once (memfree piles tasks; count one). */
+static double dev_rate(const struct sched *s, const struct sdev *v)
+{
+    return v->est * (s->p.policy == SCHED_MEMFREE ? 1 : s->p.slots);
+}
+
 /* Summed throughput (weight per second) of the alive devices. */
 static double total_rate(const struct sched *s)
 {
     double rate = 0;
     for (size_t d = 0; d < s->ndev; d++)
         if (!s->dev[d].quarantined)
-            rate += s->dev[d].est * (s->p.policy == SCHED_MEMFREE ? 1 : s->p.slots);
+            rate += dev_rate(s, &s->dev[d]);
     return rate;
 }
 
@@ -843,7 +850,7 @@ double sched_lower_bound(const struct sched *s)
         const struct sdev *v = &s->dev[d];
         if (v->nobs == 0 && v->done == 0 && v->failed == 0)
             continue; /* never used: contributes nothing we can measure */
-        rate += v->est * (s->p.policy == SCHED_MEMFREE ? 1 : s->p.slots);
+        rate += dev_rate(s, v);
         if (v->est > fastest)
             fastest = v->est;
     }
