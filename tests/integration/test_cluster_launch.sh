@@ -14,7 +14,7 @@ if "$SHOTQ" run --help | grep -q "This build: without MPI"; then
   done
   echo "built without MPI: multi-rank launches refused"
 fi
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not found (the rest needs it)"; echo ok; exit 0; }
+command -v mpirun >/dev/null || { echo "SKIP: mpirun not found (the rest needs it)"; exit 77; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # One machine: shared memory between ranks, Open MPI's own channel on loopback only.
 export OMPI_MCA_btl=self,vader OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/mpi_lib.sh"
 . "$(dirname "$0")/lib.sh"
 "$SHOTQ" model --help-job >/dev/null 2>&1 \
-  || { echo "SKIP: shotq model is not built in this tree (shotq model --help-job fails)"; exit 0; }
+  || { echo "SKIP: shotq model is not built in this tree (shotq model --help-job fails)"; exit 77; }
 # One job file for both runs (SEG-Y headers name it): 4 shots, a small grid.
 cat > "$WORK/job.ini" <<JOB
 [model]
