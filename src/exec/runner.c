@@ -17,6 +17,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,9 @@
 
 enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
 
+/* A device as its quarantine events see it. */
+enum qstate { Q_OK = 0, Q_RESTING = 1, Q_PROBING = 2, Q_RETIRED = 3 };
+
 struct worker {
     pid_t pid;     /* process (leads its own group); local only */
     int fd;        /* socket, -1 when dead or remote */
@@ -70,6 +74,8 @@ struct runner {
     int *depth;         /* per device prefetch depth */
     double *wall_avg;   /* per device average task wall time */
     bool *dev_dead;     /* per device: workers cannot start */
+    int *qstate;        /* per device: enum qstate last reported */
+    bool halt_noted;    /* the --halt line was printed */
     struct timespec t0; /* run start */
     int sigpipe[2];     /* self-pipe: signals */
     int interrupts;     /* SIGINT/SIGTERM received */
@@ -617,6 +623,94 @@ static void refresh_memory(struct runner *r, double now)
     }
 }
 
+/* Counts the tasks of the record by status into n[REC_RESUMED + 1]: the one
+ * source of the progress line, the failure summary, the final line and
+ * report.json, so they agree. */
+static void rec_counts(const struct runner *r, size_t n[REC_RESUMED + 1])
+{
+    memset(n, 0, (REC_RESUMED + 1) * sizeof n[0]);
+    for (size_t i = 0; i < r->rec.ntasks; i++)
+        if (r->rec.tasks[i].status <= REC_RESUMED)
+            n[r->rec.tasks[i].status]++;
+}
+
+/* Records a device (or run, dev -1) event: one line on stderr (also with
+ * -q), the journal and report.json. */
+static void note_event(struct runner *r, double now, long dev, const char *what,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void note_event(struct runner *r, double now, long dev, const char *what,
+                       const char *fmt, ...)
+{
+    struct run_record *rec = &r->rec;
+    char detail[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    progress_clear(&r->prog);
+    if (dev >= 0)
+        log_msg(LOG_WARN, "device %ld (%s): %s", dev, r->c->devs->v[dev].name, detail);
+    else
+        log_msg(LOG_WARN, "%s", detail);
+    jrnl_note(r->j, what, dev, now, detail);
+    if (rec->nevents == rec->events_alloc) {
+        size_t na = rec->events_alloc ? rec->events_alloc * 2 : 16;
+        struct rec_event *ne = realloc(rec->events, na * sizeof *ne);
+        if (!ne)
+            return; /* the report loses a line, the run goes on */
+        rec->events = ne;
+        rec->events_alloc = na;
+    }
+    struct rec_event *e = &rec->events[rec->nevents++];
+    e->t = now;
+    e->dev = (int32_t)dev;
+    snprintf(e->what, sizeof e->what, "%s", what);
+    snprintf(e->detail, sizeof e->detail, "%s", detail);
+}
+
+/* Reports what changed in the devices' quarantine states and the halt. */
+static void note_devices(struct runner *r, double now)
+{
+    for (size_t d = 0; d < r->c->devs->n; d++) {
+        struct sched_dev_stats ds;
+        sched_dev_stats(r->s, d, &ds);
+        int q = ds.retired       ? Q_RETIRED
+                : ds.quarantined ? Q_RESTING
+                : ds.probing     ? Q_PROBING
+                                 : Q_OK;
+        int was = r->qstate[d];
+        if (q == was)
+            continue;
+        r->qstate[d] = q;
+        long dv = (long)d;
+        if (q == Q_RESTING) {
+            r->rec.devs[d].quarantines++;
+            note_event(
+                r, now, dv, "quarantine",
+                "quarantined after %d consecutive failure(s); probing again in %.0f s",
+                was == Q_PROBING ? 1 : r->c->sp.quarantine_after, ds.probe_at - now);
+        } else if (q == Q_PROBING) {
+            note_event(r, now, dv, "probe", "back-off over: probing with the next task");
+        } else if (q == Q_OK && was == Q_PROBING) {
+            note_event(r, now, dv, "recover",
+                       "recovered: a task succeeded after the back-off");
+        } else if (q == Q_RETIRED) {
+            r->rec.devs[d].quarantines++;
+            note_event(r, now, dv, "retire",
+                       "still failing after a %.0f s back-off: not using it again",
+                       r->c->sp.backoff_cap_s);
+        }
+    }
+    if (sched_halted(r->s) && !r->halt_noted) {
+        r->halt_noted = true;
+        note_event(
+            r, now, -1, "halt",
+            "halt: %zu failed attempt(s) meet --halt; no new tasks, waiting for %zu "
+            "running",
+            sched_failed_attempts(r->s), sched_count(r->s, SCHED_RUNNING));
+    }
+}
+
 static void draw(struct runner *r, double now, bool final)
 {
     if (r->c->quiet)
@@ -639,8 +733,10 @@ static void draw(struct runner *r, double now, bool final)
             }
         }
     }
-    struct progress_state st = {.done = sched_count(r->s, SCHED_DONE),
-                                .failed = sched_count(r->s, SCHED_FAILED),
+    size_t n[REC_RESUMED + 1];
+    rec_counts(r, n);
+    struct progress_state st = {.done = n[REC_DONE] + n[REC_RESUMED],
+                                .failed = n[REC_FAILED],
                                 .running = sched_count(r->s, SCHED_RUNNING),
                                 .total = sched_ntasks(r->s),
                                 .elapsed = now,
@@ -728,12 +824,17 @@ static void finish_record(struct runner *r)
     }
 }
 
-/* Prints which tasks failed and where their logs are. */
-static void print_failures(const struct runner *r)
+/* Prints which tasks failed and where their logs are, and how many never
+ * finished (notrun: pending in report.json). */
+static void print_failures(const struct runner *r, size_t notrun)
 {
     size_t shown = 0, nfailed = 0;
     for (size_t i = 0; i < r->rec.ntasks; i++)
         nfailed += r->rec.tasks[i].status == REC_FAILED;
+    if (notrun)
+        fprintf(stderr,
+                "shotq: %zu task(s) not run (status \"pending\" in report.json)\n",
+                notrun);
     if (!nfailed)
         return;
     fprintf(stderr, "shotq: %zu task(s) failed:\n", nfailed);
@@ -771,13 +872,14 @@ static int setup(struct runner *r)
     r->depth = calloc(nd, sizeof *r->depth);
     r->wall_avg = calloc(nd, sizeof *r->wall_avg);
     r->dev_dead = calloc(nd, sizeof *r->dev_dead);
+    r->qstate = calloc(nd, sizeof *r->qstate);
     r->pdev = calloc(nd, sizeof *r->pdev);
     int slots = c->sp.policy == SCHED_MEMFREE ? (int)nd * c->sp.slots : c->sp.slots;
     r->nw = nd * (size_t)slots;
     r->w = calloc(r->nw, sizeof *r->w);
     r->s = sched_create(&c->sp);
     if (!r->rec.tasks || !r->rec.devs || !r->depth || !r->wall_avg || !r->dev_dead ||
-        !r->pdev || !r->w || !r->s)
+        !r->qstate || !r->pdev || !r->w || !r->s)
         return -ENOMEM;
     r->rec.ntasks = n;
     r->rec.ndevs = nd;
@@ -880,6 +982,7 @@ int runner_run(const struct runner_config *c)
         refresh_memory(r, now);
         if (!r->interrupts && gate_open(r, now))
             dispatch(r, now);
+        note_devices(r, now);
         if (jrnl_flush(r->j) && !r->io_error) {
             r->io_error = true;
             log_msg(LOG_ERROR, "journal: cannot write (%s): stopping", strerror(errno));
@@ -963,17 +1066,20 @@ int runner_run(const struct runner_config *c)
     if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec)))
         log_msg(LOG_ERROR, "--gantt %s: cannot write: %s", c->gantt_path, strerror(-rc));
 
-    size_t nfailed = sched_count(r->s, SCHED_FAILED);
-    print_failures(r);
+    size_t n[REC_RESUMED + 1];
+    rec_counts(r, n);
+    size_t nfailed = n[REC_FAILED], notrun = n[REC_PENDING] + n[REC_RUNNING];
+    print_failures(r, notrun);
     if (!c->quiet)
-        fprintf(stderr,
-                "shotq: %zu done, %zu failed, %zu not run; makespan %.3f s (lower bound "
-                "%.3f s); report %s/report.json\n",
-                sched_count(r->s, SCHED_DONE), nfailed, sched_count(r->s, SCHED_PENDING),
-                r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir);
+        fprintf(
+            stderr,
+            "shotq: %zu done (%zu of them by an earlier run), %zu failed, %zu not run; "
+            "makespan %.3f s (lower bound %.3f s); report %s/report.json\n",
+            n[REC_DONE] + n[REC_RESUMED], n[REC_RESUMED], nfailed, notrun,
+            r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir);
     if (r->interrupts)
         status = 130;
-    else if (r->io_error || nfailed || sched_count(r->s, SCHED_PENDING))
+    else if (r->io_error || nfailed || notrun)
         status = 1;
     else
         status = 0;
@@ -992,6 +1098,8 @@ out:
     free(r->depth);
     free(r->wall_avg);
     free(r->dev_dead);
+    free(r->qstate);
+    free(r->rec.events);
     free(r->pdev);
     free(r->w);
     return status;
