@@ -43,9 +43,14 @@
 #define REMOTE_POLL_US 250       /* poll period for remote workers' messages ... */
 #define REMOTE_IDLE_POLL_US 2000 /* ... and after REMOTE_BUSY_S without any */
 #define REMOTE_BUSY_S 1.0
+#define STOP_GRACE_S 2.0 /* at the end, a worker's time to exit before SIGKILL */
 #define START_GATE_S 1.0 /* multi-node: longest wait for every worker's start */
 
-enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
+/* W_CLOSING: its socket is closed (EOF, or we killed it for an invalid
+ * message); its process is reaped without blocking, then W_DEAD. */
+enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2, W_CLOSING = 3 };
+
+#define CLOSE_GRACE_S 0.5 /* a worker whose socket ended gets this long to exit */
 
 /* A device as its quarantine events see it. */
 enum qstate { Q_OK = 0, Q_RESTING = 1, Q_PROBING = 2, Q_RETIRED = 3 };
@@ -56,12 +61,17 @@ struct worker {
     int rank;      /* node's rank: 0 = local, else through c->remote */
     int dev, slot; /* device slot it serves */
     enum wstate state;
-    size_t q[MAX_DEPTH]; /* tasks sent, in order; q[qh] runs */
-    int qh, qn;          /* ring head and length */
-    double head_since;   /* when the head task started (for timeouts) */
-    bool timed_out;      /* we killed it for a timeout */
-    int init_fails;      /* consecutive failed starts */
-    double restart_at;   /* earliest time to start it again */
+    size_t q[MAX_DEPTH];  /* tasks sent, in order; q[qh] runs */
+    int qa[MAX_DEPTH];    /* their attempt numbers */
+    uint32_t token, seq;  /* the worker's token (local), last sequence number */
+    bool was_starting;    /* W_CLOSING: it never became ready */
+    double closing_since; /* W_CLOSING: when its socket ended */
+    char bad[64];         /* why we killed it (invalid message), "" if not */
+    int qh, qn;           /* ring head and length */
+    double head_since;    /* when the head task started (for timeouts) */
+    bool timed_out;       /* we killed it for a timeout */
+    int init_fails;       /* consecutive failed starts */
+    double restart_at;    /* earliest time to start it again */
 };
 
 struct runner {
@@ -216,6 +226,7 @@ static int worker_start(struct runner *r, struct worker *w)
                                       .dev_index = w->dev,
                                       .slot = w->slot,
                                       .envp = c->worker_env ? c->worker_env : environ};
+        w->token = a.token = proto_token();
         rc = worker_spawn(&a, &w->pid, &w->fd);
     }
     if (rc)
@@ -223,6 +234,8 @@ static int worker_start(struct runner *r, struct worker *w)
     w->state = W_STARTING;
     w->qh = w->qn = 0;
     w->timed_out = false;
+    w->seq = 0;
+    w->bad[0] = '\0';
     return 0;
 }
 
@@ -324,15 +337,44 @@ static void worker_kill(struct runner *r, struct worker *w)
 static void worker_gone(struct runner *r, struct worker *w, double now, bool reaped,
                         int st);
 
-/* A local worker is gone (EOF or error on its socket): reap it, then as
- * worker_gone. */
-static void worker_lost(struct runner *r, struct worker *w, double now)
+/* A worker's socket ended (EOF, error) or it sent an invalid message (bad is
+ * the reason, killed then): close it and reap it later without blocking. */
+static void worker_lost(struct runner *r, struct worker *w, double now, const char *bad)
 {
-    int st = 0;
-    pid_t p = spawn_reap(w->pid, &st);
-    close(w->fd);
+    if (bad) {
+        snprintf(w->bad, sizeof w->bad, "invalid message from worker: %s", bad);
+        worker_kill(r, w);
+    }
+    if (w->fd >= 0)
+        close(w->fd);
     w->fd = -1;
-    worker_gone(r, w, now, p == w->pid, st);
+    w->was_starting = w->state == W_STARTING;
+    w->state = W_CLOSING;
+    w->closing_since = now;
+    update_capacity(r, w->dev);
+}
+
+/* Reaps closing local workers that have exited; kills those that take longer
+ * than CLOSE_GRACE_S. Never blocks. */
+static void reap_closing(struct runner *r, double now)
+{
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if (w->state != W_CLOSING || w->rank != 0)
+            continue;
+        int st = 0;
+        pid_t p = waitpid(w->pid, &st, WNOHANG);
+        if (p == 0 && now - w->closing_since > CLOSE_GRACE_S && !w->bad[0]) {
+            snprintf(w->bad, sizeof w->bad, "worker closed its socket but did not exit");
+            worker_kill(r, w);
+        }
+        if (p == 0)
+            continue;
+        w->state = W_STARTING; /* for worker_gone's accounting */
+        if (!w->was_starting)
+            w->state = W_READY;
+        worker_gone(r, w, now, p == w->pid, st);
+    }
 }
 
 /* A worker is gone (reaped: st is its waitpid status): fail its running
@@ -342,11 +384,14 @@ static void worker_gone(struct runner *r, struct worker *w, double now, bool rea
 {
     bool was_starting = w->state == W_STARTING;
     w->state = W_DEAD;
-    char why[48];
+    char why[80];
     int code;
     if (w->timed_out) {
         snprintf(why, sizeof why, "timeout after %.3g s", r->c->timeout_s);
         code = 124;
+    } else if (w->bad[0]) {
+        snprintf(why, sizeof why, "%s", w->bad);
+        code = 255;
     } else if (reaped && WIFSIGNALED(st)) {
         snprintf(why, sizeof why, "worker killed by signal %d", WTERMSIG(st));
         code = 128 + WTERMSIG(st);
@@ -373,11 +418,45 @@ static void worker_gone(struct runner *r, struct worker *w, double now, bool rea
     update_capacity(r, w->dev);
 }
 
+/* Why message m cannot come from worker w in its state, or NULL if it can:
+ * the token (local workers; a node agent checks its own), the sequence
+ * number, the type for the state, the task and attempt the worker holds. */
+static const char *msg_invalid(const struct runner *r, const struct worker *w,
+                               const struct proto_msg *m)
+{
+    if (w->rank == 0 && m->token != w->token)
+        return "wrong token";
+    if (m->seq != w->seq + 1)
+        return "out of sequence";
+    switch (m->type) {
+    case PROTO_READY:
+    case PROTO_INITFAIL:
+        return w->state == W_STARTING ? NULL : "unexpected READY/INITFAIL";
+    case PROTO_DONE:
+    case PROTO_PROGRESS:
+        if (w->state != W_READY || w->qn == 0)
+            return "result without a task";
+        if (r->c->tasks->id[w->q[w->qh]] != m->task || w->qa[w->qh] != m->attempt)
+            return "result for a task it does not hold";
+        return m->type == PROTO_DONE && m->len ? "DONE with a payload" : NULL;
+    default:
+        return "unknown type";
+    }
+}
+
 /* Handles one message of worker w. */
 static void worker_msg(struct runner *r, struct worker *w, const struct proto_msg *m,
                        const char *payload, double now)
 {
-    char why[48];
+    char why[80];
+    if (w->state == W_CLOSING)
+        return; /* we gave up on it */
+    const char *bad = msg_invalid(r, w, m);
+    if (bad) {
+        worker_lost(r, w, now, bad);
+        return;
+    }
+    w->seq = m->seq;
     switch (m->type) {
     case PROTO_READY:
         w->state = W_READY;
@@ -390,8 +469,6 @@ static void worker_msg(struct runner *r, struct worker *w, const struct proto_ms
         w->init_fails = MAX_INIT_FAILS; /* a failing init will fail again */
         break;
     case PROTO_DONE:
-        if (w->qn == 0 || r->c->tasks->id[w->q[w->qh]] != m->task)
-            break; /* not ours: ignore rather than corrupt state */
         if (m->status == PROTO_ST_EXECFAIL) {
             snprintf(why, sizeof why, "cannot start: %s", strerror(m->err));
             task_ended(r, w, now, m->weight, 127, why);
@@ -418,11 +495,11 @@ static void worker_read(struct runner *r, struct worker *w, double now)
         if (rc == -EAGAIN)
             return;
         if (rc <= 0) {
-            worker_lost(r, w, now);
+            worker_lost(r, w, now, rc == -EPROTO ? "wrong size" : NULL);
             return;
         }
         worker_msg(r, w, &m, payload, now);
-        if (w->state == W_DEAD)
+        if (w->state == W_DEAD || w->state == W_CLOSING)
             return;
     }
 }
@@ -488,6 +565,7 @@ static int worker_send(struct runner *r, struct worker *w, size_t ti, int attemp
     if (w->qn == 0)
         w->head_since = now;
     w->q[(w->qh + w->qn) % MAX_DEPTH] = ti;
+    w->qa[(w->qh + w->qn) % MAX_DEPTH] = attempt;
     w->qn++;
     return 0;
 }
@@ -802,6 +880,39 @@ static int handle_signals(struct runner *r)
     return got;
 }
 
+/* Ends the local workers (their sockets are closed): each gets STOP_GRACE_S
+ * to exit, then is killed with its group; reaped without a blocking wait on a
+ * live process. */
+static void stop_local_workers(struct runner *r)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (bool left = true; left;) {
+        left = false;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double waited =
+            (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9;
+        for (size_t i = 0; i < r->nw; i++) {
+            struct worker *w = &r->w[i];
+            if (w->state == W_DEAD || w->rank != 0)
+                continue;
+            int st;
+            pid_t p = waitpid(w->pid, &st, WNOHANG);
+            if (p == 0 && waited > STOP_GRACE_S)
+                kill(-w->pid, SIGKILL); /* reaped on a later turn */
+            if (p == 0 || (p < 0 && errno == EINTR)) {
+                left = true;
+                continue;
+            }
+            w->state = W_DEAD;
+        }
+        if (left) {
+            struct timespec ts = {0, 2 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 /* Fills the device part of the record and the makespan. */
 static void finish_record(struct runner *r)
 {
@@ -977,6 +1088,7 @@ int runner_run(const struct runner_config *c)
     double last_draw = -1;
     for (;;) {
         double now = elapsed(r);
+        reap_closing(r, now);
         restart_workers(r, now);
         check_timeouts(r, now);
         refresh_memory(r, now);
@@ -1004,7 +1116,8 @@ int runner_run(const struct runner_config *c)
         pf[np] = (struct pollfd){r->sigpipe[0], POLLIN, 0};
         pw[np++] = NULL;
         for (size_t i = 0; i < r->nw; i++) {
-            if (r->w[i].state == W_DEAD || r->w[i].rank != 0)
+            if (r->w[i].state == W_DEAD || r->w[i].state == W_CLOSING ||
+                r->w[i].rank != 0)
                 continue;
             pf[np] = (struct pollfd){r->w[i].fd, POLLIN, 0};
             pw[np++] = &r->w[i];
@@ -1012,6 +1125,9 @@ int runner_run(const struct runner_config *c)
         int wait_ms = 250;
         if (c->timeout_s > 0)
             wait_ms = 50;
+        for (size_t i = 0; i < r->nw; i++)
+            if (r->w[i].state == W_CLOSING && r->w[i].rank == 0)
+                wait_ms = 2; /* reap it soon */
         /* MPI has no fd to wait on: look at it every REMOTE_POLL_US while
          * messages come, less often when none came for a while. */
         long us =
@@ -1024,7 +1140,7 @@ int runner_run(const struct runner_config *c)
         if (pf[0].revents)
             handle_signals(r);
         for (nfds_t k = 1; k < np && pr > 0; k++)
-            if (pf[k].revents && pw[k]->state != W_DEAD)
+            if (pf[k].revents && pw[k]->state != W_DEAD && pw[k]->state != W_CLOSING)
                 worker_read(r, pw[k], now);
         if (c->remote)
             remote_read(r, now);
@@ -1043,15 +1159,7 @@ int runner_run(const struct runner_config *c)
         close(w->fd);
         w->fd = -1;
     }
-    for (size_t i = 0; i < r->nw; i++) {
-        struct worker *w = &r->w[i];
-        if (w->state == W_DEAD || w->rank != 0)
-            continue;
-        int st;
-        while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
-            ;
-        w->state = W_DEAD;
-    }
+    stop_local_workers(r);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 

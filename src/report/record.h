@@ -32,7 +32,7 @@ struct rec_fail {
     int32_t dev;
     int32_t exit_code;
     int16_t slot;
-    char why[48]; /* "exit 3", "signal 11", "timeout", "worker died" */
+    char why[80]; /* "exit 3", "signal 11", "timeout", "worker died" */
 };
 
 /* A device's quarantine, probe, recovery or retirement, or the run's halt. */

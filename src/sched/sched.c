@@ -734,15 +734,18 @@ static bool no_device_left(const struct sched *s)
 
 /* Quarantines device d at time now: it rests for base * 2^k seconds (k =
  * its quarantines since its last success), at most the cap; a device that
- * fails again after resting the cap is retired. The failures that led here
- * are the device's, not their tasks': they are not charged to the tasks'
- * retries. */
+ * fails again after resting the cap is retired. When the failures that led
+ * here are of several tasks they are the device's, not the tasks': they are
+ * not charged to the tasks' retries. */
 static void quarantine(struct sched *s, size_t d, double now)
 {
     struct sdev *v = &s->dev[d];
     int n = v->nrecent < 8 ? v->nrecent : 8;
     v->nrecent = 0;
-    for (int k = 0; k < n; k++) {
+    bool several = false; /* one task failing again and again is the task's fault */
+    for (int k = 1; k < n; k++)
+        several |= v->recent[k] != v->recent[0];
+    for (int k = 0; k < n && several; k++) {
         struct stask *t = &s->task[v->recent[k]];
         if (t->charged > 0)
             t->charged--;

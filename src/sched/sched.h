@@ -57,8 +57,8 @@ struct sched_params {
 
 /* Returns the defaults: dynamic, 1 slot, 2 retries, quarantine after 3,
  * back-off 10 s .. 600 s, no halt rule, alpha 0.3, tail guard on.
- * Failures that quarantine a device are not charged to their tasks' retries:
- * an outage costs no task its retries. */
+ * Failures (of two or more tasks) that quarantine a device are not charged to
+ * their tasks' retries: an outage costs no task its retries. */
 struct sched_params sched_params_default(void);
 
 struct sched_assign {

@@ -246,6 +246,7 @@ static void test_quarantine_backoff(void **state)
     struct sched_params p = sched_params_default();
     p.backoff_base_s = 10;
     p.backoff_cap_s = 20;
+    p.max_retries = 10;
     struct sched *s = sched_create(&p);
     sched_add_device(s, 1, 0, 0);
     for (int i = 0; i < 4; i++)
