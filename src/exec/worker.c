@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -258,6 +259,41 @@ static int run_command(struct wstate *w, const struct proto_msg *m, char *payloa
     }
 }
 
+/* Kills and reaps every process below us: the worker is a child subreaper,
+ * so whatever a task left (background children, setsid daemons) has become
+ * our child once its parent ended. Repeats until no child is left. */
+static void kill_descendants(void)
+{
+    for (int round = 0; round < 1000; round++) {
+        int n = 0;
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[300];
+            snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
+            FILE *f = fopen(path, "re");
+            long pid;
+            while (f && fscanf(f, "%ld", &pid) == 1) {
+                kill((pid_t)pid, SIGKILL);
+                n++;
+            }
+            if (f)
+                fclose(f);
+        }
+        if (d)
+            closedir(d);
+        int st;
+        while (waitpid(-1, &st, WNOHANG) > 0)
+            n++;
+        if (n == 0)
+            return;
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Sets the per-worker environment every task inherits. */
 static void set_env(const struct worker_args *a)
 {
@@ -290,6 +326,8 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != a->coordinator)
         return 1;
+    /* Orphans of our tasks become our children: killed after each task. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     /* The socket moves far from fd 3, close-on-exec, out of forked children. */
     g_sock = fcntl(a->fd, F_DUPFD_CLOEXEC, WORKER_SOCK_FD);
     if (g_sock < 0)
@@ -381,6 +419,7 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
         } else if (run_command(&w, &m, payload, &done)) {
             break;
         }
+        kill_descendants(); /* nothing survives a task */
         done.weight = now_s() - t0;
         done.flags = keep_logs(&w, m.task, m.attempt);
         if (a->plugin_mode && (done.flags & 1) && dup2(w.out.fd, 1) < 0)
