@@ -889,6 +889,7 @@ static void stop_local_workers(struct runner *r)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (bool left = true; left;) {
         left = false;
+        handle_signals(r);
         clock_gettime(CLOCK_MONOTONIC, &t);
         double waited =
             (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9;
@@ -1035,6 +1036,10 @@ int runner_run(const struct runner_config *c)
     r->c = c;
     r->sigpipe[0] = r->sigpipe[1] = -1;
     int status = 1;
+    /* Our handlers stay until the report is written and the journal closed:
+     * a burst of interrupts still ends with a report and exit 130. */
+    struct sigaction old_int, old_term;
+    bool handlers = false;
     char err[1024];
     if (setup(r)) {
         log_msg(LOG_ERROR, "out of memory");
@@ -1070,9 +1075,9 @@ int runner_run(const struct runner_config *c)
     g_sigpipe = r->sigpipe[1];
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
-    struct sigaction old_int, old_term;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    handlers = true;
     signal(SIGPIPE, SIG_IGN);
 
     r->prog.f = stderr;
@@ -1160,8 +1165,6 @@ int runner_run(const struct runner_config *c)
         w->fd = -1;
     }
     stop_local_workers(r);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
 
     finish_record(r);
     char path[4200];
@@ -1185,6 +1188,7 @@ int runner_run(const struct runner_config *c)
             "makespan %.3f s (lower bound %.3f s); report %s/report.json\n",
             n[REC_DONE] + n[REC_RESUMED], n[REC_RESUMED], nfailed, notrun,
             r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir);
+    handle_signals(r); /* interrupts while the report was written count */
     if (r->interrupts)
         status = 130;
     else if (r->io_error || nfailed || notrun)
@@ -1194,6 +1198,10 @@ int runner_run(const struct runner_config *c)
 out:
     if (r->j && jrnl_close(r->j) && status == 0)
         status = 1;
+    if (handlers) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     if (r->sigpipe[0] >= 0) {
         close(r->sigpipe[0]);
         close(r->sigpipe[1]);
