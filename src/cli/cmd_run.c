@@ -36,6 +36,10 @@ static const char run_usage[] =
     "  --retries N         extra attempts of a failed task, on another device (default "
     "2)\n"
     "  --timeout SEC       kill a task after SEC seconds (counts as a failure)\n"
+    "  --halt fail=N|fail=P%  stop dispatch after N failed attempts (or P% of the\n"
+    "                      task count); default: never, while a device may recover\n"
+    "  --backoff BASE:CAP  a quarantined device rests BASE s, doubling, at most CAP s\n"
+    "                      (default 10:600); after a CAP-long rest it fails for good\n"
     "  --run-dir DIR       journal, logs and report (default ./shotq-run)\n"
     "  --resume            continue the run in --run-dir: only tasks not done run\n"
     "  --report FILE       another copy of report.json\n"
@@ -49,10 +53,46 @@ struct run_opts {
     const char *plugin, *plugin_config;
     long slots, retries;
     double task_mem_mib, timeout;
+    double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
     bool resume, quiet;
     char **cmd; /* after "--" */
 };
+
+/* Parses --halt fail=N / fail=P% and --backoff BASE:CAP (value v of option
+ * name). Returns 0 or -EINVAL with o->err set. */
+static int parse_pair(struct opts *o, const char *name, const char *v,
+                      struct run_opts *ro)
+{
+    char *end = NULL;
+    bool halt = !strcmp(name, "--halt");
+    if (halt && !strcmp(v, "never")) {
+        ro->halt_count = ro->halt_pct = 0;
+        return 0;
+    }
+    const char *num = halt ? (strncmp(v, "fail=", 5) ? NULL : v + 5) : v;
+    double a = num ? strtod(num, &end) : -1, b = 0;
+    bool ok = num && end != num && a >= 0 && a <= 1e9;
+    if (ok && halt) {
+        bool pct = *end == '%';
+        ok = a > 0 && !end[pct] && (pct ? a <= 100 : a == (double)(long)a);
+        ro->halt_pct = pct ? a : 0;
+        ro->halt_count = pct ? 0 : a;
+    } else if (ok) {
+        ok = *end == ':';
+        b = ok ? strtod(end + 1, &end) : 0;
+        ok = ok && !*end && b >= a && b <= 1e9;
+        ro->backoff_base = a;
+        ro->backoff_cap = b;
+    }
+    if (!ok) {
+        snprintf(o->err, sizeof o->err, "option %s '%s': expected %s", name, v,
+                 halt ? "fail=N (a count), fail=P% (1-100) or never"
+                      : "BASE:CAP seconds with 0 <= BASE <= CAP");
+        return -EINVAL;
+    }
+    return 0;
+}
 
 /* Parses the options. Returns 0, 1 for --help, or -EINVAL with o->err set. */
 static int parse(struct opts *o, struct run_opts *ro, bool preset)
@@ -84,6 +124,11 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
             rc = opts_int(o, 0, 100, &ro->retries);
         } else if (opts_is(o, "--timeout")) {
             rc = opts_double(o, 0.001, 1e9, &ro->timeout);
+        } else if (opts_is(o, "--halt") || opts_is(o, "--backoff")) {
+            const char *v;
+            rc = opts_str(o, &v);
+            if (!rc)
+                rc = parse_pair(o, name, v, ro);
         } else if (opts_is(o, "--run-dir")) {
             rc = opts_str(o, &ro->run_dir);
         } else if (opts_is(o, "--resume")) {
@@ -277,8 +322,12 @@ static int check_fit(const struct dev_list *devs, const struct taskset *ts, char
 /* The options' defaults (every rank parses the same options). */
 static struct run_opts run_opts_default(void)
 {
-    struct run_opts ro = {
-        .run_dir = "shotq-run", .slots = 1, .retries = 2, .policy = SCHED_DYNAMIC};
+    struct run_opts ro = {.run_dir = "shotq-run",
+                          .slots = 1,
+                          .retries = 2,
+                          .policy = SCHED_DYNAMIC,
+                          .backoff_base = SCHED_BACKOFF_BASE_S,
+                          .backoff_cap = SCHED_BACKOFF_CAP_S};
     return ro;
 }
 
@@ -365,7 +414,8 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     }
     if (load_tasks(&ro, preset, &ts, err, sizeof err) ||
         estimate_tasks(&ro, pl, &ts, err, sizeof err) ||
-        check_fit(&devs, &ts, err, sizeof err) || check_lengths(&ro, &ts, err, sizeof err)) {
+        check_fit(&devs, &ts, err, sizeof err) ||
+        check_lengths(&ro, &ts, err, sizeof err)) {
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
@@ -396,6 +446,10 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     rc_.sp.policy = ro.policy;
     rc_.sp.slots = (int)ro.slots;
     rc_.sp.max_retries = (int)ro.retries;
+    rc_.sp.halt_fail_count = (int)ro.halt_count;
+    rc_.sp.halt_fail_pct = ro.halt_pct;
+    rc_.sp.backoff_base_s = ro.backoff_base;
+    rc_.sp.backoff_cap_s = ro.backoff_cap;
     struct runner_remote remote;
     if (cl) {
         /* Workers get an environment without the MPI launcher's variables,

@@ -26,6 +26,9 @@ int cmd_worker(int argc, char **argv)
         } else if (opts_is(&o, "--coordinator")) {
             rc = opts_int(&o, 1, 1L << 30, &v);
             a.coordinator = (pid_t)v;
+        } else if (opts_is(&o, "--token")) {
+            rc = opts_double(&o, 1, 4294967295.0, &d);
+            a.token = (uint32_t)d;
         } else if (opts_is(&o, "--mode")) {
             rc = opts_str(&o, &mode);
         } else if (opts_is(&o, "--plugin")) {

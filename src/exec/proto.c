@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/uio.h>
 
 int proto_send(int fd, const struct proto_msg *m, const void *payload)
@@ -19,6 +22,17 @@ int proto_send(int fd, const struct proto_msg *m, const void *payload)
         if (errno != EINTR)
             return -errno;
     }
+}
+
+uint32_t proto_token(void)
+{
+    uint32_t t = 0;
+    if (getrandom(&t, sizeof t, GRND_NONBLOCK) != (ssize_t)sizeof t) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        t = (uint32_t)ts.tv_nsec * 2654435761u ^ (uint32_t)getpid();
+    }
+    return t ? t : 1;
 }
 
 int proto_recv(int fd, void *buf, struct proto_msg *m, char **payload)

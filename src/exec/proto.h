@@ -30,7 +30,12 @@ struct proto_msg {
     int32_t err;     /* DONE: errno of an exec failure */
     uint32_t len;    /* payload bytes that follow */
     uint32_t flags;  /* DONE: 1 = stdout log kept, 2 = stderr log kept */
+    uint32_t token;  /* worker -> coordinator: the worker's random token */
+    uint32_t seq;    /* worker -> coordinator: 1, 2, 3 ... per worker process */
 };
+
+/* A random token for a new worker (never 0). */
+uint32_t proto_token(void);
 
 /* Sends one message with its payload (len bytes). Retries EINTR.
  * Returns 0 or -errno (-EMSGSIZE if too large). */

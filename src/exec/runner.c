@@ -17,6 +17,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +43,17 @@
 #define REMOTE_POLL_US 250       /* poll period for remote workers' messages ... */
 #define REMOTE_IDLE_POLL_US 2000 /* ... and after REMOTE_BUSY_S without any */
 #define REMOTE_BUSY_S 1.0
+#define STOP_GRACE_S 2.0 /* at the end, a worker's time to exit before SIGKILL */
 #define START_GATE_S 1.0 /* multi-node: longest wait for every worker's start */
 
-enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2 };
+/* W_CLOSING: its socket is closed (EOF, or we killed it for an invalid
+ * message); its process is reaped without blocking, then W_DEAD. */
+enum wstate { W_DEAD = 0, W_STARTING = 1, W_READY = 2, W_CLOSING = 3 };
+
+#define CLOSE_GRACE_S 0.5 /* a worker whose socket ended gets this long to exit */
+
+/* A device as its quarantine events see it. */
+enum qstate { Q_OK = 0, Q_RESTING = 1, Q_PROBING = 2, Q_RETIRED = 3 };
 
 struct worker {
     pid_t pid;     /* process (leads its own group); local only */
@@ -52,12 +61,17 @@ struct worker {
     int rank;      /* node's rank: 0 = local, else through c->remote */
     int dev, slot; /* device slot it serves */
     enum wstate state;
-    size_t q[MAX_DEPTH]; /* tasks sent, in order; q[qh] runs */
-    int qh, qn;          /* ring head and length */
-    double head_since;   /* when the head task started (for timeouts) */
-    bool timed_out;      /* we killed it for a timeout */
-    int init_fails;      /* consecutive failed starts */
-    double restart_at;   /* earliest time to start it again */
+    size_t q[MAX_DEPTH];  /* tasks sent, in order; q[qh] runs */
+    int qa[MAX_DEPTH];    /* their attempt numbers */
+    uint32_t token, seq;  /* the worker's token (local), last sequence number */
+    bool was_starting;    /* W_CLOSING: it never became ready */
+    double closing_since; /* W_CLOSING: when its socket ended */
+    char bad[64];         /* why we killed it (invalid message), "" if not */
+    int qh, qn;           /* ring head and length */
+    double head_since;    /* when the head task started (for timeouts) */
+    bool timed_out;       /* we killed it for a timeout */
+    int init_fails;       /* consecutive failed starts */
+    double restart_at;    /* earliest time to start it again */
 };
 
 struct runner {
@@ -70,6 +84,8 @@ struct runner {
     int *depth;         /* per device prefetch depth */
     double *wall_avg;   /* per device average task wall time */
     bool *dev_dead;     /* per device: workers cannot start */
+    int *qstate;        /* per device: enum qstate last reported */
+    bool halt_noted;    /* the --halt line was printed */
     struct timespec t0; /* run start */
     int sigpipe[2];     /* self-pipe: signals */
     int interrupts;     /* SIGINT/SIGTERM received */
@@ -210,6 +226,7 @@ static int worker_start(struct runner *r, struct worker *w)
                                       .dev_index = w->dev,
                                       .slot = w->slot,
                                       .envp = c->worker_env ? c->worker_env : environ};
+        w->token = a.token = proto_token();
         rc = worker_spawn(&a, &w->pid, &w->fd);
     }
     if (rc)
@@ -217,6 +234,8 @@ static int worker_start(struct runner *r, struct worker *w)
     w->state = W_STARTING;
     w->qh = w->qn = 0;
     w->timed_out = false;
+    w->seq = 0;
+    w->bad[0] = '\0';
     return 0;
 }
 
@@ -318,15 +337,44 @@ static void worker_kill(struct runner *r, struct worker *w)
 static void worker_gone(struct runner *r, struct worker *w, double now, bool reaped,
                         int st);
 
-/* A local worker is gone (EOF or error on its socket): reap it, then as
- * worker_gone. */
-static void worker_lost(struct runner *r, struct worker *w, double now)
+/* A worker's socket ended (EOF, error) or it sent an invalid message (bad is
+ * the reason, killed then): close it and reap it later without blocking. */
+static void worker_lost(struct runner *r, struct worker *w, double now, const char *bad)
 {
-    int st = 0;
-    pid_t p = spawn_reap(w->pid, &st);
-    close(w->fd);
+    if (bad) {
+        snprintf(w->bad, sizeof w->bad, "invalid message from worker: %s", bad);
+        worker_kill(r, w);
+    }
+    if (w->fd >= 0)
+        close(w->fd);
     w->fd = -1;
-    worker_gone(r, w, now, p == w->pid, st);
+    w->was_starting = w->state == W_STARTING;
+    w->state = W_CLOSING;
+    w->closing_since = now;
+    update_capacity(r, w->dev);
+}
+
+/* Reaps closing local workers that have exited; kills those that take longer
+ * than CLOSE_GRACE_S. Never blocks. */
+static void reap_closing(struct runner *r, double now)
+{
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if (w->state != W_CLOSING || w->rank != 0)
+            continue;
+        int st = 0;
+        pid_t p = waitpid(w->pid, &st, WNOHANG);
+        if (p == 0 && now - w->closing_since > CLOSE_GRACE_S && !w->bad[0]) {
+            snprintf(w->bad, sizeof w->bad, "worker closed its socket but did not exit");
+            worker_kill(r, w);
+        }
+        if (p == 0)
+            continue;
+        w->state = W_STARTING; /* for worker_gone's accounting */
+        if (!w->was_starting)
+            w->state = W_READY;
+        worker_gone(r, w, now, p == w->pid, st);
+    }
 }
 
 /* A worker is gone (reaped: st is its waitpid status): fail its running
@@ -336,11 +384,14 @@ static void worker_gone(struct runner *r, struct worker *w, double now, bool rea
 {
     bool was_starting = w->state == W_STARTING;
     w->state = W_DEAD;
-    char why[48];
+    char why[80];
     int code;
     if (w->timed_out) {
         snprintf(why, sizeof why, "timeout after %.3g s", r->c->timeout_s);
         code = 124;
+    } else if (w->bad[0]) {
+        snprintf(why, sizeof why, "%s", w->bad);
+        code = 255;
     } else if (reaped && WIFSIGNALED(st)) {
         snprintf(why, sizeof why, "worker killed by signal %d", WTERMSIG(st));
         code = 128 + WTERMSIG(st);
@@ -367,11 +418,45 @@ static void worker_gone(struct runner *r, struct worker *w, double now, bool rea
     update_capacity(r, w->dev);
 }
 
+/* Why message m cannot come from worker w in its state, or NULL if it can:
+ * the token (local workers; a node agent checks its own), the sequence
+ * number, the type for the state, the task and attempt the worker holds. */
+static const char *msg_invalid(const struct runner *r, const struct worker *w,
+                               const struct proto_msg *m)
+{
+    if (w->rank == 0 && m->token != w->token)
+        return "wrong token";
+    if (m->seq != w->seq + 1)
+        return "out of sequence";
+    switch (m->type) {
+    case PROTO_READY:
+    case PROTO_INITFAIL:
+        return w->state == W_STARTING ? NULL : "unexpected READY/INITFAIL";
+    case PROTO_DONE:
+    case PROTO_PROGRESS:
+        if (w->state != W_READY || w->qn == 0)
+            return "result without a task";
+        if (r->c->tasks->id[w->q[w->qh]] != m->task || w->qa[w->qh] != m->attempt)
+            return "result for a task it does not hold";
+        return m->type == PROTO_DONE && m->len ? "DONE with a payload" : NULL;
+    default:
+        return "unknown type";
+    }
+}
+
 /* Handles one message of worker w. */
 static void worker_msg(struct runner *r, struct worker *w, const struct proto_msg *m,
                        const char *payload, double now)
 {
-    char why[48];
+    char why[80];
+    if (w->state == W_CLOSING)
+        return; /* we gave up on it */
+    const char *bad = msg_invalid(r, w, m);
+    if (bad) {
+        worker_lost(r, w, now, bad);
+        return;
+    }
+    w->seq = m->seq;
     switch (m->type) {
     case PROTO_READY:
         w->state = W_READY;
@@ -384,8 +469,6 @@ static void worker_msg(struct runner *r, struct worker *w, const struct proto_ms
         w->init_fails = MAX_INIT_FAILS; /* a failing init will fail again */
         break;
     case PROTO_DONE:
-        if (w->qn == 0 || r->c->tasks->id[w->q[w->qh]] != m->task)
-            break; /* not ours: ignore rather than corrupt state */
         if (m->status == PROTO_ST_EXECFAIL) {
             snprintf(why, sizeof why, "cannot start: %s", strerror(m->err));
             task_ended(r, w, now, m->weight, 127, why);
@@ -412,11 +495,11 @@ static void worker_read(struct runner *r, struct worker *w, double now)
         if (rc == -EAGAIN)
             return;
         if (rc <= 0) {
-            worker_lost(r, w, now);
+            worker_lost(r, w, now, rc == -EPROTO ? "wrong size" : NULL);
             return;
         }
         worker_msg(r, w, &m, payload, now);
-        if (w->state == W_DEAD)
+        if (w->state == W_DEAD || w->state == W_CLOSING)
             return;
     }
 }
@@ -482,6 +565,7 @@ static int worker_send(struct runner *r, struct worker *w, size_t ti, int attemp
     if (w->qn == 0)
         w->head_since = now;
     w->q[(w->qh + w->qn) % MAX_DEPTH] = ti;
+    w->qa[(w->qh + w->qn) % MAX_DEPTH] = attempt;
     w->qn++;
     return 0;
 }
@@ -617,6 +701,94 @@ static void refresh_memory(struct runner *r, double now)
     }
 }
 
+/* Counts the tasks of the record by status into n[REC_RESUMED + 1]: the one
+ * source of the progress line, the failure summary, the final line and
+ * report.json, so they agree. */
+static void rec_counts(const struct runner *r, size_t n[REC_RESUMED + 1])
+{
+    memset(n, 0, (REC_RESUMED + 1) * sizeof n[0]);
+    for (size_t i = 0; i < r->rec.ntasks; i++)
+        if (r->rec.tasks[i].status <= REC_RESUMED)
+            n[r->rec.tasks[i].status]++;
+}
+
+/* Records a device (or run, dev -1) event: one line on stderr (also with
+ * -q), the journal and report.json. */
+static void note_event(struct runner *r, double now, long dev, const char *what,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void note_event(struct runner *r, double now, long dev, const char *what,
+                       const char *fmt, ...)
+{
+    struct run_record *rec = &r->rec;
+    char detail[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    progress_clear(&r->prog);
+    if (dev >= 0)
+        log_msg(LOG_WARN, "device %ld (%s): %s", dev, r->c->devs->v[dev].name, detail);
+    else
+        log_msg(LOG_WARN, "%s", detail);
+    jrnl_note(r->j, what, dev, now, detail);
+    if (rec->nevents == rec->events_alloc) {
+        size_t na = rec->events_alloc ? rec->events_alloc * 2 : 16;
+        struct rec_event *ne = realloc(rec->events, na * sizeof *ne);
+        if (!ne)
+            return; /* the report loses a line, the run goes on */
+        rec->events = ne;
+        rec->events_alloc = na;
+    }
+    struct rec_event *e = &rec->events[rec->nevents++];
+    e->t = now;
+    e->dev = (int32_t)dev;
+    snprintf(e->what, sizeof e->what, "%s", what);
+    snprintf(e->detail, sizeof e->detail, "%s", detail);
+}
+
+/* Reports what changed in the devices' quarantine states and the halt. */
+static void note_devices(struct runner *r, double now)
+{
+    for (size_t d = 0; d < r->c->devs->n; d++) {
+        struct sched_dev_stats ds;
+        sched_dev_stats(r->s, d, &ds);
+        int q = ds.retired       ? Q_RETIRED
+                : ds.quarantined ? Q_RESTING
+                : ds.probing     ? Q_PROBING
+                                 : Q_OK;
+        int was = r->qstate[d];
+        if (q == was)
+            continue;
+        r->qstate[d] = q;
+        long dv = (long)d;
+        if (q == Q_RESTING) {
+            r->rec.devs[d].quarantines++;
+            note_event(
+                r, now, dv, "quarantine",
+                "quarantined after %d consecutive failure(s); probing again in %.0f s",
+                was == Q_PROBING ? 1 : r->c->sp.quarantine_after, ds.probe_at - now);
+        } else if (q == Q_PROBING) {
+            note_event(r, now, dv, "probe", "back-off over: probing with the next task");
+        } else if (q == Q_OK && was == Q_PROBING) {
+            note_event(r, now, dv, "recover",
+                       "recovered: a task succeeded after the back-off");
+        } else if (q == Q_RETIRED) {
+            r->rec.devs[d].quarantines++;
+            note_event(r, now, dv, "retire",
+                       "still failing after a %.0f s back-off: not using it again",
+                       r->c->sp.backoff_cap_s);
+        }
+    }
+    if (sched_halted(r->s) && !r->halt_noted) {
+        r->halt_noted = true;
+        note_event(
+            r, now, -1, "halt",
+            "halt: %zu failed attempt(s) meet --halt; no new tasks, waiting for %zu "
+            "running",
+            sched_failed_attempts(r->s), sched_count(r->s, SCHED_RUNNING));
+    }
+}
+
 static void draw(struct runner *r, double now, bool final)
 {
     if (r->c->quiet)
@@ -639,8 +811,10 @@ static void draw(struct runner *r, double now, bool final)
             }
         }
     }
-    struct progress_state st = {.done = sched_count(r->s, SCHED_DONE),
-                                .failed = sched_count(r->s, SCHED_FAILED),
+    size_t n[REC_RESUMED + 1];
+    rec_counts(r, n);
+    struct progress_state st = {.done = n[REC_DONE] + n[REC_RESUMED],
+                                .failed = n[REC_FAILED],
                                 .running = sched_count(r->s, SCHED_RUNNING),
                                 .total = sched_ntasks(r->s),
                                 .elapsed = now,
@@ -706,6 +880,40 @@ static int handle_signals(struct runner *r)
     return got;
 }
 
+/* Ends the local workers (their sockets are closed): each gets STOP_GRACE_S
+ * to exit, then is killed with its group; reaped without a blocking wait on a
+ * live process. */
+static void stop_local_workers(struct runner *r)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (bool left = true; left;) {
+        left = false;
+        handle_signals(r);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double waited =
+            (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9;
+        for (size_t i = 0; i < r->nw; i++) {
+            struct worker *w = &r->w[i];
+            if (w->state == W_DEAD || w->rank != 0)
+                continue;
+            int st;
+            pid_t p = waitpid(w->pid, &st, WNOHANG);
+            if (p == 0 && waited > STOP_GRACE_S)
+                kill(-w->pid, SIGKILL); /* reaped on a later turn */
+            if (p == 0 || (p < 0 && errno == EINTR)) {
+                left = true;
+                continue;
+            }
+            w->state = W_DEAD;
+        }
+        if (left) {
+            struct timespec ts = {0, 2 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 /* Fills the device part of the record and the makespan. */
 static void finish_record(struct runner *r)
 {
@@ -728,12 +936,17 @@ static void finish_record(struct runner *r)
     }
 }
 
-/* Prints which tasks failed and where their logs are. */
-static void print_failures(const struct runner *r)
+/* Prints which tasks failed and where their logs are, and how many never
+ * finished (notrun: pending in report.json). */
+static void print_failures(const struct runner *r, size_t notrun)
 {
     size_t shown = 0, nfailed = 0;
     for (size_t i = 0; i < r->rec.ntasks; i++)
         nfailed += r->rec.tasks[i].status == REC_FAILED;
+    if (notrun)
+        fprintf(stderr,
+                "shotq: %zu task(s) not run (status \"pending\" in report.json)\n",
+                notrun);
     if (!nfailed)
         return;
     fprintf(stderr, "shotq: %zu task(s) failed:\n", nfailed);
@@ -771,13 +984,14 @@ static int setup(struct runner *r)
     r->depth = calloc(nd, sizeof *r->depth);
     r->wall_avg = calloc(nd, sizeof *r->wall_avg);
     r->dev_dead = calloc(nd, sizeof *r->dev_dead);
+    r->qstate = calloc(nd, sizeof *r->qstate);
     r->pdev = calloc(nd, sizeof *r->pdev);
     int slots = c->sp.policy == SCHED_MEMFREE ? (int)nd * c->sp.slots : c->sp.slots;
     r->nw = nd * (size_t)slots;
     r->w = calloc(r->nw, sizeof *r->w);
     r->s = sched_create(&c->sp);
     if (!r->rec.tasks || !r->rec.devs || !r->depth || !r->wall_avg || !r->dev_dead ||
-        !r->pdev || !r->w || !r->s)
+        !r->qstate || !r->pdev || !r->w || !r->s)
         return -ENOMEM;
     r->rec.ntasks = n;
     r->rec.ndevs = nd;
@@ -822,6 +1036,10 @@ int runner_run(const struct runner_config *c)
     r->c = c;
     r->sigpipe[0] = r->sigpipe[1] = -1;
     int status = 1;
+    /* Our handlers stay until the report is written and the journal closed:
+     * a burst of interrupts still ends with a report and exit 130. */
+    struct sigaction old_int, old_term;
+    bool handlers = false;
     char err[1024];
     if (setup(r)) {
         log_msg(LOG_ERROR, "out of memory");
@@ -857,9 +1075,9 @@ int runner_run(const struct runner_config *c)
     g_sigpipe = r->sigpipe[1];
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
-    struct sigaction old_int, old_term;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    handlers = true;
     signal(SIGPIPE, SIG_IGN);
 
     r->prog.f = stderr;
@@ -875,11 +1093,13 @@ int runner_run(const struct runner_config *c)
     double last_draw = -1;
     for (;;) {
         double now = elapsed(r);
+        reap_closing(r, now);
         restart_workers(r, now);
         check_timeouts(r, now);
         refresh_memory(r, now);
         if (!r->interrupts && gate_open(r, now))
             dispatch(r, now);
+        note_devices(r, now);
         if (jrnl_flush(r->j) && !r->io_error) {
             r->io_error = true;
             log_msg(LOG_ERROR, "journal: cannot write (%s): stopping", strerror(errno));
@@ -901,7 +1121,8 @@ int runner_run(const struct runner_config *c)
         pf[np] = (struct pollfd){r->sigpipe[0], POLLIN, 0};
         pw[np++] = NULL;
         for (size_t i = 0; i < r->nw; i++) {
-            if (r->w[i].state == W_DEAD || r->w[i].rank != 0)
+            if (r->w[i].state == W_DEAD || r->w[i].state == W_CLOSING ||
+                r->w[i].rank != 0)
                 continue;
             pf[np] = (struct pollfd){r->w[i].fd, POLLIN, 0};
             pw[np++] = &r->w[i];
@@ -909,6 +1130,9 @@ int runner_run(const struct runner_config *c)
         int wait_ms = 250;
         if (c->timeout_s > 0)
             wait_ms = 50;
+        for (size_t i = 0; i < r->nw; i++)
+            if (r->w[i].state == W_CLOSING && r->w[i].rank == 0)
+                wait_ms = 2; /* reap it soon */
         /* MPI has no fd to wait on: look at it every REMOTE_POLL_US while
          * messages come, less often when none came for a while. */
         long us =
@@ -921,7 +1145,7 @@ int runner_run(const struct runner_config *c)
         if (pf[0].revents)
             handle_signals(r);
         for (nfds_t k = 1; k < np && pr > 0; k++)
-            if (pf[k].revents && pw[k]->state != W_DEAD)
+            if (pf[k].revents && pw[k]->state != W_DEAD && pw[k]->state != W_CLOSING)
                 worker_read(r, pw[k], now);
         if (c->remote)
             remote_read(r, now);
@@ -940,17 +1164,7 @@ int runner_run(const struct runner_config *c)
         close(w->fd);
         w->fd = -1;
     }
-    for (size_t i = 0; i < r->nw; i++) {
-        struct worker *w = &r->w[i];
-        if (w->state == W_DEAD || w->rank != 0)
-            continue;
-        int st;
-        while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
-            ;
-        w->state = W_DEAD;
-    }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    stop_local_workers(r);
 
     finish_record(r);
     char path[4200];
@@ -963,23 +1177,31 @@ int runner_run(const struct runner_config *c)
     if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec)))
         log_msg(LOG_ERROR, "--gantt %s: cannot write: %s", c->gantt_path, strerror(-rc));
 
-    size_t nfailed = sched_count(r->s, SCHED_FAILED);
-    print_failures(r);
+    size_t n[REC_RESUMED + 1];
+    rec_counts(r, n);
+    size_t nfailed = n[REC_FAILED], notrun = n[REC_PENDING] + n[REC_RUNNING];
+    print_failures(r, notrun);
     if (!c->quiet)
-        fprintf(stderr,
-                "shotq: %zu done, %zu failed, %zu not run; makespan %.3f s (lower bound "
-                "%.3f s); report %s/report.json\n",
-                sched_count(r->s, SCHED_DONE), nfailed, sched_count(r->s, SCHED_PENDING),
-                r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir);
+        fprintf(
+            stderr,
+            "shotq: %zu done (%zu of them by an earlier run), %zu failed, %zu not run; "
+            "makespan %.3f s (lower bound %.3f s); report %s/report.json\n",
+            n[REC_DONE] + n[REC_RESUMED], n[REC_RESUMED], nfailed, notrun,
+            r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir);
+    handle_signals(r); /* interrupts while the report was written count */
     if (r->interrupts)
         status = 130;
-    else if (r->io_error || nfailed || sched_count(r->s, SCHED_PENDING))
+    else if (r->io_error || nfailed || notrun)
         status = 1;
     else
         status = 0;
 out:
     if (r->j && jrnl_close(r->j) && status == 0)
         status = 1;
+    if (handlers) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     if (r->sigpipe[0] >= 0) {
         close(r->sigpipe[0]);
         close(r->sigpipe[1]);
@@ -992,6 +1214,8 @@ out:
     free(r->depth);
     free(r->wall_avg);
     free(r->dev_dead);
+    free(r->qstate);
+    free(r->rec.events);
     free(r->pdev);
     free(r->w);
     return status;

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,13 +37,26 @@ static void on_sigchld(int sig)
     errno = e;
 }
 
-/* The coordinator died (parent-death signal): take down our process group,
- * tasks included, ourselves last. */
-static void on_sigterm(int sig)
+static int g_sock = -1;  /* the socket to the coordinator */
+static uint32_t g_token; /* our token ... */
+static uint32_t g_seq;   /* ... and our messages' sequence number */
+
+/* A child a plugin forks: it must not reach our socket, and it dies with us. */
+static void on_fork_child(void)
 {
-    (void)sig;
-    kill(0, SIGKILL);
-    _exit(1);
+    if (g_sock >= 0)
+        close(g_sock);
+    g_sock = -1;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Sends one message to the coordinator with our token and the next sequence
+ * number. Returns 0 or -errno. */
+static int wsend(struct proto_msg *m, const void *payload)
+{
+    m->token = g_token;
+    m->seq = ++g_seq;
+    return proto_send(g_sock, m, payload);
 }
 
 static double now_s(void)
@@ -58,7 +73,8 @@ int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd)
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
         return -errno;
     char a_dev[16], a_slot[16], a_mem[32], a_speed[32], a_ncpus[16], a_ppid[16],
-        a_ord[16];
+        a_ord[16], a_token[16];
+    snprintf(a_token, sizeof a_token, "%u", (unsigned)a->token);
     snprintf(a_dev, sizeof a_dev, "%d", a->dev_index);
     snprintf(a_slot, sizeof a_slot, "%d", a->slot);
     snprintf(a_mem, sizeof a_mem, "%" PRIu64, d->mem_total);
@@ -75,7 +91,7 @@ int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd)
                     "--dev-index", a_dev, "--dev-name", (char *)d->name,
                     "--dev-kind", (char *)dev_kind_name(d->kind), "--dev-uuid", (char *)d->uuid,
                     "--dev-mem", a_mem, "--dev-speed", a_speed, "--dev-ncpus", a_ncpus,
-                    "--cuda-ordinal", a_ord, "--slot", a_slot, "--run-dir",
+                    "--cuda-ordinal", a_ord, "--slot", a_slot, "--token", a_token, "--run-dir",
                     (char *)a->run_dir, NULL};
     /* clang-format on */
     struct spawn_opts o = {.fd_in = -1,
@@ -160,7 +176,7 @@ static void on_progress(void *ctx, double fraction)
                           .task = w->cur_task,
                           .attempt = w->cur_attempt,
                           .weight = fraction};
-    proto_send(w->a->fd, &m, NULL);
+    wsend(&m, NULL);
 }
 
 /* Keeps the task's logs; returns the DONE flags. */
@@ -228,7 +244,7 @@ static int run_command(struct wstate *w, const struct proto_msg *m, char *payloa
                 WIFEXITED(st) ? WEXITSTATUS(st) : PROTO_ST_SIGNAL | WTERMSIG(st);
             return 0;
         }
-        struct pollfd pf[2] = {{w->a->fd, POLLRDHUP, 0}, {sigchld_pipe[0], POLLIN, 0}};
+        struct pollfd pf[2] = {{g_sock, POLLRDHUP, 0}, {sigchld_pipe[0], POLLIN, 0}};
         if (poll(pf, 2, -1) < 0 && errno != EINTR)
             return -1;
         if (pf[0].revents & (POLLHUP | POLLRDHUP | POLLERR)) {
@@ -240,6 +256,41 @@ static int run_command(struct wstate *w, const struct proto_msg *m, char *payloa
             while (read(sigchld_pipe[0], drain, sizeof drain) > 0)
                 ;
         }
+    }
+}
+
+/* Kills and reaps every process below us: the worker is a child subreaper,
+ * so whatever a task left (background children, setsid daemons) has become
+ * our child once its parent ended. Repeats until no child is left. */
+static void kill_descendants(void)
+{
+    for (int round = 0; round < 1000; round++) {
+        int n = 0;
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[300];
+            snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
+            FILE *f = fopen(path, "re");
+            long pid;
+            while (f && fscanf(f, "%ld", &pid) == 1) {
+                kill((pid_t)pid, SIGKILL);
+                n++;
+            }
+            if (f)
+                fclose(f);
+        }
+        if (d)
+            closedir(d);
+        int st;
+        while (waitpid(-1, &st, WNOHANG) > 0)
+            n++;
+        if (n == 0)
+            return;
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
     }
 }
 
@@ -262,20 +313,28 @@ static void set_env(const struct worker_args *a)
     }
 }
 
-static void send_initfail(int fd, const char *msg)
+static void send_initfail(const char *msg)
 {
     struct proto_msg m = {.type = PROTO_INITFAIL, .len = (uint32_t)strlen(msg)};
-    proto_send(fd, &m, msg);
+    wsend(&m, msg);
 }
 
 int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
 {
-    /* If the coordinator dies we get SIGTERM and take our group down. */
-    signal(SIGTERM, on_sigterm);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* If the coordinator dies we die, whatever a plugin did to our signal
+     * handlers; our tasks have SIGKILL as their parent-death signal too. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != a->coordinator)
         return 1;
-    fcntl(a->fd, F_SETFD, FD_CLOEXEC);
+    /* Orphans of our tasks become our children: killed after each task. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    /* The socket moves far from fd 3, close-on-exec, out of forked children. */
+    g_sock = fcntl(a->fd, F_DUPFD_CLOEXEC, WORKER_SOCK_FD);
+    if (g_sock < 0)
+        return 1;
+    close(a->fd);
+    g_token = a->token;
+    pthread_atfork(NULL, NULL, on_fork_child);
     signal(SIGINT, SIG_IGN); /* the coordinator decides about interrupts */
     signal(SIGPIPE, SIG_IGN);
     if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK))
@@ -294,7 +353,7 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
     if (spool_open(&w.out) || spool_open(&w.err)) {
         char msg[4300];
         snprintf(msg, sizeof msg, "cannot create %s: %s", w.out.path, strerror(errno));
-        send_initfail(a->fd, msg);
+        send_initfail(msg);
         return 1;
     }
 
@@ -304,12 +363,12 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
         char err[1024];
         plugin = plugin_load(a->plugin, builtins, &handle, err, sizeof err);
         if (!plugin) {
-            send_initfail(a->fd, err);
+            send_initfail(err);
             return 1;
         }
         /* From here on the plugin's output goes to the spools. */
         if (dup2(w.out.fd, 1) < 0 || dup2(w.err.fd, 2) < 0) {
-            send_initfail(a->fd, "cannot redirect output");
+            send_initfail("cannot redirect output");
             return 1;
         }
         int rc = plugin->init(&a->dev, a->config ? a->config : "", &state);
@@ -323,19 +382,19 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
             snprintf(msg, sizeof msg, "plugin %s: init returned %d on device %d%s%s",
                      plugin->name, rc, a->dev.index, kept ? "; see " : "",
                      kept ? path : "");
-            send_initfail(a->fd, msg);
+            send_initfail(msg);
             return 1;
         }
     }
     struct proto_msg ready = {.type = PROTO_READY};
-    if (proto_send(a->fd, &ready, NULL))
+    if (wsend(&ready, NULL))
         return 1;
 
     static char buf[PROTO_MAX];
     for (;;) {
         struct proto_msg m;
         char *payload;
-        int r = proto_recv(a->fd, buf, &m, &payload);
+        int r = proto_recv(g_sock, buf, &m, &payload);
         if (r <= 0)
             break; /* coordinator closed the socket or died */
         if (m.type != PROTO_RUN)
@@ -360,13 +419,14 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
         } else if (run_command(&w, &m, payload, &done)) {
             break;
         }
+        kill_descendants(); /* nothing survives a task */
         done.weight = now_s() - t0;
         done.flags = keep_logs(&w, m.task, m.attempt);
         if (a->plugin_mode && (done.flags & 1) && dup2(w.out.fd, 1) < 0)
             break;
         if (a->plugin_mode && (done.flags & 2) && dup2(w.err.fd, 2) < 0)
             break;
-        if (proto_send(a->fd, &done, NULL))
+        if (wsend(&done, NULL))
             break;
     }
     if (plugin && plugin->fini)

@@ -21,6 +21,7 @@ struct worker_args {
     struct shotq_device_info dev; /* the device slot */
     const char *run_dir;          /* run directory (logs/ inside) */
     pid_t coordinator;            /* expected parent */
+    uint32_t token;               /* sent with every message */
 };
 
 /* Serves tasks until the coordinator closes the socket. Returns the process
@@ -39,6 +40,7 @@ struct worker_spawn_args {
     int dev_index;              /* its index in the coordinator's device table */
     int slot;                   /* slot on the device */
     char *const *envp;          /* environment of the worker */
+    uint32_t token;             /* its messages' token (proto_token()) */
 };
 
 /* Starts `shotq worker` for one device slot, exec'd (never a bare fork), in a
@@ -46,6 +48,10 @@ struct worker_spawn_args {
  * Returns 0 with the pid and our end of a SOCK_SEQPACKET socketpair
  * (non-blocking, close-on-exec) in *fd, or -errno with nothing left open. */
 int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd);
+
+/* The fd a worker moves its socket to (close-on-exec, far from 0-3, which
+ * tasks and plugins use). */
+#define WORKER_SOCK_FD 1000
 
 /* Log file name of a task attempt: RUN_DIR/logs/task-ID.ATTEMPT.{out,err}. */
 void worker_log_path(char *out, size_t outlen, const char *run_dir, long long task,

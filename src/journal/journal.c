@@ -300,3 +300,35 @@ int jrnl_close(struct jrnl *j)
     free(j);
     return rc;
 }
+
+int jrnl_note(struct jrnl *j, const char *ev, long dev, double t, const char *detail)
+{
+    char line[320];
+    int n = snprintf(line, sizeof line,
+                     "{\"ev\":\"%s\",\"dev\":%ld,\"t\":%.6f,\"detail\":\"", ev, dev, t);
+    /* detail is our own text: escape only what JSON requires. */
+    for (const char *p = detail; *p && n > 0 && (size_t)n + 8 < sizeof line; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\')
+            line[n++] = '\\';
+        line[n++] = c < 0x20 ? ' ' : (char)c;
+    }
+    if (n < 0 || (size_t)n + 4 > sizeof line)
+        return -EINVAL;
+    memcpy(line + n, "\"}\n", 3);
+    n += 3;
+    if (j->len + (size_t)n > j->cap) {
+        size_t nc = j->cap ? j->cap * 2 : 65536;
+        while (nc < j->len + (size_t)n)
+            nc *= 2;
+        char *nb = realloc(j->buf, nc);
+        if (!nb)
+            return -ENOMEM;
+        j->buf = nb;
+        j->cap = nc;
+    }
+    memcpy(j->buf + j->len, line, (size_t)n);
+    j->len += (size_t)n;
+    j->need_sync = true;
+    return 0;
+}

@@ -40,6 +40,11 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
 int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,
                 double t, int exit_code);
 
+/* Buffers one run event that is not a task's (ev: "quarantine", "probe",
+ * "recover", "retire", "halt"; dev -1 for the run): {"ev", "dev", "t",
+ * "detail"}. Replay ignores it. Returns 0, -EINVAL (too long) or -ENOMEM. */
+int jrnl_note(struct jrnl *j, const char *ev, long dev, double t, const char *detail);
+
 /* Writes buffered events; fdatasync()s if a completion was among them.
  * Returns 0 or -errno (the buffer is kept for another try). */
 int jrnl_flush(struct jrnl *j);

@@ -32,7 +32,15 @@ struct rec_fail {
     int32_t dev;
     int32_t exit_code;
     int16_t slot;
-    char why[48]; /* "exit 3", "signal 11", "timeout", "worker died" */
+    char why[80]; /* "exit 3", "signal 11", "timeout", "worker died" */
+};
+
+/* A device's quarantine, probe, recovery or retirement, or the run's halt. */
+struct rec_event {
+    double t;        /* seconds since run start */
+    int32_t dev;     /* device index, -1 for the run (halt) */
+    char what[16];   /* "quarantine", "probe", "recover", "retire", "halt" */
+    char detail[96]; /* one line for a person */
 };
 
 struct rec_device {
@@ -44,6 +52,7 @@ struct rec_device {
     double busy_s;
     int64_t tasks_done;
     int quarantined;
+    int quarantines; /* times it was quarantined in this run */
 };
 
 struct run_record {
@@ -56,6 +65,8 @@ struct run_record {
     size_t nfails, fails_alloc;
     struct rec_device *devs;
     size_t ndevs;
+    struct rec_event *events; /* device and halt events, in time order */
+    size_t nevents, events_alloc;
     const char *run_dir; /* where logs are */
 };
 

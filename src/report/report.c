@@ -69,6 +69,7 @@ int report_write_json(const char *path, const struct run_record *r)
         cJSON_AddNumberToObject(o, "busy_s", v->busy_s);
         cJSON_AddNumberToObject(o, "tasks_done", (double)v->tasks_done);
         cJSON_AddBoolToObject(o, "quarantined", v->quarantined);
+        cJSON_AddNumberToObject(o, "quarantines", v->quarantines);
         if (d)
             fputc(',', f);
         rc = emit(f, o);
@@ -110,6 +111,21 @@ int report_write_json(const char *path, const struct run_record *r)
         cJSON_AddNumberToObject(o, "end_s", x->end_s);
         cJSON_AddNumberToObject(o, "exit_code", x->exit_code);
         cJSON_AddStringToObject(o, "why", x->why);
+        if (k)
+            fputc(',', f);
+        rc = emit(f, o);
+    }
+    fputs("],\"events\":[", f);
+    for (size_t k = 0; k < r->nevents && !rc; k++) {
+        const struct rec_event *x = &r->events[k];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "t", x->t);
+        if (x->dev >= 0)
+            cJSON_AddNumberToObject(o, "device", x->dev);
+        else
+            cJSON_AddNullToObject(o, "device");
+        cJSON_AddStringToObject(o, "event", x->what);
+        cJSON_AddStringToObject(o, "detail", x->detail);
         if (k)
             fputc(',', f);
         rc = emit(f, o);

@@ -28,7 +28,14 @@ struct sdev {
     uint64_t mem_foreign;  /* bytes used by others */
     uint64_t mem_reserved; /* bytes reserved by running tasks */
     int consec_fail;       /* consecutive failed attempts */
-    bool quarantined;      /* retired after too many failures */
+    bool quarantined;      /* resting after too many failures (back-off) */
+    bool probing;          /* released from quarantine, not yet proven well */
+    bool retired;          /* failed again after the longest back-off: for good */
+    int quarantines;       /* quarantines since its last success */
+    double probe_at;       /* quarantined: when it may take a task again */
+    double rest;           /* length of its latest quarantine, seconds */
+    size_t recent[8];      /* tasks of its failures since its last quarantine or */
+    int nrecent;           /* success (ring), and how many */
     bool blocked;          /* no pending task fits its memory right now */
     int node;              /* node index */
     double busy_s;         /* summed task time */
@@ -48,6 +55,7 @@ struct stask {
     size_t run_pos;          /* index in running[] while running */
     unsigned char state;     /* enum sched_task_state */
     unsigned short attempts; /* attempts started */
+    unsigned short charged;  /* failures counted against its retries */
 };
 
 struct sched {
@@ -69,12 +77,16 @@ struct sched {
     size_t nheap;
     size_t npending; /* tasks in state PENDING (order + retry) */
     size_t ndone, nfailed;
-    size_t alive;          /* devices not quarantined */
-    size_t nblocked;       /* devices parked because nothing fits */
-    double pending_weight; /* summed weight of pending tasks */
-    double max_speed;      /* fastest estimate among alive devices */
-    bool weighted;         /* weights differ: LPT order */
-    bool multi_node;       /* devices on more than one node */
+    size_t alive;           /* devices not quarantined */
+    size_t retired;         /* devices quarantined for good */
+    double next_probe;      /* earliest probe_at of a quarantined device */
+    size_t failed_attempts; /* for --halt */
+    bool halted;            /* a --halt rule stopped dispatch */
+    size_t nblocked;        /* devices parked because nothing fits */
+    double pending_weight;  /* summed weight of pending tasks */
+    double max_speed;       /* fastest estimate among alive devices */
+    bool weighted;          /* weights differ: LPT order */
+    bool multi_node;        /* devices on more than one node */
 };
 
 struct sched_params sched_params_default(void)
@@ -87,6 +99,8 @@ struct sched_params sched_params_default(void)
         .ewma_alpha = 0.3,
         .tail_guard = true,
         .memfree_default_mem = 1ull << 30,
+        .backoff_base_s = SCHED_BACKOFF_BASE_S,
+        .backoff_cap_s = SCHED_BACKOFF_CAP_S,
     };
     return p;
 }
@@ -94,7 +108,9 @@ struct sched_params sched_params_default(void)
 struct sched *sched_create(const struct sched_params *p)
 {
     if (!p || p->slots < 1 || p->max_retries < 0 || p->quarantine_after < 1 ||
-        !(p->ewma_alpha > 0 && p->ewma_alpha <= 1))
+        !(p->ewma_alpha > 0 && p->ewma_alpha <= 1) || !(p->backoff_base_s >= 0) ||
+        !(p->backoff_cap_s >= p->backoff_base_s) || p->halt_fail_count < 0 ||
+        !(p->halt_fail_pct >= 0 && p->halt_fail_pct <= 100))
         return NULL;
     struct sched *s = calloc(1, sizeof *s);
     if (!s)
@@ -262,6 +278,8 @@ static void heap_rekey(struct sched *s, size_t d)
 
 /* ---- start ---- */
 
+static void update_max_speed(struct sched *s);
+
 static const struct sched *sort_ctx; /* qsort has no context argument */
 
 static int cmp_lpt(const void *a, const void *b)
@@ -332,6 +350,7 @@ int sched_start(struct sched *s)
     }
     /* Static: order position i belongs to device i mod n. */
     s->alive = s->ndev;
+    s->next_probe = INFINITY;
     for (size_t d = 0; d < s->ndev; d++) {
         s->dev[d].cursor = d;
         if (s->dev[d].est > s->max_speed)
@@ -590,10 +609,35 @@ static bool pick_memfree(struct sched *s, double now, struct sched_assign *a)
     return true;
 }
 
+/* Releases quarantined devices whose back-off has run out: each may take
+ * tasks again, and one more failure quarantines it again (a probe). */
+static void release_probes(struct sched *s, double now)
+{
+    if (s->alive + s->retired == s->ndev || now < s->next_probe)
+        return;
+    s->next_probe = INFINITY;
+    for (size_t d = 0; d < s->ndev; d++) {
+        struct sdev *v = &s->dev[d];
+        if (!v->quarantined || v->retired)
+            continue;
+        if (v->probe_at <= now) {
+            v->quarantined = false;
+            v->probing = true;
+            v->consec_fail = s->p.quarantine_after - 1;
+            s->alive++;
+            update_max_speed(s);
+            heap_sync(s, d);
+        } else if (v->probe_at < s->next_probe) {
+            s->next_probe = v->probe_at;
+        }
+    }
+}
+
 bool sched_pick(struct sched *s, double now, struct sched_assign *a)
 {
     if (!s->started || s->draining || s->npending == 0)
         return false;
+    release_probes(s, now);
     if (s->p.policy == SCHED_MEMFREE)
         return pick_memfree(s, now, a);
     while (s->nheap > 0) {
@@ -682,6 +726,63 @@ static void unrun(struct sched *s, struct stask *t)
         unblock_all(s);
 }
 
+/* True when every device is quarantined for good. */
+static bool no_device_left(const struct sched *s)
+{
+    return s->alive == 0 && s->retired == s->ndev;
+}
+
+/* Quarantines device d at time now: it rests for base * 2^k seconds (k =
+ * its quarantines since its last success), at most the cap; a device that
+ * fails again after resting the cap is retired. When the failures that led
+ * here are of several tasks they are the device's, not the tasks': they are
+ * not charged to the tasks' retries. */
+static void quarantine(struct sched *s, size_t d, double now)
+{
+    struct sdev *v = &s->dev[d];
+    int n = v->nrecent < 8 ? v->nrecent : 8;
+    v->nrecent = 0;
+    bool several = false; /* one task failing again and again is the task's fault */
+    for (int k = 1; k < n; k++)
+        several |= v->recent[k] != v->recent[0];
+    for (int k = 0; k < n && several; k++) {
+        struct stask *t = &s->task[v->recent[k]];
+        if (t->charged > 0)
+            t->charged--;
+    }
+    double delay = s->p.backoff_base_s;
+    for (int k = 0; k < v->quarantines && delay < s->p.backoff_cap_s; k++)
+        delay *= 2;
+    if (delay > s->p.backoff_cap_s)
+        delay = s->p.backoff_cap_s;
+    v->quarantined = true;
+    s->alive--;
+    if (delay <= 0 || (v->probing && v->rest >= s->p.backoff_cap_s)) {
+        v->retired = true; /* no back-off, or it had the longest rest */
+        s->retired++;
+    } else {
+        v->rest = delay;
+        v->probe_at = now + delay;
+        if (v->probe_at < s->next_probe)
+            s->next_probe = v->probe_at;
+    }
+    v->probing = false;
+    v->quarantines++;
+    update_max_speed(s);
+}
+
+/* Stops dispatch when a --halt rule is met. */
+static void check_halt(struct sched *s)
+{
+    double f = (double)s->failed_attempts;
+    if ((s->p.halt_fail_count > 0 && f >= s->p.halt_fail_count) ||
+        (s->p.halt_fail_pct > 0 && s->ntask > 0 &&
+         f * 100.0 >= s->p.halt_fail_pct * (double)s->ntask)) {
+        s->halted = true;
+        s->draining = true;
+    }
+}
+
 enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
 {
     if (ti >= s->ntask || s->task[ti].state != SCHED_RUNNING)
@@ -698,6 +799,9 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
     enum sched_outcome out;
     if (ok) {
         v->consec_fail = 0;
+        v->nrecent = 0;
+        v->probing = false;
+        v->quarantines = 0;
         v->done++;
         t->state = SCHED_DONE;
         s->ndone++;
@@ -714,12 +818,12 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
     } else {
         v->failed++;
         t->failed_dev = (long)d;
-        if (++v->consec_fail >= s->p.quarantine_after && !v->quarantined) {
-            v->quarantined = true;
-            s->alive--;
-            update_max_speed(s);
-        }
-        if (t->attempts <= s->p.max_retries && s->alive > 0 && !s->draining &&
+        t->charged++;
+        s->failed_attempts++;
+        v->recent[(size_t)v->nrecent++ % 8] = ti;
+        if (++v->consec_fail >= s->p.quarantine_after && !v->quarantined)
+            quarantine(s, d, now);
+        if (t->charged <= s->p.max_retries && !no_device_left(s) && !s->draining &&
             push_retry(s, ti) == 0) {
             t->state = SCHED_PENDING;
             s->npending++;
@@ -730,8 +834,9 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
             s->nfailed++;
             out = SCHED_OUT_FAILED;
         }
-        if (s->alive == 0)
+        if (no_device_left(s))
             fail_all_pending(s);
+        check_halt(s);
     }
     heap_sync(s, d);
     return out;
@@ -871,6 +976,20 @@ void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *
     out->tasks_failed = v->failed;
     out->running = v->running;
     out->quarantined = v->quarantined;
+    out->probing = v->probing;
+    out->retired = v->retired;
+    out->quarantines = v->quarantines;
+    out->probe_at = v->quarantined && !v->retired ? v->probe_at : -1;
+}
+
+bool sched_halted(const struct sched *s)
+{
+    return s->halted;
+}
+
+size_t sched_failed_attempts(const struct sched *s)
+{
+    return s->failed_attempts;
 }
 
 void sched_task_stats(const struct sched *s, size_t task, struct sched_task_stats *out)

@@ -34,18 +34,31 @@ enum sched_outcome {
     SCHED_OUT_FAILED = 2 /* failed after all its retries, or no device left */
 };
 
+/* Quarantine back-off (defaults): a device with quarantine_after consecutive
+ * failures rests BASE s, then 2 x BASE, 4 x BASE ... at most CAP s after each
+ * new quarantine; a success resets it. A device that fails again after a
+ * rest of CAP s is retired for good. Base 0 = no back-off (retire at once). */
+#define SCHED_BACKOFF_BASE_S 10.0
+#define SCHED_BACKOFF_CAP_S 600.0
+
 struct sched_params {
     enum sched_policy policy;
-    int slots;                    /* default concurrent tasks per device (>= 1) */
-    int max_retries;              /* extra attempts after the first failure (>= 0) */
-    int quarantine_after;         /* consecutive failures that retire a device (>= 1) */
-    double ewma_alpha;            /* weight of a new speed observation, (0, 1] */
-    bool tail_guard;              /* earliest-finish-time guard (dynamic policy) */
+    int slots;             /* default concurrent tasks per device (>= 1) */
+    int max_retries;       /* extra attempts after the first failure (>= 0) */
+    int quarantine_after;  /* consecutive failures that quarantine a device (>= 1) */
+    double backoff_base_s; /* first quarantine's rest (0 = retire at once) */
+    double backoff_cap_s;  /* longest rest (>= base) */
+    int halt_fail_count;   /* --halt fail=N: stop after N failed attempts (0 = off) */
+    double halt_fail_pct;  /* --halt fail=P%: ... after P% of the task count (0 = off) */
+    double ewma_alpha;     /* weight of a new speed observation, (0, 1] */
+    bool tail_guard;       /* earliest-finish-time guard (dynamic policy) */
     uint64_t memfree_default_mem; /* memfree: bytes assumed per task without mem */
 };
 
 /* Returns the defaults: dynamic, 1 slot, 2 retries, quarantine after 3,
- * alpha 0.3, tail guard on. */
+ * back-off 10 s .. 600 s, no halt rule, alpha 0.3, tail guard on.
+ * Failures (of two or more tasks) that quarantine a device are not charged to
+ * their tasks' retries: an outage costs no task its retries. */
 struct sched_params sched_params_default(void);
 
 struct sched_assign {
@@ -60,7 +73,11 @@ struct sched_dev_stats {
     int64_t tasks_done;    /* successful tasks */
     int64_t tasks_failed;  /* failed attempts */
     int running;           /* tasks running now */
-    bool quarantined;
+    bool quarantined;      /* resting (or retired) */
+    bool probing;          /* back from a rest, no success yet */
+    bool retired;          /* quarantined for good */
+    int quarantines;       /* quarantines since its last success */
+    double probe_at;       /* resting: when it takes tasks again; else -1 */
 };
 
 struct sched_task_stats {
@@ -108,12 +125,19 @@ int sched_set_foreign_mem(struct sched *s, size_t dev, uint64_t bytes);
 
 /* Asks for one task to start at time now. Returns true and fills *a when a
  * task should start; false when nothing should start now (call again after
- * the next event). */
+ * the next event, or at the earliest probe_at of a resting device). Devices
+ * whose rest is over take tasks again from here. */
 bool sched_pick(struct sched *s, double now, struct sched_assign *a);
 
 /* Reports that task's current attempt ended at time now (ok = succeeded).
  * Updates speeds, retries and quarantine. */
 enum sched_outcome sched_finish(struct sched *s, size_t task, double now, bool ok);
+
+/* True when a --halt rule stopped dispatch (then as sched_drain). */
+bool sched_halted(const struct sched *s);
+
+/* Failed attempts so far (what --halt counts). */
+size_t sched_failed_attempts(const struct sched *s);
 
 /* Fails every pending task (no device will ever take them). */
 void sched_abandon(struct sched *s);

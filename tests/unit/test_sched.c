@@ -236,6 +236,93 @@ static void test_retry_elsewhere_and_quarantine(void **state)
     sched_destroy(s);
 }
 
+/* Quarantine is a back-off (issue 7): the device rests 10 s, 20 s, ... at
+ * most the cap, takes tasks again after its rest, recovers on a success, is
+ * retired after failing once more past a rest of the cap; the failures that
+ * quarantined it cost no task its retries. */
+static void test_quarantine_backoff(void **state)
+{
+    (void)state;
+    struct sched_params p = sched_params_default();
+    p.backoff_base_s = 10;
+    p.backoff_cap_s = 20;
+    p.max_retries = 10;
+    struct sched *s = sched_create(&p);
+    sched_add_device(s, 1, 0, 0);
+    for (int i = 0; i < 4; i++)
+        sched_add_task(s, 1, 0);
+    sched_start(s);
+    struct sched_dev_stats ds;
+    /* Three failures (one task three times): quarantined, task not failed. */
+    for (int k = 0; k < 3; k++) {
+        expect_pick(s, k, 0, 0);
+        assert_int_equal(sched_finish(s, 0, k + 0.5, false), SCHED_OUT_RETRY);
+    }
+    sched_dev_stats(s, 0, &ds);
+    assert_true(ds.quarantined);
+    assert_false(ds.retired);
+    assert_true(ds.probe_at > 12.49 && ds.probe_at < 12.51);
+    assert_int_equal(sched_count(s, SCHED_FAILED), 0);
+    assert_false(sched_finished(s)); /* no device left now, but one will be */
+    expect_none(s, 12.4);
+    /* The probe fails: rest 20 s (the cap). */
+    expect_pick(s, 12.5, 0, 0);
+    assert_int_equal(sched_finish(s, 0, 13, false), SCHED_OUT_RETRY);
+    sched_dev_stats(s, 0, &ds);
+    assert_true(ds.quarantined);
+    assert_true(ds.probe_at > 32.99 && ds.probe_at < 33.01);
+    expect_none(s, 32.9);
+    /* This probe succeeds: recovered, back-off reset. */
+    expect_pick(s, 33, 0, 0);
+    sched_dev_stats(s, 0, &ds);
+    assert_true(ds.probing);
+    assert_int_equal(sched_finish(s, 0, 34, true), SCHED_OUT_DONE);
+    sched_dev_stats(s, 0, &ds);
+    assert_false(ds.probing || ds.quarantined);
+    assert_int_equal(ds.quarantines, 0);
+    /* Fail again: 10 s, then 20 s, then a failure after the cap: retired and
+     * the remaining tasks fail (no device will ever take them). */
+    double t = 34;
+    for (int k = 0; k < 3; k++) {
+        expect_pick(s, t, 1, 0);
+        sched_finish(s, 1, t += 0.1, false);
+    }
+    t += 10;
+    expect_pick(s, t, 1, 0);
+    sched_finish(s, 1, t += 0.1, false);
+    t += 20;
+    expect_pick(s, t, 1, 0);
+    sched_finish(s, 1, t + 0.1, false);
+    sched_dev_stats(s, 0, &ds);
+    assert_true(ds.retired);
+    assert_true(sched_finished(s));
+    assert_int_equal(sched_count(s, SCHED_FAILED), 3);
+    sched_destroy(s);
+}
+
+/* --halt fail=N stops dispatch after N failed attempts. */
+static void test_halt(void **state)
+{
+    (void)state;
+    struct sched_params p = sched_params_default();
+    p.halt_fail_count = 2;
+    struct sched *s = sched_create(&p);
+    sched_add_device(s, 1, 0, 0);
+    for (int i = 0; i < 5; i++)
+        sched_add_task(s, 1, 0);
+    sched_start(s);
+    expect_pick(s, 0, 0, 0);
+    sched_finish(s, 0, 1, false);
+    assert_false(sched_halted(s));
+    expect_pick(s, 1, 0, 0);
+    sched_finish(s, 0, 2, false);
+    assert_true(sched_halted(s));
+    expect_none(s, 2);
+    assert_true(sched_finished(s));
+    assert_int_equal(sched_count(s, SCHED_PENDING), 5);
+    sched_destroy(s);
+}
+
 static void test_speed_learning(void **state)
 {
     (void)state;
@@ -337,6 +424,8 @@ int main(void)
         cmocka_unit_test(test_retry_elsewhere_and_quarantine),
         cmocka_unit_test(test_speed_learning),
         cmocka_unit_test(test_restore_and_drain),
+        cmocka_unit_test(test_quarantine_backoff),
+        cmocka_unit_test(test_halt),
         cmocka_unit_test(test_simrun_hetero),
         cmocka_unit_test(test_simrun_slow_device_left_out),
         cmocka_unit_test(test_simrun_scale),

@@ -27,8 +27,9 @@
 #define STOP_GRACE_S 1.0    /* workers' time to end after their socket closed */
 
 struct aworker {
-    pid_t pid; /* worker process (leads its group), 0 if none */
-    int fd;    /* socket, -1 if none */
+    pid_t pid;      /* worker process (leads its group), 0 if none */
+    int fd;         /* socket, -1 if none */
+    uint32_t token; /* its messages' token */
 };
 
 struct agent {
@@ -74,7 +75,7 @@ static struct aworker *slot_of(struct agent *a, size_t i)
         if (!nw)
             return NULL;
         for (size_t k = a->nw; k < nn; k++)
-            nw[k] = (struct aworker){0, -1};
+            nw[k] = (struct aworker){0, -1, 0};
         a->w = nw;
         a->nw = nn;
     }
@@ -89,14 +90,26 @@ static int send_lost(struct agent *a, size_t i, int wstatus)
     return cl_send(a->cl, 0, &h, NULL, 0, NULL, 0);
 }
 
-/* Worker i's socket ended: reap it and tell rank 0. */
-static int worker_ended(struct agent *a, size_t i)
+/* Worker i's socket ended (or it sent a message without its token: killed):
+ * reap it (a live one gets 0.5 s, then SIGKILL) and tell rank 0. */
+static int worker_ended(struct agent *a, size_t i, bool kill_it)
 {
     struct aworker *w = &a->w[i];
     int st = 0;
-    pid_t p = spawn_reap(w->pid, &st);
+    if (kill_it)
+        kill(-w->pid, SIGKILL);
+    pid_t p = waitpid(w->pid, &st, WNOHANG);
+    for (double until = now_s() + 0.5; p == 0 && now_s() < until;) {
+        struct timespec ts = {0, 2 * 1000000L};
+        nanosleep(&ts, NULL);
+        p = waitpid(w->pid, &st, WNOHANG);
+    }
+    if (p == 0) {
+        kill(-w->pid, SIGKILL);
+        p = spawn_reap(w->pid, &st);
+    }
     close(w->fd);
-    *w = (struct aworker){0, -1};
+    *w = (struct aworker){0, -1, 0};
     return send_lost(a, i, p > 0 ? st : -1);
 }
 
@@ -109,8 +122,8 @@ static int worker_relay(struct agent *a, size_t i)
         int rc = proto_recv(a->w[i].fd, a->buf, &m, &payload);
         if (rc == -EAGAIN)
             return 0;
-        if (rc <= 0)
-            return worker_ended(a, i);
+        if (rc <= 0 || m.token != a->w[i].token)
+            return worker_ended(a, i, rc != 0);
         struct cl_hdr h = {.kind = CL_WMSG, .worker = (int64_t)i};
         rc = cl_send(a->cl, 0, &h, &m, sizeof m, payload, m.len);
         if (rc)
@@ -184,12 +197,14 @@ static int on_start(struct agent *a, const struct cl_hdr *h, const char *body,
                                    .dev = &dev,
                                    .dev_index = h->dev,
                                    .slot = h->arg,
-                                   .envp = a->env};
+                                   .envp = a->env,
+                                   .token = proto_token()};
+    w->token = sa.token;
     int rc = worker_spawn(&sa, &w->pid, &w->fd);
     if (rc) {
         log_msg(LOG_ERROR, "rank %d: device %d: cannot start worker: %s", a->cl->rank,
                 h->dev, strerror(-rc));
-        *w = (struct aworker){0, -1};
+        *w = (struct aworker){0, -1, 0};
         return send_lost(a, (size_t)h->worker, -1);
     }
     return 0;
@@ -253,7 +268,7 @@ static void stop_workers(struct agent *a)
                 kill(-a->w[i].pid, SIGKILL);
                 spawn_reap(a->w[i].pid, &st);
             }
-            a->w[i] = (struct aworker){0, -1};
+            a->w[i] = (struct aworker){0, -1, 0};
         }
         if (left) {
             struct timespec ts = {0, 10 * 1000000L};
