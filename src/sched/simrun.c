@@ -58,6 +58,34 @@ static struct ev ev_pop(struct evheap *h)
     return top;
 }
 
+/* Seconds device d needs for work units started at t0 with base speed sp,
+ * following the model's slowdowns of d. */
+static double work_time(const struct simrun_model *m, size_t d, double sp, double t0,
+                        double work)
+{
+    if (!m || m->nslow == 0)
+        return work / sp;
+    double t = t0, f = 1;
+    for (size_t k = 0; k < m->nslow; k++)
+        if (m->slow[k].dev == d && m->slow[k].at_s <= t0)
+            f *= m->slow[k].factor;
+    for (;;) {
+        double next = -1; /* next change of d after t */
+        for (size_t k = 0; k < m->nslow; k++)
+            if (m->slow[k].dev == d && m->slow[k].at_s > t &&
+                (next < 0 || m->slow[k].at_s < next))
+                next = m->slow[k].at_s;
+        double rate = sp * f;
+        if (next < 0 || t + work / rate <= next)
+            return t + work / rate - t0;
+        work -= (next - t) * rate;
+        t = next;
+        for (size_t k = 0; k < m->nslow; k++)
+            if (m->slow[k].dev == d && m->slow[k].at_s == next)
+                f *= m->slow[k].factor;
+    }
+}
+
 void simrun_result_free(struct simrun_result *r)
 {
     free(r->busy_s);
@@ -68,7 +96,8 @@ void simrun_result_free(struct simrun_result *r)
 
 int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t ndev,
            const double *weights, const uint64_t *mem, size_t ntasks,
-           double remote_latency_s, struct simrun_result *out)
+           double remote_latency_s, const struct simrun_model *model,
+           struct simrun_result *out)
 {
     memset(out, 0, sizeof *out);
     if (ndev == 0)
@@ -98,9 +127,14 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
             rc = (int)r;
             goto out_free;
         }
-        sumw += w;
-        if (w > maxw)
-            maxw = w;
+        double c = model && model->cost ? model->cost[i] : w;
+        if (!(c > 0)) {
+            rc = -EINVAL;
+            goto out_free;
+        }
+        sumw += c;
+        if (c > maxw)
+            maxw = c;
     }
     rc = sched_start(s);
     if (rc == -E2BIG) {
@@ -123,9 +157,11 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         while (sched_pick(s, now, &a)) {
             const struct simrun_dev *v = &devs[a.dev];
             int k = ++load[a.dev];
-            double w = weights ? weights[a.task] : 1.0;
+            double c = model && model->cost ? model->cost[a.task]
+                       : weights            ? weights[a.task]
+                                            : 1.0;
             double lat = v->node != 0 ? remote_latency_s : 0;
-            dur[a.task] = lat + w / v->speed * k;
+            dur[a.task] = lat + work_time(model, a.dev, v->speed, now + lat, c) * k;
             ev_push(&h, (struct ev){now + dur[a.task], a.task});
         }
         if (h.n == 0)
@@ -146,6 +182,7 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
     free(load);
     free(dur);
     out->tasks_unrun = ntasks - out->tasks_done;
+    out->sched_lower_bound_s = sched_lower_bound(s);
     out->lower_bound_s = sums > 0 ? sumw / sums : 0;
     if (maxs > 0 && maxw / maxs > out->lower_bound_s)
         out->lower_bound_s = maxw / maxs;

@@ -283,14 +283,14 @@ static void test_simrun_hetero(void **state)
         w[i] = 0.4;
     struct sched_params p = sched_params_default();
     struct simrun_result r;
-    assert_int_equal(simrun(&p, d, 4, w, NULL, 30, 0, &r), 0);
+    assert_int_equal(simrun(&p, d, 4, w, NULL, 30, 0, NULL, &r), 0);
     assert_true(fabs(r.makespan_s - 4.4) < 1e-9);
     assert_int_equal(r.tasks_done, 30);
     assert_int_equal(r.tasks_per_dev[0] + r.tasks_per_dev[1], 22);
     simrun_result_free(&r);
 
     p.policy = SCHED_STATIC;
-    assert_int_equal(simrun(&p, d, 4, w, NULL, 30, 0, &r), 0);
+    assert_int_equal(simrun(&p, d, 4, w, NULL, 30, 0, NULL, &r), 0);
     assert_true(fabs(r.makespan_s - 7.0) < 1e-9);
     simrun_result_free(&r);
 }
@@ -302,7 +302,7 @@ static void test_simrun_slow_device_left_out(void **state)
     struct simrun_dev d[2] = {{1.0, 0, 0}, {0.01, 0, 0}};
     struct sched_params p = sched_params_default();
     struct simrun_result r;
-    assert_int_equal(simrun(&p, d, 2, NULL, NULL, 30, 0, &r), 0);
+    assert_int_equal(simrun(&p, d, 2, NULL, NULL, 30, 0, NULL, &r), 0);
     assert_true(fabs(r.makespan_s - 30.0) < 1e-9);
     assert_int_equal(r.tasks_per_dev[1], 0);
     simrun_result_free(&r);
@@ -317,7 +317,7 @@ static void test_simrun_scale(void **state)
         d[i].speed = (i % 3 == 0) ? 0.4 : 1.0;
     struct sched_params p = sched_params_default();
     struct simrun_result r;
-    assert_int_equal(simrun(&p, d, nd, NULL, NULL, nt, 0, &r), 0);
+    assert_int_equal(simrun(&p, d, nd, NULL, NULL, nt, 0, NULL, &r), 0);
     assert_int_equal(r.tasks_done, nt);
     assert_true(r.makespan_s <= r.lower_bound_s * 1.01 + 1.0);
     simrun_result_free(&r);
