@@ -21,6 +21,7 @@
 struct sdev {
     double prior;          /* speed prior */
     double est;            /* learned speed (weight per second) */
+    double sw, sdur;       /* decayed sums of observed weights and durations */
     int nobs;              /* successful observations so far */
     int cap;               /* tasks it may hold now */
     int running;           /* tasks it holds now */
@@ -43,6 +44,7 @@ struct stask {
     uint64_t mem;            /* bytes needed, 0 = none */
     double start;            /* start of the last attempt */
     double end;              /* end of the last attempt, -1 while running */
+    double ok_dur;           /* duration of the successful attempt, 0 if none */
     long dev;                /* device of the last attempt, -1 if none */
     long failed_dev;         /* device of the last failed attempt, -1 if none */
     size_t run_pos;          /* index in running[] while running */
@@ -73,6 +75,8 @@ struct sched {
     size_t nblocked;       /* devices parked because nothing fits */
     double pending_weight; /* summed weight of pending tasks */
     double max_speed;      /* fastest estimate among alive devices */
+    double prior_scale;    /* learned speed / prior of the first observation */
+    double mean_weight;    /* mean task weight */
     bool weighted;         /* weights differ: LPT order */
     bool multi_node;       /* devices on more than one node */
 };
@@ -323,6 +327,10 @@ int sched_start(struct sched *s)
     }
     s->npending = k;
     s->norder = k;
+    double sumw = 0;
+    for (size_t i = 0; i < n; i++)
+        sumw += s->task[i].weight;
+    s->mean_weight = n ? sumw / (double)n : 1.0;
     /* LPT only for the dynamic policy: static and memfree keep input order,
      * like the recipes they stand for. */
     if (s->weighted && s->p.policy == SCHED_DYNAMIC) {
@@ -480,12 +488,28 @@ static long find_pending(struct sched *s, size_t d)
     return -1;
 }
 
+/* Observations a device needs before the tail guard trusts its speed. */
+#define GUARD_MIN_OBS 3
+
+/* When a running task r on device v is expected to end. A task past its
+ * expected end is probably a long one (costs are not always known): it is
+ * expected to run on for as long again as it has overrun, instead of ending
+ * right now, so that one long task is not counted as free capacity. */
+static double expected_end(const struct stask *r, const struct sdev *v, double now)
+{
+    double end = r->start + r->weight / v->est;
+    return end >= now ? end : now + (now - end);
+}
+
 /* Tail guard: true when devices other than d, all busy, are expected to
  * finish every pending task strictly before d would finish one of weight w
  * started now; then d should stay idle. Busy devices' queued work is
  * projected at their learned speeds. Uses w for every pending task, which is
  * exact for equal weights and, with LPT order (w is the largest), lets d
- * start work a little more often than a full projection would. */
+ * start work a little more often than a full projection would. Acts only on
+ * evidence it can trust: d and every device counted on must have at least
+ * GUARD_MIN_OBS observations, so a device never idles on a prior or on one
+ * long task. */
 static bool guard_says_wait(const struct sched *s, size_t d, double w, double now)
 {
     double sd = s->dev[d].est;
@@ -494,7 +518,7 @@ static bool guard_says_wait(const struct sched *s, size_t d, double w, double no
     /* Cheap bound: even at the fastest speed, the running tasks' devices
      * cannot finish more than this many tasks by then. */
     double bound = (double)s->nrunning * (1.0 + horizon * s->max_speed / w);
-    if ((double)pending > bound)
+    if ((double)pending > bound || s->dev[d].nobs < GUARD_MIN_OBS)
         return false;
     double T = now + horizon;
     double count = 0;
@@ -502,12 +526,9 @@ static bool guard_says_wait(const struct sched *s, size_t d, double w, double no
         const struct stask *r = &s->task[s->running[k]];
         size_t e = (size_t)r->dev;
         const struct sdev *v = &s->dev[e];
-        if (e == d || v->quarantined)
+        if (e == d || v->quarantined || v->nobs < GUARD_MIN_OBS)
             continue;
-        double avail = r->start + r->weight / v->est;
-        if (avail < now)
-            avail = now;
-        double x = (T - avail) * v->est / w;
+        double x = (T - expected_end(r, v, now)) * v->est / w;
         if (x <= 0)
             continue;
         double c = ceil(x - 1e-9) - 1.0;
@@ -669,6 +690,47 @@ static void update_max_speed(struct sched *s)
             s->max_speed = s->dev[d].est;
 }
 
+/* Speed estimator (see docs/design.md, "Speeds"): a ratio of decayed sums,
+ * est = (sum w + W0) / (sum dur + W0 / (g x prior)), where the sums decay
+ * by (1 - alpha) per observation on the device, W0 = PSEUDO_TASKS mean
+ * weights act as a pseudo-observation at the prior, and g (learned speed /
+ * prior) is fixed by the run's first observation so that priors and
+ * measurements share units. A long task adds its whole duration to the
+ * denominator instead of dominating an average of ratios. */
+#define PSEUDO_TASKS 1.0
+
+static double dev_estimate(const struct sched *s, const struct sdev *v)
+{
+    double w0 = PSEUDO_TASKS * s->mean_weight;
+    return (v->sw + w0) / (v->sdur + w0 / (s->prior_scale * v->prior));
+}
+
+/* Records one successful attempt of weight w that took dur seconds on d. */
+static void learn_speed(struct sched *s, size_t d, double w, double dur)
+{
+    struct sdev *v = &s->dev[d];
+    if (s->prior_scale <= 0) {
+        /* First observation of the run: it sets the units of every prior. */
+        s->prior_scale = w / dur / v->prior;
+        v->sw = w;
+        v->sdur = dur;
+        v->nobs = 1;
+        for (size_t e = 0; e < s->ndev; e++) {
+            s->dev[e].est = dev_estimate(s, &s->dev[e]);
+            heap_rekey(s, e);
+        }
+        update_max_speed(s);
+        return;
+    }
+    double keep = 1 - s->p.ewma_alpha;
+    v->sw = keep * v->sw + w;
+    v->sdur = keep * v->sdur + dur;
+    v->nobs++;
+    v->est = dev_estimate(s, v);
+    heap_rekey(s, d);
+    update_max_speed(s);
+}
+
 /* Takes a running task off its device: shared by finish and requeue. */
 static void unrun(struct sched *s, struct stask *t)
 {
@@ -701,15 +763,9 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
         v->done++;
         t->state = SCHED_DONE;
         s->ndone++;
-        if (dur > 1e-9) {
-            double obs = t->weight / dur;
-            v->est = v->nobs == 0
-                         ? obs
-                         : s->p.ewma_alpha * obs + (1 - s->p.ewma_alpha) * v->est;
-            v->nobs++;
-            heap_rekey(s, d);
-            update_max_speed(s);
-        }
+        t->ok_dur = dur;
+        if (dur > 1e-9)
+            learn_speed(s, d, t->weight, dur);
         out = SCHED_OUT_DONE;
     } else {
         v->failed++;
@@ -837,14 +893,15 @@ double sched_eta(const struct sched *s, double now)
 
 double sched_lower_bound(const struct sched *s)
 {
-    double sumw = 0, maxw = 0, rate = 0, fastest = 0;
+    double sumc = 0, maxc = 0, rate = 0, fastest = 0;
     for (size_t i = 0; i < s->ntask; i++) {
         const struct stask *t = &s->task[i];
         if (t->attempts == 0)
             continue; /* restored from a journal or never run */
-        sumw += t->weight;
-        if (t->weight > maxw)
-            maxw = t->weight;
+        double c = sched_task_cost(s, i);
+        sumc += c;
+        if (c > maxc)
+            maxc = c;
     }
     for (size_t d = 0; d < s->ndev; d++) {
         const struct sdev *v = &s->dev[d];
@@ -856,10 +913,18 @@ double sched_lower_bound(const struct sched *s)
     }
     if (rate <= 0)
         return 0;
-    double lb = sumw / rate;
-    if (fastest > 0 && maxw / fastest > lb)
-        lb = maxw / fastest;
+    double lb = sumc / rate;
+    if (fastest > 0 && maxc / fastest > lb)
+        lb = maxc / fastest;
     return lb;
+}
+
+double sched_task_cost(const struct sched *s, size_t task)
+{
+    const struct stask *t = &s->task[task];
+    if (t->state == SCHED_DONE && t->ok_dur > 0 && t->dev >= 0)
+        return t->ok_dur * s->dev[t->dev].est;
+    return t->weight;
 }
 
 void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *out)

@@ -140,9 +140,15 @@ size_t sched_count(const struct sched *s, enum sched_task_state st);
 /* Expected seconds until all work is done, from the learned speeds. */
 double sched_eta(const struct sched *s, double now);
 
-/* Lower bound on the makespan of the tasks that ran, from the learned
- * speeds: max(sum of weights / sum of speeds, largest weight / fastest speed). */
+/* Lower bound on the makespan of the tasks that ran, from measured task
+ * costs (see sched_task_cost) and the learned speeds: max(sum of costs / sum
+ * of speeds, largest cost / fastest speed). */
 double sched_lower_bound(const struct sched *s);
+
+/* A task's cost in device-independent units (weight units): for a task done
+ * in this run, its duration x the learned speed of its device; otherwise its
+ * declared weight. */
+double sched_task_cost(const struct sched *s, size_t task);
 
 void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *out);
 void sched_task_stats(const struct sched *s, size_t task, struct sched_task_stats *out);
