@@ -38,6 +38,8 @@ static const char sim_usage[] =
     "  --costs-file F   true costs, one number per line in task order\n"
     "  --slowdown DEV@T:F  device DEV runs at F x its speed from T seconds on\n"
     "                   (repeatable, factors compound)\n"
+    "  --speculate      backup copies of stragglers when nothing is pending\n"
+    "  --no-tail-guard  turn the tail guard off\n"
     "  --json           print a JSON object instead of text\n";
 
 #define SIM_MAX_SLOW 64
@@ -348,6 +350,12 @@ int cmd_simulate(int argc, char **argv)
             }
             if (!rc)
                 rc = sim_parse_slow(a, &slow[nslow++], o.err, sizeof o.err);
+        } else if (opts_is(&o, "--speculate")) {
+            rc = opts_flag(&o);
+            p.speculate = true;
+        } else if (opts_is(&o, "--no-tail-guard")) {
+            rc = opts_flag(&o);
+            p.tail_guard = false;
         } else if (opts_is(&o, "--json")) {
             rc = opts_flag(&o);
             json = true;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #define SCAN_WINDOW 256 /* pending entries searched for one that fits memory */
+#define RCOST_RING 1024 /* measured cost ratios kept for speculation */
 
 struct sdev {
     double prior;          /* speed prior */
@@ -48,6 +49,8 @@ struct stask {
     long dev;                /* device of the last attempt, -1 if none */
     long failed_dev;         /* device of the last failed attempt, -1 if none */
     size_t run_pos;          /* index in running[] while running */
+    long bdev;               /* device of a running backup attempt, -1 if none */
+    double bstart;           /* start of the backup attempt */
     unsigned char state;     /* enum sched_task_state */
     unsigned short attempts; /* attempts started */
 };
@@ -77,8 +80,10 @@ struct sched {
     double max_speed;      /* fastest estimate among alive devices */
     double prior_scale;    /* learned speed / prior of the first observation */
     double mean_weight;    /* mean task weight */
-    bool weighted;         /* weights differ: LPT order */
-    bool multi_node;       /* devices on more than one node */
+    double *rcost;         /* ring of recent measured cost / weight ratios */
+    size_t nrcost, rcost_next;
+    bool weighted;   /* weights differ: LPT order */
+    bool multi_node; /* devices on more than one node */
 };
 
 struct sched_params sched_params_default(void)
@@ -90,6 +95,8 @@ struct sched_params sched_params_default(void)
         .quarantine_after = 3,
         .ewma_alpha = 0.3,
         .tail_guard = true,
+        .speculate = false,
+        .speculate_margin = 1.25,
         .memfree_default_mem = 1ull << 30,
     };
     return p;
@@ -98,7 +105,7 @@ struct sched_params sched_params_default(void)
 struct sched *sched_create(const struct sched_params *p)
 {
     if (!p || p->slots < 1 || p->max_retries < 0 || p->quarantine_after < 1 ||
-        !(p->ewma_alpha > 0 && p->ewma_alpha <= 1))
+        !(p->speculate_margin >= 1) || !(p->ewma_alpha > 0 && p->ewma_alpha <= 1))
         return NULL;
     struct sched *s = calloc(1, sizeof *s);
     if (!s)
@@ -117,6 +124,7 @@ void sched_destroy(struct sched *s)
     free(s->retry);
     free(s->running);
     free(s->heap);
+    free(s->rcost);
     free(s);
 }
 
@@ -166,7 +174,7 @@ long sched_add_task(struct sched *s, double weight, uint64_t mem)
     memset(t, 0, sizeof *t);
     t->weight = weight;
     t->mem = mem;
-    t->dev = t->failed_dev = -1;
+    t->dev = t->failed_dev = t->bdev = -1;
     t->end = -1;
     t->state = SCHED_PENDING;
     return (long)s->ntask++;
@@ -312,7 +320,8 @@ int sched_start(struct sched *s)
     s->order = malloc((n ? n : 1) * sizeof *s->order);
     s->running = malloc((n ? n : 1) * sizeof *s->running);
     s->heap = malloc((s->ndev ? s->ndev : 1) * sizeof *s->heap);
-    if (!s->order || !s->running || !s->heap)
+    s->rcost = malloc(RCOST_RING * sizeof *s->rcost);
+    if (!s->order || !s->running || !s->heap || !s->rcost)
         return -ENOMEM;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -491,6 +500,16 @@ static long find_pending(struct sched *s, size_t d)
 /* Observations a device needs before the tail guard trusts its speed. */
 #define GUARD_MIN_OBS 3
 
+/* The speed the tail guard uses for v: the learned one once it rests on
+ * GUARD_MIN_OBS observations, before that the prior (in learned units), so
+ * that one long task does not make a fast device look slow to the guard. */
+static double guard_speed(const struct sched *s, const struct sdev *v)
+{
+    if (v->nobs >= GUARD_MIN_OBS || s->prior_scale <= 0)
+        return v->est;
+    return v->prior * s->prior_scale;
+}
+
 /* When a running task r on device v is expected to end. A task past its
  * expected end is probably a long one (costs are not always known): it is
  * expected to run on for as long again as it has overrun, instead of ending
@@ -507,18 +526,17 @@ static double expected_end(const struct stask *r, const struct sdev *v, double n
  * projected at their learned speeds. Uses w for every pending task, which is
  * exact for equal weights and, with LPT order (w is the largest), lets d
  * start work a little more often than a full projection would. Acts only on
- * evidence it can trust: d and every device counted on must have at least
- * GUARD_MIN_OBS observations, so a device never idles on a prior or on one
- * long task. */
+ * evidence it can trust (guard_speed), and a task past its expected end is
+ * expected to run on as long as it has overrun. */
 static bool guard_says_wait(const struct sched *s, size_t d, double w, double now)
 {
-    double sd = s->dev[d].est;
+    double sd = guard_speed(s, &s->dev[d]);
     double horizon = w / sd; /* d would finish at now + horizon */
     size_t pending = s->npending;
     /* Cheap bound: even at the fastest speed, the running tasks' devices
      * cannot finish more than this many tasks by then. */
     double bound = (double)s->nrunning * (1.0 + horizon * s->max_speed / w);
-    if ((double)pending > bound || s->dev[d].nobs < GUARD_MIN_OBS)
+    if ((double)pending > bound)
         return false;
     double T = now + horizon;
     double count = 0;
@@ -526,9 +544,13 @@ static bool guard_says_wait(const struct sched *s, size_t d, double w, double no
         const struct stask *r = &s->task[s->running[k]];
         size_t e = (size_t)r->dev;
         const struct sdev *v = &s->dev[e];
-        if (e == d || v->quarantined || v->nobs < GUARD_MIN_OBS)
+        if (e == d || v->quarantined)
             continue;
-        double x = (T - expected_end(r, v, now)) * v->est / w;
+        double ve = guard_speed(s, v);
+        double end = r->start + r->weight / ve;
+        if (end < now)
+            end = now + (now - end);
+        double x = (T - end) * ve / w;
         if (x <= 0)
             continue;
         double c = ceil(x - 1e-9) - 1.0;
@@ -611,10 +633,81 @@ static bool pick_memfree(struct sched *s, double now, struct sched_assign *a)
     return true;
 }
 
+/* Expected cost ratio (cost / weight) of a task known to exceed x, from the
+ * recently measured ratios: the mean of those above x, or 0 when none is
+ * (then the caller falls back on the task's weight and its overrun). */
+static double residual_cost(const struct sched *s, double x)
+{
+    double sum = 0;
+    size_t n = 0;
+    for (size_t k = 0; k < s->nrcost; k++) {
+        if (s->rcost[k] > x) {
+            sum += s->rcost[k];
+            n++;
+        }
+    }
+    return n ? sum / (double)n : 0;
+}
+
+/* Speculation: with nothing pending, the fastest free device d takes a
+ * backup copy of the running task whose expected remaining time on its
+ * device exceeds a fresh copy's expected time on d by the margin (the one
+ * that gains most). A task past its expected end is expected to run on for
+ * as long as it has overrun (expected_end); when costs are unknown (equal
+ * weights) a copy is taken to cost at least the work done so far. Returns true and fills
+ * *a for a backup. */
+static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
+{
+    if (s->nheap == 0)
+        return false;
+    size_t d = s->heap[0];
+    struct sdev *v = &s->dev[d];
+    long best = -1;
+    double best_gain = 0;
+    for (size_t k = 0; k < s->nrunning; k++) {
+        size_t ti = s->running[k];
+        const struct stask *t = &s->task[ti];
+        const struct sdev *e = &s->dev[t->dev];
+        if (t->bdev >= 0 || t->dev == (long)d || !fits_now(s, d, t))
+            continue;
+        double done = (now - t->start) * e->est, left, cost;
+        double total = residual_cost(s, done / t->weight) * t->weight;
+        if (total > 0) {
+            cost = total;
+            left = (total - done) / e->est;
+        } else {
+            cost = !s->weighted && done > t->weight ? done : t->weight;
+            left = expected_end(t, e, now) - now;
+        }
+        double gain = left - s->p.speculate_margin * cost / v->est;
+        if (gain > best_gain) {
+            best_gain = gain;
+            best = (long)ti;
+        }
+    }
+    if (best < 0)
+        return false;
+    struct stask *t = &s->task[best];
+    t->bdev = (long)d;
+    t->bstart = now;
+    t->attempts++;
+    v->running++;
+    v->mem_reserved += task_mem(s, t);
+    heap_sync(s, d);
+    a->task = (size_t)best;
+    a->dev = d;
+    a->attempt = t->attempts;
+    a->backup = true;
+    return true;
+}
+
 bool sched_pick(struct sched *s, double now, struct sched_assign *a)
 {
-    if (!s->started || s->draining || s->npending == 0)
+    a->backup = false;
+    if (!s->started || s->draining)
         return false;
+    if (s->npending == 0)
+        return s->p.speculate && s->p.policy == SCHED_DYNAMIC && pick_backup(s, now, a);
     if (s->p.policy == SCHED_MEMFREE)
         return pick_memfree(s, now, a);
     while (s->nheap > 0) {
@@ -744,10 +837,66 @@ static void unrun(struct sched *s, struct stask *t)
         unblock_all(s);
 }
 
+/* Ends the backup attempt of t (its device is freed; the caller kills it). */
+static void drop_backup(struct sched *s, struct stask *t, double now)
+{
+    struct sdev *b = &s->dev[t->bdev];
+    b->running--;
+    b->mem_reserved -= task_mem(s, t);
+    b->busy_s += now > t->bstart ? now - t->bstart : 0;
+    size_t bd = (size_t)t->bdev;
+    t->bdev = -1;
+    if (s->nblocked)
+        unblock_all(s);
+    heap_sync(s, bd);
+}
+
+enum sched_outcome sched_finish_on(struct sched *s, size_t ti, size_t dev, double now,
+                                   bool ok, long *kill_dev)
+{
+    *kill_dev = -1;
+    if (ti >= s->ntask || s->task[ti].state != SCHED_RUNNING)
+        return SCHED_OUT_FAILED;
+    struct stask *t = &s->task[ti];
+    if (t->bdev < 0 || (t->dev != (long)dev && t->bdev != (long)dev))
+        return sched_finish(s, ti, now, ok);
+    if (t->bdev == (long)dev) {
+        /* The backup ended: make it the primary, the primary the backup. */
+        long od = t->dev;
+        double os = t->start;
+        t->dev = t->bdev;
+        t->start = t->bstart;
+        t->bdev = od;
+        t->bstart = os;
+        /* running[] holds the task, not the device: nothing to move. */
+    }
+    if (!ok) {
+        /* This attempt failed: the other one runs on as the primary. */
+        struct sdev *v = &s->dev[t->dev];
+        v->failed++;
+        v->busy_s += now > t->start ? now - t->start : 0;
+        v->running--;
+        v->mem_reserved -= task_mem(s, t);
+        size_t fd = (size_t)t->dev;
+        t->dev = t->bdev;
+        t->start = t->bstart;
+        t->bdev = -1;
+        heap_sync(s, fd);
+        return SCHED_OUT_CONTINUES;
+    }
+    *kill_dev = t->bdev;
+    drop_backup(s, t, now);
+    return sched_finish(s, ti, now, true);
+}
+
 enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
 {
     if (ti >= s->ntask || s->task[ti].state != SCHED_RUNNING)
         return SCHED_OUT_FAILED;
+    if (s->task[ti].bdev >= 0) {
+        long kill;
+        return sched_finish_on(s, ti, (size_t)s->task[ti].dev, now, ok, &kill);
+    }
     struct stask *t = &s->task[ti];
     size_t d = (size_t)t->dev;
     struct sdev *v = &s->dev[d];
@@ -764,8 +913,13 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
         t->state = SCHED_DONE;
         s->ndone++;
         t->ok_dur = dur;
-        if (dur > 1e-9)
+        if (dur > 1e-9) {
             learn_speed(s, d, t->weight, dur);
+            s->rcost[s->rcost_next] = dur * v->est / t->weight;
+            s->rcost_next = (s->rcost_next + 1) % RCOST_RING;
+            if (s->nrcost < RCOST_RING)
+                s->nrcost++;
+        }
         out = SCHED_OUT_DONE;
     } else {
         v->failed++;

@@ -29,9 +29,10 @@ enum sched_task_state {
 
 /* What sched_finish() decided for a task that ended. */
 enum sched_outcome {
-    SCHED_OUT_DONE = 0,  /* succeeded */
-    SCHED_OUT_RETRY = 1, /* failed, queued again (prefers another device) */
-    SCHED_OUT_FAILED = 2 /* failed after all its retries, or no device left */
+    SCHED_OUT_DONE = 0,     /* succeeded */
+    SCHED_OUT_RETRY = 1,    /* failed, queued again (prefers another device) */
+    SCHED_OUT_FAILED = 2,   /* failed after all its retries, or no device left */
+    SCHED_OUT_CONTINUES = 3 /* this attempt failed, the task's other one runs on */
 };
 
 struct sched_params {
@@ -41,6 +42,8 @@ struct sched_params {
     int quarantine_after;         /* consecutive failures that retire a device (>= 1) */
     double ewma_alpha;            /* weight of a new speed observation, (0, 1] */
     bool tail_guard;              /* earliest-finish-time guard (dynamic policy) */
+    bool speculate;               /* backup copies of stragglers (dynamic policy) */
+    double speculate_margin;      /* backup only if it saves this factor, >= 1 */
     uint64_t memfree_default_mem; /* memfree: bytes assumed per task without mem */
 };
 
@@ -52,6 +55,7 @@ struct sched_assign {
     size_t task; /* task index */
     size_t dev;  /* device index */
     int attempt; /* 1 for the first attempt */
+    bool backup; /* a speculative copy of a task that runs elsewhere */
 };
 
 struct sched_dev_stats {
@@ -114,6 +118,15 @@ bool sched_pick(struct sched *s, double now, struct sched_assign *a);
 /* Reports that task's current attempt ended at time now (ok = succeeded).
  * Updates speeds, retries and quarantine. */
 enum sched_outcome sched_finish(struct sched *s, size_t task, double now, bool ok);
+
+/* Reports that the attempt of task on device dev ended at time now. With
+ * speculation a task may run on two devices: when one attempt succeeds, the
+ * other is over for the scheduler and *kill_dev names its device (the
+ * caller kills it and discards its output; never report it); -1 when there
+ * is none. When one of two attempts fails, the other runs on
+ * (SCHED_OUT_CONTINUES). */
+enum sched_outcome sched_finish_on(struct sched *s, size_t task, size_t dev, double now,
+                                   bool ok, long *kill_dev);
 
 /* Fails every pending task (no device will ever take them). */
 void sched_abandon(struct sched *s);

@@ -8,6 +8,15 @@
 struct ev {
     double t;    /* completion time */
     size_t task; /* task index */
+    size_t dev;  /* device of the attempt */
+    int attempt; /* attempt number, to drop events of killed attempts */
+};
+
+/* An attempt in flight: up to two per task (a primary and a backup). */
+struct att {
+    long dev;    /* -1 = slot free */
+    int attempt; /* attempt number */
+    double start, dur;
 };
 
 /* Min-heap of completion events, ties broken by task index so that the
@@ -104,7 +113,7 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         return -EINVAL;
     int rc = -ENOMEM;
     struct sched *s = sched_create(p);
-    struct evheap h = {.v = malloc((ntasks ? ntasks : 1) * sizeof *h.v)};
+    struct evheap h = {.v = malloc(2 * (ntasks ? ntasks : 1) * sizeof *h.v)};
     out->busy_s = calloc(ndev, sizeof *out->busy_s);
     out->tasks_per_dev = calloc(ndev, sizeof *out->tasks_per_dev);
     if (!s || !h.v || !out->busy_s || !out->tasks_per_dev)
@@ -144,13 +153,15 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         goto out_free;
     }
     int *load = calloc(ndev, sizeof *load); /* tasks running per device */
-    double *dur = calloc(ntasks ? ntasks : 1, sizeof *dur);
-    if (!load || !dur) {
+    struct att *at = malloc(2 * (ntasks ? ntasks : 1) * sizeof *at);
+    if (!load || !at) {
         free(load);
-        free(dur);
+        free(at);
         rc = -ENOMEM;
         goto out_free;
     }
+    for (size_t i = 0; i < 2 * ntasks; i++)
+        at[i].dev = -1;
     double now = 0;
     for (;;) {
         struct sched_assign a;
@@ -161,26 +172,40 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
                        : weights            ? weights[a.task]
                                             : 1.0;
             double lat = v->node != 0 ? remote_latency_s : 0;
-            dur[a.task] = lat + work_time(model, a.dev, v->speed, now + lat, c) * k;
-            ev_push(&h, (struct ev){now + dur[a.task], a.task});
+            struct att *x = &at[2 * a.task + (at[2 * a.task].dev >= 0)];
+            *x = (struct att){(long)a.dev, a.attempt, now,
+                              lat + work_time(model, a.dev, v->speed, now + lat, c) * k};
+            ev_push(&h, (struct ev){now + x->dur, a.task, a.dev, a.attempt});
         }
         if (h.n == 0)
             break;
         struct ev e = ev_pop(&h);
+        struct att *x = &at[2 * e.task], *y = x + 1;
+        if (x->dev != (long)e.dev || x->attempt != e.attempt) {
+            struct att *tmp = x;
+            x = y;
+            y = tmp;
+        }
+        if (x->dev != (long)e.dev || x->attempt != e.attempt)
+            continue; /* a killed attempt */
         now = e.t;
-        struct sched_task_stats ts;
-        sched_task_stats(s, e.task, &ts);
-        size_t d = (size_t)ts.dev;
-        load[d]--;
-        out->busy_s[d] += dur[e.task];
-        out->tasks_per_dev[d]++;
+        load[e.dev]--;
+        out->busy_s[e.dev] += x->dur;
+        out->tasks_per_dev[e.dev]++;
         out->tasks_done++;
         if (now > out->makespan_s)
             out->makespan_s = now;
-        sched_finish(s, e.task, now, true);
+        x->dev = -1;
+        long kill;
+        sched_finish_on(s, e.task, e.dev, now, true, &kill);
+        if (kill >= 0 && y->dev == kill) {
+            load[kill]--;
+            out->busy_s[kill] += now - y->start;
+            y->dev = -1;
+        }
     }
     free(load);
-    free(dur);
+    free(at);
     out->tasks_unrun = ntasks - out->tasks_done;
     out->sched_lower_bound_s = sched_lower_bound(s);
     out->lower_bound_s = sums > 0 ? sumw / sums : 0;
