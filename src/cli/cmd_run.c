@@ -18,6 +18,7 @@
 #include "exec/runner.h"
 #include "exec/spawn.h"
 #include "journal/journal.h"
+#include "sched/costhist.h"
 #include "tasks/tasks.h"
 #include "util/log.h"
 
@@ -37,6 +38,8 @@ static const char run_usage[] =
     "2)\n"
     "  --timeout SEC       kill a task after SEC seconds (counts as a failure)\n"
     "  --run-dir DIR       journal, logs and report (default ./shotq-run)\n"
+    "  --costs-from PATH   weights from the task costs an earlier run measured\n"
+    "                      (its run directory or report.json); others: the median\n"
     "  --resume            continue the run in --run-dir: only tasks not done run\n"
     "  --report FILE       another copy of report.json\n"
     "  --gantt FILE.svg    Gantt chart of the run\n"
@@ -46,7 +49,7 @@ static const char run_usage[] =
 
 struct run_opts {
     const char *devices, *tasks_range, *tasks_file, *run_dir, *report, *gantt;
-    const char *plugin, *plugin_config;
+    const char *plugin, *plugin_config, *costs_from;
     long slots, retries;
     double task_mem_mib, timeout;
     enum sched_policy policy;
@@ -86,6 +89,8 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
             rc = opts_double(o, 0.001, 1e9, &ro->timeout);
         } else if (opts_is(o, "--run-dir")) {
             rc = opts_str(o, &ro->run_dir);
+        } else if (opts_is(o, "--costs-from")) {
+            rc = opts_str(o, &ro->costs_from);
         } else if (opts_is(o, "--resume")) {
             rc = opts_flag(o);
             ro->resume = true;
@@ -365,7 +370,8 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     }
     if (load_tasks(&ro, preset, &ts, err, sizeof err) ||
         estimate_tasks(&ro, pl, &ts, err, sizeof err) ||
-        check_fit(&devs, &ts, err, sizeof err) || check_lengths(&ro, &ts, err, sizeof err)) {
+        check_fit(&devs, &ts, err, sizeof err) ||
+        check_lengths(&ro, &ts, err, sizeof err)) {
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
@@ -396,6 +402,12 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     rc_.sp.policy = ro.policy;
     rc_.sp.slots = (int)ro.slots;
     rc_.sp.max_retries = (int)ro.retries;
+    /* After the fingerprint: learned costs do not change what the run does. */
+    if (ro.costs_from &&
+        costhist_apply(ro.costs_from, ts.id, ts.weight, ts.n, err, sizeof err) < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        goto out;
+    }
     struct runner_remote remote;
     if (cl) {
         /* Workers get an environment without the MPI launcher's variables,

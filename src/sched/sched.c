@@ -23,6 +23,7 @@ struct sdev {
     double prior;          /* speed prior */
     double est;            /* learned speed (weight per second) */
     double sw, sdur;       /* decayed sums of observed weights and durations */
+    double med;            /* median of w/dur over its done tasks (0 = unset) */
     int nobs;              /* successful observations so far */
     int cap;               /* tasks it may hold now */
     int running;           /* tasks it holds now */
@@ -1045,8 +1046,56 @@ double sched_eta(const struct sched *s, double now)
     return rate > 0 ? work / rate : INFINITY;
 }
 
-double sched_lower_bound(const struct sched *s)
+static int cmp_double(const void *a, const void *b)
 {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sets every device's med: the median of weight/duration over the tasks it
+ * completed, a speed that one long task on the device does not drag down
+ * (the decayed estimate does, for a while). Leaves med at 0 for a device
+ * without completed tasks, or for all on allocation failure. */
+static void measure_speeds(struct sched *s)
+{
+    size_t *off = calloc(s->ndev + 1, sizeof *off);
+    double *r = malloc((s->ndone ? s->ndone : 1) * sizeof *r);
+    if (!off || !r)
+        goto out;
+    for (size_t i = 0; i < s->ntask; i++)
+        if (s->task[i].state == SCHED_DONE && s->task[i].ok_dur > 0)
+            off[s->task[i].dev + 1]++;
+    for (size_t d = 0; d < s->ndev; d++)
+        off[d + 1] += off[d];
+    for (size_t i = 0; i < s->ntask; i++) {
+        const struct stask *t = &s->task[i];
+        if (t->state == SCHED_DONE && t->ok_dur > 0 && off[t->dev] < s->ndone)
+            r[off[t->dev]++] = t->weight / t->ok_dur;
+    }
+    /* off[d] now ends device d's segment; it started at off[d - 1]. */
+    for (size_t d = 0; d < s->ndev; d++) {
+        size_t b = d ? off[d - 1] : 0, e = off[d];
+        s->dev[d].med = 0;
+        if (e <= b)
+            continue;
+        qsort(r + b, e - b, sizeof *r, cmp_double);
+        size_t m = (e - b) / 2;
+        s->dev[d].med = (e - b) % 2 ? r[b + m] : (r[b + m - 1] + r[b + m]) / 2;
+    }
+out:
+    free(off);
+    free(r);
+}
+
+/* The speed used for measured costs: the median when known. */
+static double cost_speed(const struct sdev *v)
+{
+    return v->med > 0 ? v->med : v->est;
+}
+
+double sched_lower_bound(struct sched *s)
+{
+    measure_speeds(s);
     double sumc = 0, maxc = 0, rate = 0, fastest = 0;
     for (size_t i = 0; i < s->ntask; i++) {
         const struct stask *t = &s->task[i];
@@ -1061,9 +1110,10 @@ double sched_lower_bound(const struct sched *s)
         const struct sdev *v = &s->dev[d];
         if (v->nobs == 0 && v->done == 0 && v->failed == 0)
             continue; /* never used: contributes nothing we can measure */
-        rate += dev_rate(s, v);
-        if (v->est > fastest)
-            fastest = v->est;
+        double sp = cost_speed(v);
+        rate += sp * (s->p.policy == SCHED_MEMFREE ? 1 : s->p.slots);
+        if (sp > fastest)
+            fastest = sp;
     }
     if (rate <= 0)
         return 0;
@@ -1077,7 +1127,7 @@ double sched_task_cost(const struct sched *s, size_t task)
 {
     const struct stask *t = &s->task[task];
     if (t->state == SCHED_DONE && t->ok_dur > 0 && t->dev >= 0)
-        return t->ok_dur * s->dev[t->dev].est;
+        return t->ok_dur * cost_speed(&s->dev[t->dev]);
     return t->weight;
 }
 

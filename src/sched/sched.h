@@ -154,13 +154,17 @@ size_t sched_count(const struct sched *s, enum sched_task_state st);
 double sched_eta(const struct sched *s, double now);
 
 /* Lower bound on the makespan of the tasks that ran, from measured task
- * costs (see sched_task_cost) and the learned speeds: max(sum of costs / sum
- * of speeds, largest cost / fastest speed). */
-double sched_lower_bound(const struct sched *s);
+ * costs (see sched_task_cost) and measured speeds: max(sum of costs / sum
+ * of speeds, largest cost / fastest speed). Measures each device's speed as
+ * the median of weight/duration over its done tasks (kept for
+ * sched_task_cost); allocates temporarily (without memory it falls back on
+ * the learned estimates). */
+double sched_lower_bound(struct sched *s);
 
 /* A task's cost in device-independent units (weight units): for a task done
- * in this run, its duration x the learned speed of its device; otherwise its
- * declared weight. */
+ * in this run, its duration x its device's measured speed (after
+ * sched_lower_bound; the learned estimate before); otherwise its declared
+ * weight. */
 double sched_task_cost(const struct sched *s, size_t task);
 
 void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *out);
