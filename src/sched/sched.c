@@ -46,12 +46,11 @@ struct stask {
     uint64_t mem;            /* bytes needed, 0 = none */
     double start;            /* start of the last attempt */
     double end;              /* end of the last attempt, -1 while running */
-    double ok_dur;           /* duration of the successful attempt, 0 if none */
-    long dev;                /* device of the last attempt, -1 if none */
-    long failed_dev;         /* device of the last failed attempt, -1 if none */
-    size_t run_pos;          /* index in running[] while running */
-    long bdev;               /* device of a running backup attempt, -1 if none */
     double bstart;           /* start of the backup attempt */
+    size_t run_pos;          /* index in running[] while running */
+    int32_t dev;             /* device of the last attempt, -1 if none */
+    int32_t failed_dev;      /* device of the last failed attempt, -1 if none */
+    int32_t bdev;            /* device of a running backup attempt, -1 if none */
     unsigned char state;     /* enum sched_task_state */
     unsigned short attempts; /* attempts started */
 };
@@ -596,7 +595,7 @@ static void start_task(struct sched *s, size_t ti, size_t d, double now,
     struct sdev *v = &s->dev[d];
     t->state = SCHED_RUNNING;
     t->attempts++;
-    t->dev = (long)d;
+    t->dev = (int32_t)d;
     t->start = now;
     t->end = -1;
     t->run_pos = s->nrunning;
@@ -689,7 +688,7 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
     if (best < 0)
         return false;
     struct stask *t = &s->task[best];
-    t->bdev = (long)d;
+    t->bdev = (int32_t)d;
     t->bstart = now;
     t->attempts++;
     v->running++;
@@ -863,7 +862,7 @@ enum sched_outcome sched_finish_on(struct sched *s, size_t ti, size_t dev, doubl
         return sched_finish(s, ti, now, ok);
     if (t->bdev == (long)dev) {
         /* The backup ended: make it the primary, the primary the backup. */
-        long od = t->dev;
+        int32_t od = t->dev;
         double os = t->start;
         t->dev = t->bdev;
         t->start = t->bstart;
@@ -913,7 +912,6 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
         v->done++;
         t->state = SCHED_DONE;
         s->ndone++;
-        t->ok_dur = dur;
         if (dur > 1e-9) {
             learn_speed(s, d, t->weight, dur);
             s->rcost[s->rcost_next] = dur * v->est / t->weight;
@@ -924,7 +922,7 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
         out = SCHED_OUT_DONE;
     } else {
         v->failed++;
-        t->failed_dev = (long)d;
+        t->failed_dev = (int32_t)d;
         if (++v->consec_fail >= s->p.quarantine_after && !v->quarantined) {
             v->quarantined = true;
             s->alive--;
@@ -1046,6 +1044,13 @@ double sched_eta(const struct sched *s, double now)
     return rate > 0 ? work / rate : INFINITY;
 }
 
+/* Duration of a done task's successful (last) attempt, 0 if unknown (a task
+ * restored from a journal never ran here). */
+static double task_dur(const struct stask *t)
+{
+    return t->attempts > 0 && t->end > t->start ? t->end - t->start : 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -1063,14 +1068,14 @@ static void measure_speeds(struct sched *s)
     if (!off || !r)
         goto out;
     for (size_t i = 0; i < s->ntask; i++)
-        if (s->task[i].state == SCHED_DONE && s->task[i].ok_dur > 0)
+        if (s->task[i].state == SCHED_DONE && task_dur(&s->task[i]) > 0)
             off[s->task[i].dev + 1]++;
     for (size_t d = 0; d < s->ndev; d++)
         off[d + 1] += off[d];
     for (size_t i = 0; i < s->ntask; i++) {
         const struct stask *t = &s->task[i];
-        if (t->state == SCHED_DONE && t->ok_dur > 0 && off[t->dev] < s->ndone)
-            r[off[t->dev]++] = t->weight / t->ok_dur;
+        if (t->state == SCHED_DONE && task_dur(t) > 0 && off[t->dev] < s->ndone)
+            r[off[t->dev]++] = t->weight / task_dur(t);
     }
     /* off[d] now ends device d's segment; it started at off[d - 1]. */
     for (size_t d = 0; d < s->ndev; d++) {
@@ -1126,8 +1131,8 @@ double sched_lower_bound(struct sched *s)
 double sched_task_cost(const struct sched *s, size_t task)
 {
     const struct stask *t = &s->task[task];
-    if (t->state == SCHED_DONE && t->ok_dur > 0 && t->dev >= 0)
-        return t->ok_dur * cost_speed(&s->dev[t->dev]);
+    if (t->state == SCHED_DONE && task_dur(t) > 0 && t->dev >= 0)
+        return task_dur(t) * cost_speed(&s->dev[t->dev]);
     return t->weight;
 }
 
@@ -1148,6 +1153,8 @@ void sched_task_stats(const struct sched *s, size_t task, struct sched_task_stat
     out->state = (enum sched_task_state)t->state;
     out->attempts = t->attempts;
     out->dev = t->dev;
+    out->backup_dev = t->bdev;
+    out->backup_start_s = t->bstart;
     out->start_s = t->start;
     out->end_s = t->end;
 }

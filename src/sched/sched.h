@@ -71,6 +71,8 @@ struct sched_task_stats {
     enum sched_task_state state;
     int attempts;          /* attempts started so far */
     long dev;              /* device of the last attempt, -1 if none */
+    long backup_dev;       /* device of a running backup attempt, -1 if none */
+    double backup_start_s; /* its start */
     double start_s, end_s; /* last attempt; end_s < 0 while running */
 };
 

@@ -6,24 +6,17 @@
 #include <string.h>
 
 struct ev {
-    double t;    /* completion time */
-    size_t task; /* task index */
-    size_t dev;  /* device of the attempt */
-    int attempt; /* attempt number, to drop events of killed attempts */
-};
-
-/* An attempt in flight: up to two per task (a primary and a backup). */
-struct att {
-    long dev;    /* -1 = slot free */
-    int attempt; /* attempt number */
-    double start, dur;
+    double t;      /* completion time */
+    double start;  /* start of the attempt */
+    uint32_t task; /* task index */
+    uint32_t dev;  /* device of the attempt */
 };
 
 /* Min-heap of completion events, ties broken by task index so that the
  * simulation is deterministic. */
 struct evheap {
     struct ev *v;
-    size_t n;
+    size_t n, alloc;
 };
 
 static bool ev_before(const struct ev *a, const struct ev *b)
@@ -31,8 +24,17 @@ static bool ev_before(const struct ev *a, const struct ev *b)
     return a->t < b->t || (a->t == b->t && a->task < b->task);
 }
 
-static void ev_push(struct evheap *h, struct ev e)
+/* Pushes e, growing the heap when full. Returns 0 or -ENOMEM. */
+static int ev_push(struct evheap *h, struct ev e)
 {
+    if (h->n == h->alloc) {
+        size_t na = h->alloc ? 2 * h->alloc : 64;
+        struct ev *v = realloc(h->v, na * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        h->v = v;
+        h->alloc = na;
+    }
     size_t i = h->n++;
     h->v[i] = e;
     while (i > 0) {
@@ -44,6 +46,7 @@ static void ev_push(struct evheap *h, struct ev e)
         h->v[p] = tmp;
         i = p;
     }
+    return 0;
 }
 
 static struct ev ev_pop(struct evheap *h)
@@ -113,7 +116,8 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         return -EINVAL;
     int rc = -ENOMEM;
     struct sched *s = sched_create(p);
-    struct evheap h = {.v = malloc(2 * (ntasks ? ntasks : 1) * sizeof *h.v)};
+    struct evheap h = {.v = malloc((ntasks ? ntasks : 1) * sizeof *h.v),
+                       .alloc = ntasks ? ntasks : 1};
     out->busy_s = calloc(ndev, sizeof *out->busy_s);
     out->tasks_per_dev = calloc(ndev, sizeof *out->tasks_per_dev);
     if (!s || !h.v || !out->busy_s || !out->tasks_per_dev)
@@ -153,15 +157,11 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         goto out_free;
     }
     int *load = calloc(ndev, sizeof *load); /* tasks running per device */
-    struct att *at = malloc(2 * (ntasks ? ntasks : 1) * sizeof *at);
-    if (!load || !at) {
+    if (!load || ntasks > UINT32_MAX || ndev > UINT32_MAX) {
         free(load);
-        free(at);
-        rc = -ENOMEM;
+        rc = load ? -EINVAL : -ENOMEM;
         goto out_free;
     }
-    for (size_t i = 0; i < 2 * ntasks; i++)
-        at[i].dev = -1;
     double now = 0;
     for (;;) {
         struct sched_assign a;
@@ -172,40 +172,40 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
                        : weights            ? weights[a.task]
                                             : 1.0;
             double lat = v->node != 0 ? remote_latency_s : 0;
-            struct att *x = &at[2 * a.task + (at[2 * a.task].dev >= 0)];
-            *x = (struct att){(long)a.dev, a.attempt, now,
-                              lat + work_time(model, a.dev, v->speed, now + lat, c) * k};
-            ev_push(&h, (struct ev){now + x->dur, a.task, a.dev, a.attempt});
+            double dur = lat + work_time(model, a.dev, v->speed, now + lat, c) * k;
+            if (ev_push(&h,
+                        (struct ev){now + dur, now, (uint32_t)a.task, (uint32_t)a.dev})) {
+                free(load);
+                rc = -ENOMEM;
+                goto out_free;
+            }
         }
         if (h.n == 0)
             break;
         struct ev e = ev_pop(&h);
-        struct att *x = &at[2 * e.task], *y = x + 1;
-        if (x->dev != (long)e.dev || x->attempt != e.attempt) {
-            struct att *tmp = x;
-            x = y;
-            y = tmp;
-        }
-        if (x->dev != (long)e.dev || x->attempt != e.attempt)
-            continue; /* a killed attempt */
+        struct sched_task_stats ts;
+        sched_task_stats(s, e.task, &ts);
+        if (ts.state != SCHED_RUNNING ||
+            (ts.dev != (long)e.dev && ts.backup_dev != (long)e.dev))
+            continue; /* a killed attempt: its device was freed already */
         now = e.t;
         load[e.dev]--;
-        out->busy_s[e.dev] += x->dur;
+        out->busy_s[e.dev] += now - e.start;
         out->tasks_per_dev[e.dev]++;
         out->tasks_done++;
         if (now > out->makespan_s)
             out->makespan_s = now;
-        x->dev = -1;
         long kill;
+        double other_start =
+            ts.backup_dev == (long)e.dev ? ts.start_s : ts.backup_start_s;
         sched_finish_on(s, e.task, e.dev, now, true, &kill);
-        if (kill >= 0 && y->dev == kill) {
+        if (kill >= 0) {
+            /* The loser was busy from its start until now. */
             load[kill]--;
-            out->busy_s[kill] += now - y->start;
-            y->dev = -1;
+            out->busy_s[kill] += now - other_start;
         }
     }
     free(load);
-    free(at);
     out->tasks_unrun = ntasks - out->tasks_done;
     out->sched_lower_bound_s = sched_lower_bound(s);
     out->lower_bound_s = sums > 0 ? sumw / sums : 0;
