@@ -307,6 +307,49 @@ static int print_json(const struct dev_list *devs, const struct simrun_result *r
     return 0;
 }
 
+/* Checks that every slowdown names a device. Returns 0 or -EINVAL with err
+ * set. */
+static int sim_check_slow(const struct simrun_slowdown *slow, size_t nslow, size_t ndev,
+                          char *err, size_t errlen)
+{
+    for (size_t k = 0; k < nslow; k++) {
+        if (slow[k].dev >= ndev) {
+            snprintf(err, errlen, "option --slowdown: device %zu: expected 0..%zu",
+                     slow[k].dev, ndev - 1);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Builds the true costs of n tasks from --cost-model or --costs-file into
+ * *cost (allocated; NULL when neither is given: the weights are the costs).
+ * Returns 0, or -EINVAL / -ENOMEM with err set. */
+static int sim_costs(const char *cost_model, const char *costs_file, const double *weight,
+                     size_t n, double **cost, char *err, size_t errlen)
+{
+    double sigma = 0;
+    uint64_t seed = 1;
+    *cost = NULL;
+    if (!cost_model && !costs_file)
+        return 0;
+    if (cost_model && costs_file) {
+        snprintf(err, errlen, "expected at most one of --cost-model and --costs-file");
+        return -EINVAL;
+    }
+    if (cost_model && sim_parse_model(cost_model, &sigma, &seed, err, errlen))
+        return -EINVAL;
+    if (!(*cost = malloc((n ? n : 1) * sizeof **cost))) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    if (cost_model) {
+        sim_lognormal(*cost, weight, n, sigma, seed);
+        return 0;
+    }
+    return sim_read_costs(costs_file, *cost, n, err, errlen);
+}
+
 int cmd_simulate(int argc, char **argv)
 {
     const char *spec = NULL, *tasks_file = NULL, *cost_model = NULL, *costs_file = NULL;
@@ -419,37 +462,13 @@ int cmd_simulate(int argc, char **argv)
         ntasks = (long)ts.n;
     }
     struct simrun_model model = {.slow = slow, .nslow = nslow};
-    for (size_t k = 0; k < nslow; k++) {
-        if (slow[k].dev >= devs.n) {
-            log_msg(LOG_ERROR, "option --slowdown: device %zu: expected 0..%zu",
-                    slow[k].dev, devs.n - 1);
-            goto out;
-        }
+    if (sim_costs(cost_model, costs_file, tasks_file ? ts.weight : NULL, (size_t)ntasks,
+                  &cost, err, sizeof err) ||
+        sim_check_slow(slow, nslow, devs.n, err, sizeof err)) {
+        log_msg(LOG_ERROR, "%s", err);
+        goto out;
     }
-    if (cost_model || costs_file) {
-        double sigma = 0;
-        uint64_t seed = 1;
-        if (cost_model && costs_file) {
-            log_msg(LOG_ERROR, "expected at most one of --cost-model and --costs-file");
-            goto out;
-        }
-        if (cost_model && sim_parse_model(cost_model, &sigma, &seed, err, sizeof err)) {
-            log_msg(LOG_ERROR, "%s", err);
-            goto out;
-        }
-        if (!(cost = malloc((size_t)(ntasks ? ntasks : 1) * sizeof *cost))) {
-            log_msg(LOG_ERROR, "out of memory");
-            goto out;
-        }
-        if (cost_model) {
-            sim_lognormal(cost, tasks_file ? ts.weight : NULL, (size_t)ntasks, sigma,
-                          seed);
-        } else if (sim_read_costs(costs_file, cost, (size_t)ntasks, err, sizeof err)) {
-            log_msg(LOG_ERROR, "%s", err);
-            goto out;
-        }
-        model.cost = cost;
-    }
+    model.cost = cost;
     struct simrun_result r;
     int rc = simrun(&p, sd, devs.n, tasks_file ? ts.weight : NULL,
                     tasks_file ? ts.mem : NULL, (size_t)ntasks, latency, &model, &r);
