@@ -18,6 +18,7 @@
 #include "exec/runner.h"
 #include "exec/spawn.h"
 #include "journal/journal.h"
+#include "sched/costhist.h"
 #include "tasks/tasks.h"
 #include "util/log.h"
 
@@ -41,6 +42,8 @@ static const char run_usage[] =
     "  --backoff BASE:CAP  a quarantined device rests BASE s, doubling, at most CAP s\n"
     "                      (default 10:600); after a CAP-long rest it fails for good\n"
     "  --run-dir DIR       journal, logs and report (default ./shotq-run)\n"
+    "  --costs-from PATH   weights from the task costs an earlier run measured\n"
+    "                      (its run directory or report.json); others: the median\n"
     "  --resume            continue the run in --run-dir: only tasks not done run\n"
     "  --report FILE       another copy of report.json\n"
     "  --gantt FILE.svg    Gantt chart of the run\n"
@@ -50,7 +53,7 @@ static const char run_usage[] =
 
 struct run_opts {
     const char *devices, *tasks_range, *tasks_file, *run_dir, *report, *gantt;
-    const char *plugin, *plugin_config;
+    const char *plugin, *plugin_config, *costs_from;
     long slots, retries;
     double task_mem_mib, timeout;
     double halt_count, halt_pct, backoff_base, backoff_cap;
@@ -131,6 +134,8 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
                 rc = parse_pair(o, name, v, ro);
         } else if (opts_is(o, "--run-dir")) {
             rc = opts_str(o, &ro->run_dir);
+        } else if (opts_is(o, "--costs-from")) {
+            rc = opts_str(o, &ro->costs_from);
         } else if (opts_is(o, "--resume")) {
             rc = opts_flag(o);
             ro->resume = true;
@@ -450,6 +455,12 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     rc_.sp.halt_fail_pct = ro.halt_pct;
     rc_.sp.backoff_base_s = ro.backoff_base;
     rc_.sp.backoff_cap_s = ro.backoff_cap;
+    /* After the fingerprint: learned costs do not change what the run does. */
+    if (ro.costs_from &&
+        costhist_apply(ro.costs_from, ts.id, ts.weight, ts.n, err, sizeof err) < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        goto out;
+    }
     struct runner_remote remote;
     if (cl) {
         /* Workers get an environment without the MPI launcher's variables,

@@ -2,6 +2,8 @@
  * compare policies. Task duration = weight / device speed. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,134 @@ static const char sim_usage[] =
     "  --latency SEC    dispatch latency to devices off the coordinator's node (node "
     "0),\n"
     "                   added to every task started there\n"
+    "  --cost-model lognormal:SIGMA[:SEED]\n"
+    "                   true cost of a task = its weight x exp(SIGMA x N(0,1)), unknown\n"
+    "                   to the scheduler (default: the weight is the true cost)\n"
+    "  --costs-file F   true costs, one number per line in task order\n"
+    "  --slowdown DEV@T:F  device DEV runs at F x its speed from T seconds on\n"
+    "                   (repeatable, factors compound)\n"
+    "  --speculate      backup copies of stragglers when nothing is pending\n"
+    "  --no-tail-guard  turn the tail guard off\n"
     "  --json           print a JSON object instead of text\n";
+
+#define SIM_MAX_SLOW 64
+
+/* splitmix64: a small seeded generator, so that runs are reproducible. */
+static uint64_t sim_rand(uint64_t *st)
+{
+    uint64_t z = (*st += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* A uniform number in (0, 1). */
+static double sim_unif(uint64_t *st)
+{
+    return ((double)(sim_rand(st) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* Fills cost[i] = weight[i] x lognormal(0, sigma) from seed (Box-Muller). */
+static void sim_lognormal(double *cost, const double *weight, size_t n, double sigma,
+                          uint64_t seed)
+{
+    uint64_t st = seed;
+    for (size_t i = 0; i < n; i++) {
+        double z = sqrt(-2 * log(sim_unif(&st))) * cos(6.283185307179586 * sim_unif(&st));
+        cost[i] = (weight ? weight[i] : 1.0) * exp(sigma * z);
+    }
+}
+
+/* Parses "lognormal:SIGMA[:SEED]". Returns 0 or -EINVAL with err set. */
+static int sim_parse_model(const char *m, double *sigma, uint64_t *seed, char *err,
+                           size_t errlen)
+{
+    char *end;
+    *seed = 1;
+    if (strncmp(m, "lognormal:", 10))
+        goto bad;
+    *sigma = strtod(m + 10, &end);
+    if (end == m + 10 || !(*sigma >= 0 && *sigma <= 10))
+        goto bad;
+    if (*end == ':') {
+        const char *q = end + 1;
+        errno = 0;
+        *seed = strtoull(q, &end, 10);
+        if (end == q || errno)
+            goto bad;
+    }
+    if (*end == '\0')
+        return 0;
+bad:
+    snprintf(err, errlen,
+             "option --cost-model '%s': expected lognormal:SIGMA[:SEED] with 0 <= SIGMA "
+             "<= 10",
+             m);
+    return -EINVAL;
+}
+
+/* Parses "DEV@T:F" into *out. Returns 0 or -EINVAL with err set. */
+static int sim_parse_slow(const char *a, struct simrun_slowdown *out, char *err,
+                          size_t errlen)
+{
+    char *end;
+    errno = 0;
+    unsigned long d = strtoul(a, &end, 10);
+    if (end == a || *end != '@' || errno)
+        goto bad;
+    const char *q = end + 1;
+    out->at_s = strtod(q, &end);
+    if (end == q || *end != ':' || !(out->at_s >= 0) || !isfinite(out->at_s))
+        goto bad;
+    q = end + 1;
+    out->factor = strtod(q, &end);
+    if (end == q || *end || !(out->factor > 0) || !isfinite(out->factor))
+        goto bad;
+    out->dev = d;
+    return 0;
+bad:
+    snprintf(err, errlen,
+             "option --slowdown '%s': expected DEV@SECONDS:FACTOR (e.g. 3@10:0.1)", a);
+    return -EINVAL;
+}
+
+/* Reads n true costs, one per line, from path. Returns 0 or -EINVAL with err
+ * set. */
+static int sim_read_costs(const char *path, double *cost, size_t n, char *err,
+                          size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "--costs-file '%s': cannot open: %s", path,
+                 strerror(errno));
+        return -EINVAL;
+    }
+    char line[256];
+    size_t i = 0, lineno = 0;
+    int rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *end;
+        double c = strtod(line, &end);
+        while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+            end++;
+        if (end == line || *end || !(c > 0) || !isfinite(c) || i >= n) {
+            snprintf(err, errlen, "--costs-file '%s' line %zu: expected %s", path, lineno,
+                     i >= n ? "no more lines than tasks" : "one positive number");
+            rc = -EINVAL;
+            goto out;
+        }
+        cost[i++] = c;
+    }
+    if (i != n) {
+        snprintf(err, errlen, "--costs-file '%s': %zu costs, expected one per task (%zu)",
+                 path, i, n);
+        rc = -EINVAL;
+    }
+out:
+    fclose(f);
+    return rc;
+}
 
 /* Prints per-device utilisation, grouped by device name when there are many. */
 static void print_text(const struct dev_list *devs, const struct simrun_result *r,
@@ -154,6 +283,7 @@ static int print_json(const struct dev_list *devs, const struct simrun_result *r
     cJSON_AddNumberToObject(o, "lower_bound_s", r->lower_bound_s);
     cJSON_AddNumberToObject(o, "ratio",
                             r->lower_bound_s > 0 ? r->makespan_s / r->lower_bound_s : 0);
+    cJSON_AddNumberToObject(o, "sched_lower_bound_s", r->sched_lower_bound_s);
     cJSON_AddNumberToObject(o, "tasks_not_run", (double)r->tasks_unrun);
     cJSON *arr = cJSON_AddArrayToObject(o, "devices");
     for (size_t d = 0; d < devs->n; d++) {
@@ -177,9 +307,54 @@ static int print_json(const struct dev_list *devs, const struct simrun_result *r
     return 0;
 }
 
+/* Checks that every slowdown names a device. Returns 0 or -EINVAL with err
+ * set. */
+static int sim_check_slow(const struct simrun_slowdown *slow, size_t nslow, size_t ndev,
+                          char *err, size_t errlen)
+{
+    for (size_t k = 0; k < nslow; k++) {
+        if (slow[k].dev >= ndev) {
+            snprintf(err, errlen, "option --slowdown: device %zu: expected 0..%zu",
+                     slow[k].dev, ndev - 1);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Builds the true costs of n tasks from --cost-model or --costs-file into
+ * *cost (allocated; NULL when neither is given: the weights are the costs).
+ * Returns 0, or -EINVAL / -ENOMEM with err set. */
+static int sim_costs(const char *cost_model, const char *costs_file, const double *weight,
+                     size_t n, double **cost, char *err, size_t errlen)
+{
+    double sigma = 0;
+    uint64_t seed = 1;
+    *cost = NULL;
+    if (!cost_model && !costs_file)
+        return 0;
+    if (cost_model && costs_file) {
+        snprintf(err, errlen, "expected at most one of --cost-model and --costs-file");
+        return -EINVAL;
+    }
+    if (cost_model && sim_parse_model(cost_model, &sigma, &seed, err, errlen))
+        return -EINVAL;
+    if (!(*cost = malloc((n ? n : 1) * sizeof **cost))) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    if (cost_model) {
+        sim_lognormal(*cost, weight, n, sigma, seed);
+        return 0;
+    }
+    return sim_read_costs(costs_file, *cost, n, err, errlen);
+}
+
 int cmd_simulate(int argc, char **argv)
 {
-    const char *spec = NULL, *tasks_file = NULL;
+    const char *spec = NULL, *tasks_file = NULL, *cost_model = NULL, *costs_file = NULL;
+    struct simrun_slowdown slow[SIM_MAX_SLOW];
+    size_t nslow = 0;
     long ntasks = -1, slots = 1, nodes = 0;
     double latency = 0;
     bool json = false;
@@ -204,6 +379,26 @@ int cmd_simulate(int argc, char **argv)
             rc = opts_int(&o, 1, 100000, &nodes);
         } else if (opts_is(&o, "--latency")) {
             rc = opts_double(&o, 0, 3600, &latency);
+        } else if (opts_is(&o, "--cost-model")) {
+            rc = opts_str(&o, &cost_model);
+        } else if (opts_is(&o, "--costs-file")) {
+            rc = opts_str(&o, &costs_file);
+        } else if (opts_is(&o, "--slowdown")) {
+            const char *a;
+            rc = opts_str(&o, &a);
+            if (!rc && nslow == SIM_MAX_SLOW) {
+                snprintf(o.err, sizeof o.err, "option --slowdown: at most %d",
+                         SIM_MAX_SLOW);
+                rc = -EINVAL;
+            }
+            if (!rc)
+                rc = sim_parse_slow(a, &slow[nslow++], o.err, sizeof o.err);
+        } else if (opts_is(&o, "--speculate")) {
+            rc = opts_flag(&o);
+            p.speculate = true;
+        } else if (opts_is(&o, "--no-tail-guard")) {
+            rc = opts_flag(&o);
+            p.tail_guard = false;
         } else if (opts_is(&o, "--json")) {
             rc = opts_flag(&o);
             json = true;
@@ -237,6 +432,7 @@ int cmd_simulate(int argc, char **argv)
     struct dev_list devs = {0};
     struct taskset ts = {0};
     struct simrun_dev *sd = NULL;
+    double *cost = NULL;
     int status = 2;
     if (!spec || strncmp(spec, "sim:", 4)) {
         log_msg(LOG_ERROR,
@@ -265,9 +461,17 @@ int cmd_simulate(int argc, char **argv)
         }
         ntasks = (long)ts.n;
     }
+    struct simrun_model model = {.slow = slow, .nslow = nslow};
+    if (sim_costs(cost_model, costs_file, tasks_file ? ts.weight : NULL, (size_t)ntasks,
+                  &cost, err, sizeof err) ||
+        sim_check_slow(slow, nslow, devs.n, err, sizeof err)) {
+        log_msg(LOG_ERROR, "%s", err);
+        goto out;
+    }
+    model.cost = cost;
     struct simrun_result r;
     int rc = simrun(&p, sd, devs.n, tasks_file ? ts.weight : NULL,
-                    tasks_file ? ts.mem : NULL, (size_t)ntasks, latency, &r);
+                    tasks_file ? ts.mem : NULL, (size_t)ntasks, latency, &model, &r);
     if (rc) {
         log_msg(LOG_ERROR, "simulation failed: %s", strerror(-rc));
         status = 1;
@@ -283,6 +487,7 @@ int cmd_simulate(int argc, char **argv)
     status = r.tasks_unrun ? 1 : 0;
     simrun_result_free(&r);
 out:
+    free(cost);
     free(sd);
     tasks_free(&ts);
     dev_list_free(&devs);

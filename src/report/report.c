@@ -38,6 +38,8 @@ int report_write_json(const char *path, const struct run_record *r)
     cJSON *head = cJSON_CreateObject();
     cJSON_AddNumberToObject(head, "makespan_s", r->makespan_s);
     cJSON_AddNumberToObject(head, "lower_bound_s", r->lower_bound_s);
+    cJSON_AddStringToObject(head, "lower_bound_from",
+                            "measured task costs (duration x learned device speed)");
     cJSON_AddStringToObject(head, "policy", r->policy);
     cJSON_AddStringToObject(head, "run_dir", r->run_dir ? r->run_dir : "");
     size_t counts[5] = {0};
@@ -90,6 +92,8 @@ int report_write_json(const char *path, const struct run_record *r)
             cJSON_AddNullToObject(o, "start_s");
             cJSON_AddNullToObject(o, "end_s");
         }
+        if (t->cost > 0)
+            cJSON_AddNumberToObject(o, "cost", t->cost);
         cJSON_AddNumberToObject(o, "attempts", t->attempts);
         cJSON_AddStringToObject(o, "status", report_status_name(t->status));
         if (t->status == REC_DONE || t->status == REC_FAILED)

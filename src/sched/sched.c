@@ -17,10 +17,13 @@
 #include <string.h>
 
 #define SCAN_WINDOW 256 /* pending entries searched for one that fits memory */
+#define RCOST_RING 1024 /* measured cost ratios kept for speculation */
 
 struct sdev {
     double prior;          /* speed prior */
     double est;            /* learned speed (weight per second) */
+    double sw, sdur;       /* decayed sums of observed weights and durations */
+    double med;            /* median of w/dur over its done tasks (0 = unset) */
     int nobs;              /* successful observations so far */
     int cap;               /* tasks it may hold now */
     int running;           /* tasks it holds now */
@@ -50,9 +53,11 @@ struct stask {
     uint64_t mem;            /* bytes needed, 0 = none */
     double start;            /* start of the last attempt */
     double end;              /* end of the last attempt, -1 while running */
-    long dev;                /* device of the last attempt, -1 if none */
-    long failed_dev;         /* device of the last failed attempt, -1 if none */
+    double bstart;           /* start of the backup attempt */
     size_t run_pos;          /* index in running[] while running */
+    int32_t dev;             /* device of the last attempt, -1 if none */
+    int32_t failed_dev;      /* device of the last failed attempt, -1 if none */
+    int32_t bdev;            /* device of a running backup attempt, -1 if none */
     unsigned char state;     /* enum sched_task_state */
     unsigned short attempts; /* attempts started */
     unsigned short charged;  /* failures counted against its retries */
@@ -85,6 +90,10 @@ struct sched {
     size_t nblocked;        /* devices parked because nothing fits */
     double pending_weight;  /* summed weight of pending tasks */
     double max_speed;       /* fastest estimate among alive devices */
+    double prior_scale;     /* learned speed / prior of the first observation */
+    double mean_weight;     /* mean task weight */
+    double *rcost;          /* ring of recent measured cost / weight ratios */
+    size_t nrcost, rcost_next;
     bool weighted;          /* weights differ: LPT order */
     bool multi_node;        /* devices on more than one node */
 };
@@ -98,6 +107,8 @@ struct sched_params sched_params_default(void)
         .quarantine_after = 3,
         .ewma_alpha = 0.3,
         .tail_guard = true,
+        .speculate = false,
+        .speculate_margin = 1.25,
         .memfree_default_mem = 1ull << 30,
         .backoff_base_s = SCHED_BACKOFF_BASE_S,
         .backoff_cap_s = SCHED_BACKOFF_CAP_S,
@@ -110,7 +121,7 @@ struct sched *sched_create(const struct sched_params *p)
     if (!p || p->slots < 1 || p->max_retries < 0 || p->quarantine_after < 1 ||
         !(p->ewma_alpha > 0 && p->ewma_alpha <= 1) || !(p->backoff_base_s >= 0) ||
         !(p->backoff_cap_s >= p->backoff_base_s) || p->halt_fail_count < 0 ||
-        !(p->halt_fail_pct >= 0 && p->halt_fail_pct <= 100))
+        !(p->halt_fail_pct >= 0 && p->halt_fail_pct <= 100) || !(p->speculate_margin >= 1))
         return NULL;
     struct sched *s = calloc(1, sizeof *s);
     if (!s)
@@ -129,6 +140,7 @@ void sched_destroy(struct sched *s)
     free(s->retry);
     free(s->running);
     free(s->heap);
+    free(s->rcost);
     free(s);
 }
 
@@ -178,7 +190,7 @@ long sched_add_task(struct sched *s, double weight, uint64_t mem)
     memset(t, 0, sizeof *t);
     t->weight = weight;
     t->mem = mem;
-    t->dev = t->failed_dev = -1;
+    t->dev = t->failed_dev = t->bdev = -1;
     t->end = -1;
     t->state = SCHED_PENDING;
     return (long)s->ntask++;
@@ -326,7 +338,8 @@ int sched_start(struct sched *s)
     s->order = malloc((n ? n : 1) * sizeof *s->order);
     s->running = malloc((n ? n : 1) * sizeof *s->running);
     s->heap = malloc((s->ndev ? s->ndev : 1) * sizeof *s->heap);
-    if (!s->order || !s->running || !s->heap)
+    s->rcost = malloc(RCOST_RING * sizeof *s->rcost);
+    if (!s->order || !s->running || !s->heap || !s->rcost)
         return -ENOMEM;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -341,6 +354,10 @@ int sched_start(struct sched *s)
     }
     s->npending = k;
     s->norder = k;
+    double sumw = 0;
+    for (size_t i = 0; i < n; i++)
+        sumw += s->task[i].weight;
+    s->mean_weight = n ? sumw / (double)n : 1.0;
     /* LPT only for the dynamic policy: static and memfree keep input order,
      * like the recipes they stand for. */
     if (s->weighted && s->p.policy == SCHED_DYNAMIC) {
@@ -499,15 +516,40 @@ static long find_pending(struct sched *s, size_t d)
     return -1;
 }
 
+/* Observations a device needs before the tail guard trusts its speed. */
+#define GUARD_MIN_OBS 3
+
+/* The speed the tail guard uses for v: the learned one once it rests on
+ * GUARD_MIN_OBS observations, before that the prior (in learned units), so
+ * that one long task does not make a fast device look slow to the guard. */
+static double guard_speed(const struct sched *s, const struct sdev *v)
+{
+    if (v->nobs >= GUARD_MIN_OBS || s->prior_scale <= 0)
+        return v->est;
+    return v->prior * s->prior_scale;
+}
+
+/* When a running task r on device v is expected to end. A task past its
+ * expected end is probably a long one (costs are not always known): it is
+ * expected to run on for as long again as it has overrun, instead of ending
+ * right now, so that one long task is not counted as free capacity. */
+static double expected_end(const struct stask *r, const struct sdev *v, double now)
+{
+    double end = r->start + r->weight / v->est;
+    return end >= now ? end : now + (now - end);
+}
+
 /* Tail guard: true when devices other than d, all busy, are expected to
  * finish every pending task strictly before d would finish one of weight w
  * started now; then d should stay idle. Busy devices' queued work is
  * projected at their learned speeds. Uses w for every pending task, which is
  * exact for equal weights and, with LPT order (w is the largest), lets d
- * start work a little more often than a full projection would. */
+ * start work a little more often than a full projection would. Acts only on
+ * evidence it can trust (guard_speed), and a task past its expected end is
+ * expected to run on as long as it has overrun. */
 static bool guard_says_wait(const struct sched *s, size_t d, double w, double now)
 {
-    double sd = s->dev[d].est;
+    double sd = guard_speed(s, &s->dev[d]);
     double horizon = w / sd; /* d would finish at now + horizon */
     size_t pending = s->npending;
     /* Cheap bound: even at the fastest speed, the running tasks' devices
@@ -523,10 +565,11 @@ static bool guard_says_wait(const struct sched *s, size_t d, double w, double no
         const struct sdev *v = &s->dev[e];
         if (e == d || v->quarantined)
             continue;
-        double avail = r->start + r->weight / v->est;
-        if (avail < now)
-            avail = now;
-        double x = (T - avail) * v->est / w;
+        double ve = guard_speed(s, v);
+        double end = r->start + r->weight / ve;
+        if (end < now)
+            end = now + (now - end);
+        double x = (T - end) * ve / w;
         if (x <= 0)
             continue;
         double c = ceil(x - 1e-9) - 1.0;
@@ -571,7 +614,7 @@ static void start_task(struct sched *s, size_t ti, size_t d, double now,
     struct sdev *v = &s->dev[d];
     t->state = SCHED_RUNNING;
     t->attempts++;
-    t->dev = (long)d;
+    t->dev = (int32_t)d;
     t->start = now;
     t->end = -1;
     t->run_pos = s->nrunning;
@@ -633,11 +676,82 @@ static void release_probes(struct sched *s, double now)
     }
 }
 
+/* Expected cost ratio (cost / weight) of a task known to exceed x, from the
+ * recently measured ratios: the mean of those above x, or 0 when none is
+ * (then the caller falls back on the task's weight and its overrun). */
+static double residual_cost(const struct sched *s, double x)
+{
+    double sum = 0;
+    size_t n = 0;
+    for (size_t k = 0; k < s->nrcost; k++) {
+        if (s->rcost[k] > x) {
+            sum += s->rcost[k];
+            n++;
+        }
+    }
+    return n ? sum / (double)n : 0;
+}
+
+/* Speculation: with nothing pending, the fastest free device d takes a
+ * backup copy of the running task whose expected remaining time on its
+ * device exceeds a fresh copy's expected time on d by the margin (the one
+ * that gains most). A task past its expected end is expected to run on for
+ * as long as it has overrun (expected_end); when costs are unknown (equal
+ * weights) a copy is taken to cost at least the work done so far. Returns true and fills
+ * *a for a backup. */
+static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
+{
+    if (s->nheap == 0)
+        return false;
+    size_t d = s->heap[0];
+    struct sdev *v = &s->dev[d];
+    long best = -1;
+    double best_gain = 0;
+    for (size_t k = 0; k < s->nrunning; k++) {
+        size_t ti = s->running[k];
+        const struct stask *t = &s->task[ti];
+        const struct sdev *e = &s->dev[t->dev];
+        if (t->bdev >= 0 || t->dev == (long)d || !fits_now(s, d, t))
+            continue;
+        double done = (now - t->start) * e->est, left, cost;
+        double total = residual_cost(s, done / t->weight) * t->weight;
+        if (total > 0) {
+            cost = total;
+            left = (total - done) / e->est;
+        } else {
+            cost = !s->weighted && done > t->weight ? done : t->weight;
+            left = expected_end(t, e, now) - now;
+        }
+        double gain = left - s->p.speculate_margin * cost / v->est;
+        if (gain > best_gain) {
+            best_gain = gain;
+            best = (long)ti;
+        }
+    }
+    if (best < 0)
+        return false;
+    struct stask *t = &s->task[best];
+    t->bdev = (int32_t)d;
+    t->bstart = now;
+    t->attempts++;
+    v->running++;
+    v->mem_reserved += task_mem(s, t);
+    heap_sync(s, d);
+    a->task = (size_t)best;
+    a->dev = d;
+    a->attempt = t->attempts;
+    a->backup = true;
+    return true;
+}
+
 bool sched_pick(struct sched *s, double now, struct sched_assign *a)
 {
-    if (!s->started || s->draining || s->npending == 0)
+    a->backup = false;
+    if (!s->started || s->draining)
         return false;
     release_probes(s, now);
+    if (s->npending == 0)
+        return s->p.speculate && s->p.policy == SCHED_DYNAMIC && pick_backup(s, now, a);
     if (s->p.policy == SCHED_MEMFREE)
         return pick_memfree(s, now, a);
     while (s->nheap > 0) {
@@ -713,6 +827,47 @@ static void update_max_speed(struct sched *s)
             s->max_speed = s->dev[d].est;
 }
 
+/* Speed estimator (see docs/design.md, "Speeds"): a ratio of decayed sums,
+ * est = (sum w + W0) / (sum dur + W0 / (g x prior)), where the sums decay
+ * by (1 - alpha) per observation on the device, W0 = PSEUDO_TASKS mean
+ * weights act as a pseudo-observation at the prior, and g (learned speed /
+ * prior) is fixed by the run's first observation so that priors and
+ * measurements share units. A long task adds its whole duration to the
+ * denominator instead of dominating an average of ratios. */
+#define PSEUDO_TASKS 1.0
+
+static double dev_estimate(const struct sched *s, const struct sdev *v)
+{
+    double w0 = PSEUDO_TASKS * s->mean_weight;
+    return (v->sw + w0) / (v->sdur + w0 / (s->prior_scale * v->prior));
+}
+
+/* Records one successful attempt of weight w that took dur seconds on d. */
+static void learn_speed(struct sched *s, size_t d, double w, double dur)
+{
+    struct sdev *v = &s->dev[d];
+    if (s->prior_scale <= 0) {
+        /* First observation of the run: it sets the units of every prior. */
+        s->prior_scale = w / dur / v->prior;
+        v->sw = w;
+        v->sdur = dur;
+        v->nobs = 1;
+        for (size_t e = 0; e < s->ndev; e++) {
+            s->dev[e].est = dev_estimate(s, &s->dev[e]);
+            heap_rekey(s, e);
+        }
+        update_max_speed(s);
+        return;
+    }
+    double keep = 1 - s->p.ewma_alpha;
+    v->sw = keep * v->sw + w;
+    v->sdur = keep * v->sdur + dur;
+    v->nobs++;
+    v->est = dev_estimate(s, v);
+    heap_rekey(s, d);
+    update_max_speed(s);
+}
+
 /* Takes a running task off its device: shared by finish and requeue. */
 static void unrun(struct sched *s, struct stask *t)
 {
@@ -783,10 +938,66 @@ static void check_halt(struct sched *s)
     }
 }
 
+/* Ends the backup attempt of t (its device is freed; the caller kills it). */
+static void drop_backup(struct sched *s, struct stask *t, double now)
+{
+    struct sdev *b = &s->dev[t->bdev];
+    b->running--;
+    b->mem_reserved -= task_mem(s, t);
+    b->busy_s += now > t->bstart ? now - t->bstart : 0;
+    size_t bd = (size_t)t->bdev;
+    t->bdev = -1;
+    if (s->nblocked)
+        unblock_all(s);
+    heap_sync(s, bd);
+}
+
+enum sched_outcome sched_finish_on(struct sched *s, size_t ti, size_t dev, double now,
+                                   bool ok, long *kill_dev)
+{
+    *kill_dev = -1;
+    if (ti >= s->ntask || s->task[ti].state != SCHED_RUNNING)
+        return SCHED_OUT_FAILED;
+    struct stask *t = &s->task[ti];
+    if (t->bdev < 0 || (t->dev != (long)dev && t->bdev != (long)dev))
+        return sched_finish(s, ti, now, ok);
+    if (t->bdev == (long)dev) {
+        /* The backup ended: make it the primary, the primary the backup. */
+        int32_t od = t->dev;
+        double os = t->start;
+        t->dev = t->bdev;
+        t->start = t->bstart;
+        t->bdev = od;
+        t->bstart = os;
+        /* running[] holds the task, not the device: nothing to move. */
+    }
+    if (!ok) {
+        /* This attempt failed: the other one runs on as the primary. */
+        struct sdev *v = &s->dev[t->dev];
+        v->failed++;
+        v->busy_s += now > t->start ? now - t->start : 0;
+        v->running--;
+        v->mem_reserved -= task_mem(s, t);
+        size_t fd = (size_t)t->dev;
+        t->dev = t->bdev;
+        t->start = t->bstart;
+        t->bdev = -1;
+        heap_sync(s, fd);
+        return SCHED_OUT_CONTINUES;
+    }
+    *kill_dev = t->bdev;
+    drop_backup(s, t, now);
+    return sched_finish(s, ti, now, true);
+}
+
 enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
 {
     if (ti >= s->ntask || s->task[ti].state != SCHED_RUNNING)
         return SCHED_OUT_FAILED;
+    if (s->task[ti].bdev >= 0) {
+        long kill;
+        return sched_finish_on(s, ti, (size_t)s->task[ti].dev, now, ok, &kill);
+    }
     struct stask *t = &s->task[ti];
     size_t d = (size_t)t->dev;
     struct sdev *v = &s->dev[d];
@@ -806,18 +1017,16 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
         t->state = SCHED_DONE;
         s->ndone++;
         if (dur > 1e-9) {
-            double obs = t->weight / dur;
-            v->est = v->nobs == 0
-                         ? obs
-                         : s->p.ewma_alpha * obs + (1 - s->p.ewma_alpha) * v->est;
-            v->nobs++;
-            heap_rekey(s, d);
-            update_max_speed(s);
+            learn_speed(s, d, t->weight, dur);
+            s->rcost[s->rcost_next] = dur * v->est / t->weight;
+            s->rcost_next = (s->rcost_next + 1) % RCOST_RING;
+            if (s->nrcost < RCOST_RING)
+                s->nrcost++;
         }
         out = SCHED_OUT_DONE;
     } else {
         v->failed++;
-        t->failed_dev = (long)d;
+        t->failed_dev = (int32_t)d;
         t->charged++;
         s->failed_attempts++;
         v->recent[(size_t)v->nrecent++ % 8] = ti;
@@ -940,31 +1149,96 @@ double sched_eta(const struct sched *s, double now)
     return rate > 0 ? work / rate : INFINITY;
 }
 
-double sched_lower_bound(const struct sched *s)
+/* Duration of a done task's successful (last) attempt, 0 if unknown (a task
+ * restored from a journal never ran here). */
+static double task_dur(const struct stask *t)
 {
-    double sumw = 0, maxw = 0, rate = 0, fastest = 0;
+    return t->attempts > 0 && t->end > t->start ? t->end - t->start : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sets every device's med: the median of weight/duration over the tasks it
+ * completed, a speed that one long task on the device does not drag down
+ * (the decayed estimate does, for a while). Leaves med at 0 for a device
+ * without completed tasks, or for all on allocation failure. */
+static void measure_speeds(struct sched *s)
+{
+    size_t *off = calloc(s->ndev + 1, sizeof *off);
+    double *r = malloc((s->ndone ? s->ndone : 1) * sizeof *r);
+    if (!off || !r)
+        goto out;
+    for (size_t i = 0; i < s->ntask; i++)
+        if (s->task[i].state == SCHED_DONE && task_dur(&s->task[i]) > 0)
+            off[s->task[i].dev + 1]++;
+    for (size_t d = 0; d < s->ndev; d++)
+        off[d + 1] += off[d];
+    for (size_t i = 0; i < s->ntask; i++) {
+        const struct stask *t = &s->task[i];
+        if (t->state == SCHED_DONE && task_dur(t) > 0 && off[t->dev] < s->ndone)
+            r[off[t->dev]++] = t->weight / task_dur(t);
+    }
+    /* off[d] now ends device d's segment; it started at off[d - 1]. */
+    for (size_t d = 0; d < s->ndev; d++) {
+        size_t b = d ? off[d - 1] : 0, e = off[d];
+        s->dev[d].med = 0;
+        if (e <= b)
+            continue;
+        qsort(r + b, e - b, sizeof *r, cmp_double);
+        size_t m = (e - b) / 2;
+        s->dev[d].med = (e - b) % 2 ? r[b + m] : (r[b + m - 1] + r[b + m]) / 2;
+    }
+out:
+    free(off);
+    free(r);
+}
+
+/* The speed used for measured costs: the median when known. */
+static double cost_speed(const struct sdev *v)
+{
+    return v->med > 0 ? v->med : v->est;
+}
+
+double sched_lower_bound(struct sched *s)
+{
+    measure_speeds(s);
+    double sumc = 0, maxc = 0, rate = 0, fastest = 0;
     for (size_t i = 0; i < s->ntask; i++) {
         const struct stask *t = &s->task[i];
         if (t->attempts == 0)
             continue; /* restored from a journal or never run */
-        sumw += t->weight;
-        if (t->weight > maxw)
-            maxw = t->weight;
+        double c = sched_task_cost(s, i);
+        sumc += c;
+        if (c > maxc)
+            maxc = c;
     }
     for (size_t d = 0; d < s->ndev; d++) {
         const struct sdev *v = &s->dev[d];
         if (v->nobs == 0 && v->done == 0 && v->failed == 0)
             continue; /* never used: contributes nothing we can measure */
-        rate += dev_rate(s, v);
-        if (v->est > fastest)
-            fastest = v->est;
+        double sp = cost_speed(v);
+        rate += sp * (s->p.policy == SCHED_MEMFREE ? 1 : s->p.slots);
+        if (sp > fastest)
+            fastest = sp;
     }
     if (rate <= 0)
         return 0;
-    double lb = sumw / rate;
-    if (fastest > 0 && maxw / fastest > lb)
-        lb = maxw / fastest;
+    double lb = sumc / rate;
+    if (fastest > 0 && maxc / fastest > lb)
+        lb = maxc / fastest;
     return lb;
+}
+
+double sched_task_cost(const struct sched *s, size_t task)
+{
+    const struct stask *t = &s->task[task];
+    if (t->state == SCHED_DONE && task_dur(t) > 0 && t->dev >= 0)
+        return task_dur(t) * cost_speed(&s->dev[t->dev]);
+    return t->weight;
 }
 
 void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *out)
@@ -998,6 +1272,8 @@ void sched_task_stats(const struct sched *s, size_t task, struct sched_task_stat
     out->state = (enum sched_task_state)t->state;
     out->attempts = t->attempts;
     out->dev = t->dev;
+    out->backup_dev = t->bdev;
+    out->backup_start_s = t->bstart;
     out->start_s = t->start;
     out->end_s = t->end;
 }

@@ -29,9 +29,10 @@ enum sched_task_state {
 
 /* What sched_finish() decided for a task that ended. */
 enum sched_outcome {
-    SCHED_OUT_DONE = 0,  /* succeeded */
-    SCHED_OUT_RETRY = 1, /* failed, queued again (prefers another device) */
-    SCHED_OUT_FAILED = 2 /* failed after all its retries, or no device left */
+    SCHED_OUT_DONE = 0,     /* succeeded */
+    SCHED_OUT_RETRY = 1,    /* failed, queued again (prefers another device) */
+    SCHED_OUT_FAILED = 2,   /* failed after all its retries, or no device left */
+    SCHED_OUT_CONTINUES = 3 /* this attempt failed, the task's other one runs on */
 };
 
 /* Quarantine back-off (defaults): a device with quarantine_after consecutive
@@ -43,15 +44,17 @@ enum sched_outcome {
 
 struct sched_params {
     enum sched_policy policy;
-    int slots;             /* default concurrent tasks per device (>= 1) */
-    int max_retries;       /* extra attempts after the first failure (>= 0) */
-    int quarantine_after;  /* consecutive failures that quarantine a device (>= 1) */
-    double backoff_base_s; /* first quarantine's rest (0 = retire at once) */
-    double backoff_cap_s;  /* longest rest (>= base) */
-    int halt_fail_count;   /* --halt fail=N: stop after N failed attempts (0 = off) */
-    double halt_fail_pct;  /* --halt fail=P%: ... after P% of the task count (0 = off) */
-    double ewma_alpha;     /* weight of a new speed observation, (0, 1] */
-    bool tail_guard;       /* earliest-finish-time guard (dynamic policy) */
+    int slots;                    /* default concurrent tasks per device (>= 1) */
+    int max_retries;              /* extra attempts after the first failure (>= 0) */
+    int quarantine_after;         /* consecutive failures that quarantine a device (>= 1) */
+    double backoff_base_s;        /* first quarantine's rest (0 = retire at once) */
+    double backoff_cap_s;         /* longest rest (>= base) */
+    int halt_fail_count;          /* --halt fail=N: stop after N failed attempts (0 = off) */
+    double halt_fail_pct;         /* --halt fail=P%: ... after P% of the task count (0 = off) */
+    double ewma_alpha;            /* weight of a new speed observation, (0, 1] */
+    bool tail_guard;              /* earliest-finish-time guard (dynamic policy) */
+    bool speculate;               /* backup copies of stragglers (dynamic policy) */
+    double speculate_margin;      /* backup only if it saves this factor, >= 1 */
     uint64_t memfree_default_mem; /* memfree: bytes assumed per task without mem */
 };
 
@@ -65,6 +68,7 @@ struct sched_assign {
     size_t task; /* task index */
     size_t dev;  /* device index */
     int attempt; /* 1 for the first attempt */
+    bool backup; /* a speculative copy of a task that runs elsewhere */
 };
 
 struct sched_dev_stats {
@@ -84,6 +88,8 @@ struct sched_task_stats {
     enum sched_task_state state;
     int attempts;          /* attempts started so far */
     long dev;              /* device of the last attempt, -1 if none */
+    long backup_dev;       /* device of a running backup attempt, -1 if none */
+    double backup_start_s; /* its start */
     double start_s, end_s; /* last attempt; end_s < 0 while running */
 };
 
@@ -139,6 +145,15 @@ bool sched_halted(const struct sched *s);
 /* Failed attempts so far (what --halt counts). */
 size_t sched_failed_attempts(const struct sched *s);
 
+/* Reports that the attempt of task on device dev ended at time now. With
+ * speculation a task may run on two devices: when one attempt succeeds, the
+ * other is over for the scheduler and *kill_dev names its device (the
+ * caller kills it and discards its output; never report it); -1 when there
+ * is none. When one of two attempts fails, the other runs on
+ * (SCHED_OUT_CONTINUES). */
+enum sched_outcome sched_finish_on(struct sched *s, size_t task, size_t dev, double now,
+                                   bool ok, long *kill_dev);
+
 /* Fails every pending task (no device will ever take them). */
 void sched_abandon(struct sched *s);
 
@@ -164,9 +179,19 @@ size_t sched_count(const struct sched *s, enum sched_task_state st);
 /* Expected seconds until all work is done, from the learned speeds. */
 double sched_eta(const struct sched *s, double now);
 
-/* Lower bound on the makespan of the tasks that ran, from the learned
- * speeds: max(sum of weights / sum of speeds, largest weight / fastest speed). */
-double sched_lower_bound(const struct sched *s);
+/* Lower bound on the makespan of the tasks that ran, from measured task
+ * costs (see sched_task_cost) and measured speeds: max(sum of costs / sum
+ * of speeds, largest cost / fastest speed). Measures each device's speed as
+ * the median of weight/duration over its done tasks (kept for
+ * sched_task_cost); allocates temporarily (without memory it falls back on
+ * the learned estimates). */
+double sched_lower_bound(struct sched *s);
+
+/* A task's cost in device-independent units (weight units): for a task done
+ * in this run, its duration x its device's measured speed (after
+ * sched_lower_bound; the learned estimate before); otherwise its declared
+ * weight. */
+double sched_task_cost(const struct sched *s, size_t task);
 
 void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *out);
 void sched_task_stats(const struct sched *s, size_t task, struct sched_task_stats *out);

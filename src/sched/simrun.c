@@ -6,15 +6,17 @@
 #include <string.h>
 
 struct ev {
-    double t;    /* completion time */
-    size_t task; /* task index */
+    double t;      /* completion time */
+    double start;  /* start of the attempt */
+    uint32_t task; /* task index */
+    uint32_t dev;  /* device of the attempt */
 };
 
 /* Min-heap of completion events, ties broken by task index so that the
  * simulation is deterministic. */
 struct evheap {
     struct ev *v;
-    size_t n;
+    size_t n, alloc;
 };
 
 static bool ev_before(const struct ev *a, const struct ev *b)
@@ -22,8 +24,17 @@ static bool ev_before(const struct ev *a, const struct ev *b)
     return a->t < b->t || (a->t == b->t && a->task < b->task);
 }
 
-static void ev_push(struct evheap *h, struct ev e)
+/* Pushes e, growing the heap when full. Returns 0 or -ENOMEM. */
+static int ev_push(struct evheap *h, struct ev e)
 {
+    if (h->n == h->alloc) {
+        size_t na = h->alloc ? 2 * h->alloc : 64;
+        struct ev *v = realloc(h->v, na * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        h->v = v;
+        h->alloc = na;
+    }
     size_t i = h->n++;
     h->v[i] = e;
     while (i > 0) {
@@ -35,6 +46,7 @@ static void ev_push(struct evheap *h, struct ev e)
         h->v[p] = tmp;
         i = p;
     }
+    return 0;
 }
 
 static struct ev ev_pop(struct evheap *h)
@@ -58,6 +70,34 @@ static struct ev ev_pop(struct evheap *h)
     return top;
 }
 
+/* Seconds device d needs for work units started at t0 with base speed sp,
+ * following the model's slowdowns of d. */
+static double work_time(const struct simrun_model *m, size_t d, double sp, double t0,
+                        double work)
+{
+    if (!m || m->nslow == 0)
+        return work / sp;
+    double t = t0, f = 1;
+    for (size_t k = 0; k < m->nslow; k++)
+        if (m->slow[k].dev == d && m->slow[k].at_s <= t0)
+            f *= m->slow[k].factor;
+    for (;;) {
+        double next = -1; /* next change of d after t */
+        for (size_t k = 0; k < m->nslow; k++)
+            if (m->slow[k].dev == d && m->slow[k].at_s > t &&
+                (next < 0 || m->slow[k].at_s < next))
+                next = m->slow[k].at_s;
+        double rate = sp * f;
+        if (next < 0 || t + work / rate <= next)
+            return t + work / rate - t0;
+        work -= (next - t) * rate;
+        t = next;
+        for (size_t k = 0; k < m->nslow; k++)
+            if (m->slow[k].dev == d && m->slow[k].at_s == next)
+                f *= m->slow[k].factor;
+    }
+}
+
 void simrun_result_free(struct simrun_result *r)
 {
     free(r->busy_s);
@@ -68,14 +108,16 @@ void simrun_result_free(struct simrun_result *r)
 
 int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t ndev,
            const double *weights, const uint64_t *mem, size_t ntasks,
-           double remote_latency_s, struct simrun_result *out)
+           double remote_latency_s, const struct simrun_model *model,
+           struct simrun_result *out)
 {
     memset(out, 0, sizeof *out);
     if (ndev == 0)
         return -EINVAL;
     int rc = -ENOMEM;
     struct sched *s = sched_create(p);
-    struct evheap h = {.v = malloc((ntasks ? ntasks : 1) * sizeof *h.v)};
+    struct evheap h = {.v = malloc((ntasks ? ntasks : 1) * sizeof *h.v),
+                       .alloc = ntasks ? ntasks : 1};
     out->busy_s = calloc(ndev, sizeof *out->busy_s);
     out->tasks_per_dev = calloc(ndev, sizeof *out->tasks_per_dev);
     if (!s || !h.v || !out->busy_s || !out->tasks_per_dev)
@@ -98,9 +140,14 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
             rc = (int)r;
             goto out_free;
         }
-        sumw += w;
-        if (w > maxw)
-            maxw = w;
+        double c = model && model->cost ? model->cost[i] : w;
+        if (!(c > 0)) {
+            rc = -EINVAL;
+            goto out_free;
+        }
+        sumw += c;
+        if (c > maxw)
+            maxw = c;
     }
     rc = sched_start(s);
     if (rc == -E2BIG) {
@@ -110,11 +157,9 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         goto out_free;
     }
     int *load = calloc(ndev, sizeof *load); /* tasks running per device */
-    double *dur = calloc(ntasks ? ntasks : 1, sizeof *dur);
-    if (!load || !dur) {
+    if (!load || ntasks > UINT32_MAX || ndev > UINT32_MAX) {
         free(load);
-        free(dur);
-        rc = -ENOMEM;
+        rc = load ? -EINVAL : -ENOMEM;
         goto out_free;
     }
     double now = 0;
@@ -123,29 +168,46 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         while (sched_pick(s, now, &a)) {
             const struct simrun_dev *v = &devs[a.dev];
             int k = ++load[a.dev];
-            double w = weights ? weights[a.task] : 1.0;
+            double c = model && model->cost ? model->cost[a.task]
+                       : weights            ? weights[a.task]
+                                            : 1.0;
             double lat = v->node != 0 ? remote_latency_s : 0;
-            dur[a.task] = lat + w / v->speed * k;
-            ev_push(&h, (struct ev){now + dur[a.task], a.task});
+            double dur = lat + work_time(model, a.dev, v->speed, now + lat, c) * k;
+            if (ev_push(&h,
+                        (struct ev){now + dur, now, (uint32_t)a.task, (uint32_t)a.dev})) {
+                free(load);
+                rc = -ENOMEM;
+                goto out_free;
+            }
         }
         if (h.n == 0)
             break;
         struct ev e = ev_pop(&h);
-        now = e.t;
         struct sched_task_stats ts;
         sched_task_stats(s, e.task, &ts);
-        size_t d = (size_t)ts.dev;
-        load[d]--;
-        out->busy_s[d] += dur[e.task];
-        out->tasks_per_dev[d]++;
+        if (ts.state != SCHED_RUNNING ||
+            (ts.dev != (long)e.dev && ts.backup_dev != (long)e.dev))
+            continue; /* a killed attempt: its device was freed already */
+        now = e.t;
+        load[e.dev]--;
+        out->busy_s[e.dev] += now - e.start;
+        out->tasks_per_dev[e.dev]++;
         out->tasks_done++;
         if (now > out->makespan_s)
             out->makespan_s = now;
-        sched_finish(s, e.task, now, true);
+        long kill;
+        double other_start =
+            ts.backup_dev == (long)e.dev ? ts.start_s : ts.backup_start_s;
+        sched_finish_on(s, e.task, e.dev, now, true, &kill);
+        if (kill >= 0) {
+            /* The loser was busy from its start until now. */
+            load[kill]--;
+            out->busy_s[kill] += now - other_start;
+        }
     }
     free(load);
-    free(dur);
     out->tasks_unrun = ntasks - out->tasks_done;
+    out->sched_lower_bound_s = sched_lower_bound(s);
     out->lower_bound_s = sums > 0 ? sumw / sums : 0;
     if (maxs > 0 && maxw / maxs > out->lower_bound_s)
         out->lower_bound_s = maxw / maxs;

@@ -14,23 +14,43 @@ struct simrun_dev {
     int node;           /* node index; node 0 is the coordinator's */
 };
 
-struct simrun_result {
-    double makespan_s;      /* time the last task ended */
-    double lower_bound_s;   /* max(sum w / sum speed, max w / max speed) */
-    size_t tasks_done;      /* tasks that ran */
-    size_t tasks_unrun;     /* tasks that fit no device */
-    double *busy_s;         /* per device, owned: free with simrun_result_free */
-    int64_t *tasks_per_dev; /* per device, owned */
+/* From at_s on, device dev runs at speed x factor (factors compound). */
+struct simrun_slowdown {
+    size_t dev;
+    double at_s;
+    double factor; /* > 0 */
 };
 
-/* Simulates ntasks tasks of the given weights (NULL = all 1) and memory
+/* What really happens, unknown to the scheduler: per-task true costs (the
+ * work a task needs, in weight units; NULL = the declared weight) and speed
+ * changes of devices during the run. */
+struct simrun_model {
+    const double *cost;
+    const struct simrun_slowdown *slow;
+    size_t nslow;
+};
+
+struct simrun_result {
+    double makespan_s;          /* time the last task ended */
+    double lower_bound_s;       /* max(sum c / sum speed, max c / max speed), c = true
+                                   cost, speeds as at the start */
+    double sched_lower_bound_s; /* the scheduler's own bound (measured costs) */
+    size_t tasks_done;          /* tasks that ran */
+    size_t tasks_unrun;         /* tasks that fit no device */
+    double *busy_s;             /* per device, owned: free with simrun_result_free */
+    int64_t *tasks_per_dev;     /* per device, owned */
+};
+
+/* Simulates ntasks tasks of the given declared weights (NULL = all 1) and memory
  * (NULL = none) on ndev devices. remote_latency_s delays every task start on a
  * device whose node is not 0 (dispatch and result messages). Co-located tasks
  * share a device: a task started while k tasks run there (itself included)
- * takes k times longer. Returns 0, -ENOMEM or -EINVAL; fills *out. */
+ * takes k times longer. model (NULL = none) gives true costs and slowdowns.
+ * Returns 0, -ENOMEM or -EINVAL; fills *out. */
 int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t ndev,
            const double *weights, const uint64_t *mem, size_t ntasks,
-           double remote_latency_s, struct simrun_result *out);
+           double remote_latency_s, const struct simrun_model *model,
+           struct simrun_result *out);
 
 void simrun_result_free(struct simrun_result *r);
 

@@ -25,6 +25,15 @@ check "--tasks-file 'missing.txt': cannot open" run --devices cpu:1 --tasks-file
 check "task 3: command and arguments too long" run --devices cpu:1 --tasks-file long.txt --run-dir r -- echo
 check "expected exactly one of --tasks" simulate --devices sim:a:1
 check "expected simulated devices" simulate --devices cpu:2 --tasks 3
+check "--costs-from 'nowhere.json': cannot read" run --devices cpu:1 --tasks 0 --run-dir r --costs-from nowhere.json -- true
+echo '{"tasks":[{"id":0}]}' > nocost.json
+check "expected a shotq report.json with task costs" run --devices cpu:1 --tasks 0 --run-dir r --costs-from nocost.json -- true
+check "expected lognormal:SIGMA" simulate --devices sim:a:1 --tasks 3 --cost-model normal:1
+check "expected DEV@SECONDS:FACTOR" simulate --devices sim:a:1 --tasks 3 --slowdown 0:1
+check "option --slowdown: device 5" simulate --devices sim:a:1 --tasks 3 --slowdown 5@1:0.5
+echo 1.5 > one.txt
+check "1 costs, expected one per task (3)" simulate --devices sim:a:1 --tasks 3 --costs-file one.txt
+check "nocost.json' line 1: expected one positive number" simulate --devices sim:a:1 --tasks 3 --costs-file nocost.json
 [ ! -e r ] || fail "bad input created the run directory"
 # An existing run directory stays as it was.
 "$SHOTQ" run -q --devices cpu:1 --tasks 0-2 --run-dir keep -- true

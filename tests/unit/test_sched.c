@@ -336,7 +336,9 @@ static void test_speed_learning(void **state)
     expect_pick(s, 2.0, 1, 0);
     sched_finish(s, 1, 3.0, true);
     sched_dev_stats(s, 0, &ds);
-    assert_true(fabs(ds.speed_estimate - 0.65) < 1e-12);
+    /* Ratio of decayed sums with one pseudo-task at the scaled prior (0.5):
+     * (0.7 x 1 + 1 + 1) / (0.7 x 2 + 1 + 1 / 0.5) = 2.7 / 4.4. */
+    assert_true(fabs(ds.speed_estimate - 2.7 / 4.4) < 1e-12);
     assert_true(fabs(ds.busy_s - 3.0) < 1e-12);
     sched_destroy(s);
 }
@@ -370,14 +372,14 @@ static void test_simrun_hetero(void **state)
         w[i] = 0.4;
     struct sched_params p = sched_params_default();
     struct simrun_result r;
-    assert_int_equal(simrun(&p, d, 4, w, NULL, 30, 0, &r), 0);
+    assert_int_equal(simrun(&p, d, 4, w, NULL, 30, 0, NULL, &r), 0);
     assert_true(fabs(r.makespan_s - 4.4) < 1e-9);
     assert_int_equal(r.tasks_done, 30);
     assert_int_equal(r.tasks_per_dev[0] + r.tasks_per_dev[1], 22);
     simrun_result_free(&r);
 
     p.policy = SCHED_STATIC;
-    assert_int_equal(simrun(&p, d, 4, w, NULL, 30, 0, &r), 0);
+    assert_int_equal(simrun(&p, d, 4, w, NULL, 30, 0, NULL, &r), 0);
     assert_true(fabs(r.makespan_s - 7.0) < 1e-9);
     simrun_result_free(&r);
 }
@@ -389,7 +391,7 @@ static void test_simrun_slow_device_left_out(void **state)
     struct simrun_dev d[2] = {{1.0, 0, 0}, {0.01, 0, 0}};
     struct sched_params p = sched_params_default();
     struct simrun_result r;
-    assert_int_equal(simrun(&p, d, 2, NULL, NULL, 30, 0, &r), 0);
+    assert_int_equal(simrun(&p, d, 2, NULL, NULL, 30, 0, NULL, &r), 0);
     assert_true(fabs(r.makespan_s - 30.0) < 1e-9);
     assert_int_equal(r.tasks_per_dev[1], 0);
     simrun_result_free(&r);
@@ -404,11 +406,112 @@ static void test_simrun_scale(void **state)
         d[i].speed = (i % 3 == 0) ? 0.4 : 1.0;
     struct sched_params p = sched_params_default();
     struct simrun_result r;
-    assert_int_equal(simrun(&p, d, nd, NULL, NULL, nt, 0, &r), 0);
+    assert_int_equal(simrun(&p, d, nd, NULL, NULL, nt, 0, NULL, &r), 0);
     assert_int_equal(r.tasks_done, nt);
     assert_true(r.makespan_s <= r.lower_bound_s * 1.01 + 1.0);
     simrun_result_free(&r);
     free(d);
+}
+
+/* Speculation, scripted: a backup starts only once the straggler has
+ * overrun enough; the first attempt to succeed wins and names the other's
+ * device for killing; a failed backup leaves the primary running. */
+static void test_speculation_scripted(void **state)
+{
+    (void)state;
+    for (int fail_backup = 0; fail_backup < 2; fail_backup++) {
+        struct sched_params p = sched_params_default();
+        p.speculate = true;
+        struct sched *s = sched_create(&p);
+        assert_int_equal(sched_add_device(s, 1, 0, 0), 0);
+        assert_int_equal(sched_add_device(s, 1, 0, 0), 1);
+        double w[] = {2, 1, 1};
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(sched_add_task(s, w[i], 0), i);
+        assert_int_equal(sched_start(s), 0);
+        expect_pick(s, 0, 0, 0);
+        expect_pick(s, 0, 1, 1);
+        assert_int_equal(sched_finish(s, 1, 1, true), SCHED_OUT_DONE);
+        expect_pick(s, 1, 2, 1);
+        assert_int_equal(sched_finish(s, 2, 2, true), SCHED_OUT_DONE);
+        expect_none(s, 2); /* task 0 is due now: no backup */
+        expect_none(s, 4); /* overrun by 2: remaining 2 < 1.25 x copy (2) */
+        struct sched_assign a;
+        assert_true(sched_pick(s, 6, &a)); /* overrun by 4 */
+        assert_int_equal(a.task, 0);
+        assert_int_equal(a.dev, 1);
+        assert_int_equal(a.attempt, 2);
+        assert_true(a.backup);
+        expect_none(s, 6); /* at most one backup per task */
+        long kill;
+        if (fail_backup) {
+            assert_int_equal(sched_finish_on(s, 0, 1, 7, false, &kill),
+                             SCHED_OUT_CONTINUES);
+            assert_int_equal(kill, -1);
+            assert_false(sched_finished(s));
+            assert_int_equal(sched_finish_on(s, 0, 0, 9, true, &kill), SCHED_OUT_DONE);
+            assert_int_equal(kill, -1);
+        } else {
+            assert_int_equal(sched_finish_on(s, 0, 1, 8, true, &kill), SCHED_OUT_DONE);
+            assert_int_equal(kill, 0);
+        }
+        assert_true(sched_finished(s));
+        assert_int_equal(sched_count(s, SCHED_DONE), 3);
+        struct sched_dev_stats ds;
+        for (size_t d = 0; d < 2; d++) {
+            sched_dev_stats(s, d, &ds);
+            assert_int_equal(ds.running, 0);
+        }
+        sched_destroy(s);
+    }
+}
+
+/* A device that drops to 10 % of its speed after its task started: with
+ * speculation that task no longer sets the makespan. 40 unit tasks on 4
+ * devices, device 0 at 0.1 from t = 0.5: the optimum of the changed problem
+ * is 13 s (device 0 can finish only one task by then); without
+ * speculation 15.5 s. Every task is counted done exactly once. */
+static void test_simrun_speculation_slowdown(void **state)
+{
+    (void)state;
+    struct simrun_dev d[4] = {{1, 0, 0}, {1, 0, 0}, {1, 0, 0}, {1, 0, 0}};
+    struct simrun_slowdown sl = {0, 0.5, 0.1};
+    struct simrun_model m = {.slow = &sl, .nslow = 1};
+    struct sched_params p = sched_params_default();
+    struct simrun_result r;
+    assert_int_equal(simrun(&p, d, 4, NULL, NULL, 40, 0, &m, &r), 0);
+    assert_true(fabs(r.makespan_s - 15.5) < 1e-9);
+    simrun_result_free(&r);
+    p.speculate = true;
+    assert_int_equal(simrun(&p, d, 4, NULL, NULL, 40, 0, &m, &r), 0);
+    assert_true(r.makespan_s <= 13.0 * 1.05);
+    assert_int_equal(r.tasks_done, 40);
+    int64_t sum = 0;
+    for (int i = 0; i < 4; i++)
+        sum += r.tasks_per_dev[i];
+    assert_int_equal(sum, 40);
+    simrun_result_free(&r);
+}
+
+/* Unknown costs: one long task (10x) first on a fast device must not make
+ * the scheduler believe that device slow for long, and the measured lower
+ * bound uses the task's measured cost, not its weight. */
+static void test_speed_one_long_task(void **state)
+{
+    (void)state;
+    struct simrun_dev d[2] = {{1, 0, 0}, {1, 0, 0}};
+    double c[20];
+    for (int i = 0; i < 20; i++)
+        c[i] = i == 0 ? 10 : 1;
+    struct simrun_model m = {.cost = c};
+    struct sched_params p = sched_params_default();
+    struct simrun_result r;
+    assert_int_equal(simrun(&p, d, 2, NULL, NULL, 20, 0, &m, &r), 0);
+    /* 29 units on two devices: optimum 15 (10 + 5 | 14). */
+    assert_true(r.makespan_s <= 15.0 + 1e-9);
+    assert_true(fabs(r.lower_bound_s - 14.5) < 1e-9);
+    assert_true(r.sched_lower_bound_s > 10.0);
+    simrun_result_free(&r);
 }
 
 int main(void)
@@ -429,6 +532,9 @@ int main(void)
         cmocka_unit_test(test_simrun_hetero),
         cmocka_unit_test(test_simrun_slow_device_left_out),
         cmocka_unit_test(test_simrun_scale),
+        cmocka_unit_test(test_speculation_scripted),
+        cmocka_unit_test(test_simrun_speculation_slowdown),
+        cmocka_unit_test(test_speed_one_long_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
