@@ -3,6 +3,7 @@
 #ifndef SHOTQ_CMD_H
 #define SHOTQ_CMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "shotq/plugin.h"
@@ -16,14 +17,17 @@ int cmd_worker(int argc, char **argv);
 /* What a built-in workload (`shotq model`) hands to the run machinery in place
  * of --plugin/--plugin-config/--tasks. */
 struct run_preset {
-    const char *plugin;   /* plugin spec given to workers, e.g. "builtin:fd" */
-    const char *config;   /* plugin configuration string (the job file path) */
-    int64_t ntasks;       /* tasks 0 .. ntasks-1 */
+    const char *plugin; /* plugin spec given to workers, e.g. "builtin:fd" */
+    const char *config; /* plugin configuration string (the job file path) */
+    int64_t ntasks;     /* tasks 0 .. ntasks-1 */
 };
 
 /* Runs `shotq run` with the scheduler options in argv (argv[0] is the command
  * name) and the preset's plugin and tasks. Returns the exit status. */
 int run_main(int argc, char **argv, const struct run_preset *preset);
+
+/* True when the scheduler option NAME (e.g. "--halt") takes a value. */
+bool run_opt_takes_value(const char *name);
 
 /* Built-in plugins, by name ("fd"). NULL if unknown. */
 const struct shotq_plugin *builtin_plugin(const char *name);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "report/atomic_file.h"
 #include "devices/devices.h"
 #include "fd/fd_binout.h"
 #include "fd/fd_build.h"
@@ -32,9 +33,6 @@
 #include "util/log.h"
 
 /* Scheduler options that take a value (DESIGN.md, "CLI"), to pass them through. */
-static const char *const sched_value_opts[] = {
-    "--devices", "--tasks",   "--tasks-file", "--slots",  "--task-mem", "--policy",
-    "--retries", "--timeout", "--run-dir",    "--report", "--gantt",    NULL};
 
 struct model_opts {
     const char *job;     /* JOB.ini */
@@ -136,12 +134,11 @@ static int parse_args(int argc, char **argv, struct model_opts *o)
             i += 2;
         } else if ((a[0] == '-' && a[1] == '-') || !strcmp(a, "-q")) {
             o->pass[o->npass++] = argv[i];
-            for (int k = 0; sched_value_opts[k]; k++)
-                if (!strcmp(a, sched_value_opts[k]) && has_val) {
-                    o->pass[o->npass++] = argv[++i];
-                    if (!strcmp(a, "--devices"))
-                        o->devices = argv[i];
-                }
+            if (run_opt_takes_value(a) && has_val) {
+                o->pass[o->npass++] = argv[++i];
+                if (!strcmp(a, "--devices"))
+                    o->devices = argv[i];
+            }
             if (!strncmp(a, "--devices=", 10))
                 o->devices = a + 10;
         } else if (!o->job) {
@@ -313,6 +310,15 @@ static int draw_png(const struct fd_job *job, long long k, const char *out, doub
     return 0;
 }
 
+/* True when the scheduler options ask to resume a run. */
+static bool wants_resume(const struct model_opts *o)
+{
+    for (int k = 1; k < o->npass; k++)
+        if (!strcmp(o->pass[k], "--resume"))
+            return true;
+    return false;
+}
+
 /* The job path made absolute (workers may run elsewhere). Returns a malloc'ed
  * string or NULL with errno set. */
 static char *absolute_path(const char *path)
@@ -385,6 +391,9 @@ int cmd_model(int argc, char **argv)
         rc = run_one(abs, &o);
     } else if (o.png_shot < 0 || o.npass > 1) {
         struct run_preset preset = {"builtin:fd", abs, (int64_t)prep.job.nsrc};
+        /* Shots half-written by a killed run are computed again: drop them. */
+        if (wants_resume(&o))
+            atomic_clean_stale(prep.job.out_dir);
         rc = run_main(o.npass, o.pass, &preset);
     }
     if (!rc && o.png_shot >= 0)

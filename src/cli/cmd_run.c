@@ -97,6 +97,23 @@ static int parse_pair(struct opts *o, const char *name, const char *v,
     return 0;
 }
 
+/* The scheduler options that take a value: what `shotq model` needs to pass
+ * them through. Keep in step with parse() below. */
+static const char *const run_value_opts[] = {
+    "--devices",  "--tasks",   "--tasks-file", "--slots",
+    "--task-mem", "--policy",  "--retries",    "--timeout",
+    "--halt",     "--backoff", "--run-dir",    "--costs-from",
+    "--report",   "--gantt",   "--plugin",     "--plugin-config",
+    NULL};
+
+bool run_opt_takes_value(const char *name)
+{
+    for (int k = 0; run_value_opts[k]; k++)
+        if (!strcmp(name, run_value_opts[k]))
+            return true;
+    return false;
+}
+
 /* Parses the options. Returns 0, 1 for --help, or -EINVAL with o->err set. */
 static int parse(struct opts *o, struct run_opts *ro, bool preset)
 {
@@ -177,7 +194,9 @@ static int load_tasks(const struct run_opts *ro, const struct run_preset *preset
         for (int64_t i = 0; i < preset->ntasks; i++)
             if (tasks_add(ts, i, 1.0, 0, ""))
                 return -ENOMEM;
-        return 0;
+        /* The id index is what --resume matches the journal's done events
+         * with: every task set gets it, a preset's as much as a file's. */
+        return tasks_check_unique(ts, err, errlen);
     }
     if (ro->tasks_range && ro->tasks_file) {
         snprintf(err, errlen, "--tasks and --tasks-file: expected only one of them");

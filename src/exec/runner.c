@@ -32,6 +32,7 @@
 #include "exec/worker.h"
 #include "journal/journal.h"
 #include "report/progress.h"
+#include "report/atomic_file.h"
 #include "report/record.h"
 #include "report/report.h"
 #include "util/log.h"
@@ -1061,6 +1062,9 @@ int runner_run(const struct runner_config *c)
         log_msg(LOG_ERROR, "%s: cannot create: %s", logs, strerror(errno));
         goto out;
     }
+    /* A killed run may have left half-written reports behind. */
+    if (c->resume)
+        atomic_clean_stale(c->run_dir);
     rc = sched_start(r->s);
     if (rc && rc != -E2BIG) {
         log_msg(LOG_ERROR, "out of memory");

@@ -1,8 +1,11 @@
 /* atomic_file: temp + fsync + rename (see atomic_file.h). */
 #include "report/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,4 +43,36 @@ int atomic_close(struct atomic_file *a, int ok)
         unlink(a->tmp);
     }
     return rc;
+}
+
+/* The writer's pid if name is NAME.tmp.PID, else 0. */
+static pid_t tmp_owner(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t || t == name)
+        return 0;
+    for (const char *q; (q = strstr(t + 1, ".tmp.")); t = q)
+        ;
+    const char *digits = t + 5;
+    if (!*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
+        return 0;
+    return (pid_t)atol(digits);
+}
+
+long atomic_clean_stale(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        pid_t pid = tmp_owner(e->d_name);
+        if (pid <= 0 || !(kill(pid, 0) < 0 && errno == ESRCH))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
 }

@@ -17,4 +17,11 @@ int atomic_open(struct atomic_file *a, const char *path);
  * (!ok). Returns 0 or -errno. */
 int atomic_close(struct atomic_file *a, int ok);
 
+/* Removes DIR's leftover temporary files of writers that died: entries named
+ * NAME.tmp.PID whose PID is no live process of this host (a live writer's
+ * file is left alone, so this is safe beside a running coordinator).
+ * Returns the number removed, or -errno when DIR cannot be read (-ENOENT
+ * when it does not exist). */
+long atomic_clean_stale(const char *dir);
+
 #endif
