@@ -9,7 +9,11 @@ ifeq ($(CI),true)
 CMAKE_ARGS += -DSHOTQ_WERROR=ON
 endif
 
-.PHONY: all deps demo check check-unit check-asan bench format clean
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 120
+CLANG      ?= $(shell command -v clang || command -v clang-14)
+
+.PHONY: all deps demo check check-unit check-asan bench format clean fuzz soak
 
 all: deps
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
@@ -31,8 +35,18 @@ check: all
 bench: all
 	bench/run $(BUILD)
 
+# libFuzzer targets under ASan+UBSan, FUZZ_SECONDS each (default: 10 min total).
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DSHOTQ_FUZZ=ON -DCMAKE_C_COMPILER=$(CLANG)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$$//')
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-all $(CURDIR) $(FUZZ_BUILD)
+
+# 50 kill -9 of the coordinator + --resume (run, run --plugin, model); not in `make check`.
+soak: all
+	/usr/bin/python3 tests/reliability/soak.py --build $(BUILD) $(SOAK_ARGS)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cu')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -137,7 +137,8 @@ static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn o
             const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
             const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
             if (cJSON_IsString(ev) && !strcmp(ev->valuestring, "done") &&
-                cJSON_IsNumber(task))
+                cJSON_IsNumber(task) && task->valuedouble >= 0 &&
+                task->valuedouble < 9223372036854775808.0) /* no UB cast */
                 on_done(ctx, (int64_t)task->valuedouble);
         }
         cJSON_Delete(o);
