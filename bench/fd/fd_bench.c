@@ -155,7 +155,7 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
     }
     for (size_t i = 0; i < cells; i++)
         vp[i] = 2000.0f;
-    struct fd_model m = {vp, NULL};
+    struct fd_model m = {.vp = vp, .rho = NULL};
     struct fd_engine *e = fd_engine_create(kind, 0, &g, &m, &par, err, sizeof err);
     if (!e) {
         fprintf(stderr, "fd_bench: %s\n", err);
@@ -221,7 +221,7 @@ static double compare_job(int n, int nt, enum fd_equation eq, enum fd_boundary b
                                      {0.1 * c, 0.1 * c, 0.0}};
     for (int i = 0; i < 2; i++) {
         char err[256] = "";
-        struct fd_model m = {vp, eq == FD_ACOUSTIC1 ? rho : NULL};
+        struct fd_model m = {.vp = vp, .rho = eq == FD_ACOUSTIC1 ? rho : NULL};
         struct fd_engine *e = fd_engine_create(i ? FD_DEVICE_CUDA : FD_DEVICE_CPU, 0, &g,
                                                &m, &par, err, sizeof err);
         if (!e) {

@@ -81,8 +81,9 @@ struct fd_interp {
 };
 
 /* Number of model arrays per equation: acoustic2 {v^2 dt^2}; acoustic1
- * {dt rho v^2, dt / rho}. Each has layout->cells floats, halo filled. */
-#define FD_MAX_MODEL 2
+ * {dt rho v^2, dt / rho}; vti {dt rho v^2, dt / rho, 1 + 2 eps, sqrt(1 + 2 delta)}.
+ * Each has layout->cells floats, halo filled. */
+#define FD_MAX_MODEL 4
 
 struct fd_backend_ops {
     const char *name; /* "cpu" or "cuda" */
@@ -116,7 +117,7 @@ struct fd_backend_ops {
  * m0, m1: w * v^2 dt^2, computed identically by every back end. */
 static inline float fd_source_coef(enum fd_equation eq, float w, float m0, float m1)
 {
-    return eq == FD_ACOUSTIC2 ? w * m0 : w * (m0 * m1);
+    return eq == FD_ACOUSTIC2 ? w * m0 : w * (m0 * m1); /* vti as acoustic1 */
 }
 
 extern const struct fd_backend_ops fd_cpu_ops;

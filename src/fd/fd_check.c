@@ -125,17 +125,45 @@ static size_t first_bad(const float *a, size_t n)
 }
 
 /* Reports a bad value at cell i of property key. */
-static int bad_cell(const struct fd_job *job, const struct fd_prop *p, const char *key,
-                    const float *a, size_t i, char *err, size_t errlen)
+static int bad_cell_x(const struct fd_job *job, const struct fd_prop *p, const char *key,
+                      const float *a, size_t i, const char *expected, char *err,
+                      size_t errlen)
 {
     size_t nz = (size_t)job->grid.nz, nx = (size_t)job->grid.nx;
     size_t iz = i % nz, ix = (i / nz) % nx, iy = i / nz / nx;
     snprintf(err, errlen,
-             "%s:%d: key '%s': expected finite values > 0, got %g at cell (ix, iy, iz) = "
+             "%s:%d: key '%s': expected %s, got %g at cell (ix, iy, iz) = "
              "(%zu, %zu, %zu)%s%s",
-             job->path, p->line, key, (double)a[i], ix, iy, iz, p->path ? " of " : "",
-             p->path ? p->path : "");
+             job->path, p->line, key, expected, (double)a[i], ix, iy, iz,
+             p->path ? " of " : "", p->path ? p->path : "");
     return -EINVAL;
+}
+
+/* Reports a non-positive or non-finite value at cell i of property key. */
+static int bad_cell(const struct fd_job *job, const struct fd_prop *p, const char *key,
+                    const float *a, size_t i, char *err, size_t errlen)
+{
+    return bad_cell_x(job, p, key, a, i, "finite values > 0", err, errlen);
+}
+
+/* vti: epsilon in [0, 1], delta in (-0.5, epsilon] (the first-order system is
+ * stable for epsilon >= delta), all finite. Returns 0 or -EINVAL with err. */
+static int check_thomsen(const struct fd_job *job, const struct fd_model_data *m,
+                         char *err, size_t errlen)
+{
+    for (size_t i = 0; i < m->ncells; i++) {
+        float e = m->eps[i], d = m->del[i];
+        if (!(isfinite(e) && e >= 0.0f && e <= 1.0f))
+            return bad_cell_x(job, &job->eps, "epsilon", m->eps, i,
+                              "finite values in [0, 1]", err, errlen);
+        if (!(isfinite(d) && d > -0.5f && d <= 1.0f))
+            return bad_cell_x(job, &job->del, "delta", m->del, i,
+                              "finite values in (-0.5, 1]", err, errlen);
+        if (e < d)
+            return bad_cell_x(job, &job->del, "delta", m->del, i,
+                              "delta <= epsilon (stability of vti)", err, errlen);
+    }
+    return 0;
 }
 
 int fd_check_model(const struct fd_job *job, const struct fd_model_data *m, double *vmin,
@@ -149,10 +177,14 @@ int fd_check_model(const struct fd_job *job, const struct fd_model_data *m, doub
         if (i < m->ncells)
             return bad_cell(job, &job->rho, "rho", m->rho, i, err, errlen);
     }
-    float lo = m->vp[0], hi = m->vp[0];
-    for (size_t k = 1; k < m->ncells; k++) {
+    if (m->eps && m->del && check_thomsen(job, m, err, errlen) != 0)
+        return -EINVAL;
+    float lo = m->vp[0], hi = 0.0f;
+    for (size_t k = 0; k < m->ncells; k++) {
+        /* fastest qP: vp sqrt(1 + 2 eps) (CFL); slowest: vp (dispersion). */
+        float vq = m->eps ? m->vp[k] * sqrtf(1.0f + 2.0f * m->eps[k]) : m->vp[k];
         lo = m->vp[k] < lo ? m->vp[k] : lo;
-        hi = m->vp[k] > hi ? m->vp[k] : hi;
+        hi = vq > hi ? vq : hi;
     }
     *vmin = lo;
     *vmax = hi;

@@ -67,7 +67,7 @@ static void cpu_destroy(void *state)
     struct fd_cpu *s = state;
     if (!s)
         return;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         free(s->f[i]);
     for (int i = 0; i < FD_MAX_MODEL; i++)
         free(s->m[i]);
@@ -101,8 +101,8 @@ static int cpu_create(void **state, const struct fd_layout *L,
 #else
     s->nth = 1;
 #endif
-    s->nf = L->eq == FD_ACOUSTIC2 ? 2 : 4;
-    s->nm = L->eq == FD_ACOUSTIC2 ? 1 : 2;
+    s->nf = L->eq == FD_ACOUSTIC2 ? 2 : (L->eq == FD_VTI ? 5 : 4);
+    s->nm = L->eq == FD_ACOUSTIC2 ? 1 : (L->eq == FD_VTI ? 4 : 2);
     for (int i = 0; i < s->nf; i++)
         if (!(s->f[i] = falloc(L->cells, s->nth)))
             goto out_nomem;
@@ -185,6 +185,22 @@ static int cpu_step(void *state, float amp, char *err, size_t errlen)
             add_source(s, pn, amp);
             if (L->free_surface)
                 fd_cpu_image(s, pn, 0);
+        } else if (L->eq == FD_VTI) {
+            /* sponge only (the engine refuses CPML for vti). */
+            fd_cpu_vti_pass(s, false);
+            if (L->free_surface)
+                fd_cpu_image(s, s->f[3], 1);
+            fd_cpu_vti_pass(s, true);
+#pragma omp single
+            {
+                add_source(s, p, amp);
+                add_source(s, s->f[4], amp);
+            }
+            fd_cpu_sponge(s, s->f, 5);
+            if (L->free_surface) {
+                fd_cpu_image(s, p, 0);
+                fd_cpu_image(s, s->f[4], 0);
+            }
         } else {
             fd_cpu_a1_vel(s);
             if (L->boundary == FD_BOUNDARY_CPML)

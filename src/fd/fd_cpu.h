@@ -13,7 +13,7 @@ struct fd_cpu {
     const struct fd_layout *L; /* layout, owned by the engine */
     int nth;                   /* OpenMP threads */
     int nf, nm;                /* wavefields, model arrays in use */
-    float *f[4];               /* a2: p, p-; a1: p, vx, vy, vz */
+    float *f[5];               /* a2: p, p-; a1: p, vx, vy, vz; vti: + sV */
     float *m[FD_MAX_MODEL];    /* a2: v^2 dt^2; a1: dt kappa, dt/rho */
     float *psi[FD_MAXSLAB];    /* CPML memory: a2 psi, a1 psi of grad p */
     float *zeta[FD_MAXSLAB];   /* CPML memory: a2 zeta, a1 psi of div v */
@@ -67,6 +67,8 @@ void fd_cpu_cpml_zcolumn(struct fd_cpu *s, enum fd_cpu_pass what, int64_t x, int
 void fd_cpu_a2_cpml(struct fd_cpu *s, const float *p, float *pn);
 void fd_cpu_a1_cpml_vel(struct fd_cpu *s);
 void fd_cpu_a1_cpml_pres(struct fd_cpu *s);
+/* VTI velocity (stress = false) or stress pass (fd_cpu_aniso.c, omp for). */
+void fd_cpu_vti_pass(struct fd_cpu *s, bool stress);
 void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf);
 void fd_cpu_image(struct fd_cpu *s, float *f, int staggered);
 

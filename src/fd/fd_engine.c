@@ -49,7 +49,7 @@ double fd_max_stable_dt(enum fd_equation eq, const struct fd_grid *grid, double 
         return 0.0;
     double s = 1.0 / (grid->dx * grid->dx) + 1.0 / (grid->dy * grid->dy) +
                1.0 / (grid->dz * grid->dz);
-    if (eq == FD_ACOUSTIC1)
+    if (eq == FD_ACOUSTIC1 || eq == FD_VTI) /* vti: vmax = max vp sqrt(1 + 2 eps) */
         return 2.0 / (vmax * 2.0 * FD_CS_ABSSUM * sqrt(s));
     return 2.0 / (vmax * sqrt(FD_C2_ABSSUM * s));
 }
@@ -73,8 +73,13 @@ static int check_params(const struct fd_grid *g, const struct fd_params *p, char
         !isfinite(g->dy) || !isfinite(g->dz))
         return fail(err, errlen, "fd: grid spacing %g,%g,%g: must be positive", g->dx,
                     g->dy, g->dz);
-    if (p->equation != FD_ACOUSTIC2 && p->equation != FD_ACOUSTIC1)
+    if (p->equation != FD_ACOUSTIC2 && p->equation != FD_ACOUSTIC1 &&
+        p->equation != FD_VTI)
         return fail(err, errlen, "fd: unknown equation %d", (int)p->equation);
+    if (p->equation == FD_VTI && p->boundary != FD_BOUNDARY_SPONGE)
+        return fail(err, errlen,
+                    "fd: equation vti: boundary must be sponge (CPML for "
+                    "vti is not implemented yet)");
     if (p->boundary != FD_BOUNDARY_CPML && p->boundary != FD_BOUNDARY_SPONGE)
         return fail(err, errlen, "fd: unknown boundary %d", (int)p->boundary);
     if (p->boundary_width < 0 || p->boundary_width > 1000)
@@ -294,9 +299,10 @@ static int64_t lidx(const struct fd_layout *L, int64_t x, int64_t y, int64_t z)
 
 /* Fills a padded model array from a model-layout one, extending edge values
  * into the absorbing layers and the halo. what: 0 = v^2 dt^2 (acoustic2),
- * 1 = dt rho v^2, 2 = dt / rho (acoustic1; rho defaults to 1000). */
-static void pad_model(const struct fd_layout *L, float *dst, const float *vp,
-                      const float *rho, double dt, int what)
+ * 1 = dt rho v^2, 2 = dt / rho (acoustic1; rho defaults to 1000), 3 = 1 + 2 eps,
+ * 4 = sqrt(1 + 2 delta) (vti; NULL arrays are 0). */
+static void pad_model(const struct fd_layout *L, float *dst, const struct fd_model *mo,
+                      double dt, int what)
 {
     int64_t H = FD_HALO;
     for (int64_t y = -H; y < L->n[1] + H; y++) {
@@ -311,10 +317,15 @@ static void pad_model(const struct fd_layout *L, float *dst, const float *vp,
             for (int64_t z = -H; z < L->m[2] - H; z++) {
                 int64_t mz = z - L->off[2];
                 mz = mz < 0 ? 0 : (mz >= L->mn[2] ? L->mn[2] - 1 : mz);
-                double v = vp[base + (size_t)mz];
-                double r = rho ? rho[base + (size_t)mz] : 1000.0;
+                const size_t c = base + (size_t)mz;
+                double v = mo->vp[c];
+                double r = mo->rho ? mo->rho[c] : 1000.0;
                 double out;
-                if (what == 0)
+                if (what == 3)
+                    out = 1.0 + 2.0 * (mo->epsilon ? mo->epsilon[c] : 0.0f);
+                else if (what == 4)
+                    out = sqrt(1.0 + 2.0 * (mo->delta ? mo->delta[c] : 0.0f));
+                else if (what == 0)
                     out = v * v * dt * dt; /* acoustic2: v^2 dt^2 */
                 else if (what == 1)
                     out = dt * r * v * v; /* acoustic1: dt kappa */
@@ -339,8 +350,21 @@ static int check_model(const struct fd_grid *g, const struct fd_model *m, double
         if (!(v > 0.0f) || !isfinite(v))
             return fail(err, errlen, "fd: velocity %g at cell %zu: must be positive",
                         (double)v, i);
-        if (v > hi)
-            hi = v;
+        double vq = v; /* fastest qP speed: vp sqrt(1 + 2 eps) */
+        if (m->epsilon && isfinite(m->epsilon[i]) && m->epsilon[i] > 0.0f)
+            vq = v * sqrt(1.0 + 2.0 * m->epsilon[i]);
+        if (vq > hi)
+            hi = vq;
+        if ((m->epsilon && !isfinite(m->epsilon[i])) ||
+            (m->delta && !isfinite(m->delta[i])))
+            return fail(err, errlen, "fd: epsilon/delta at cell %zu: not finite", i);
+        if (m->epsilon && m->delta && m->epsilon[i] < m->delta[i])
+            return fail(err, errlen,
+                        "fd: epsilon %g < delta %g at cell %zu: need epsilon >= delta",
+                        (double)m->epsilon[i], (double)m->delta[i], i);
+        if (m->delta && !(m->delta[i] > -0.5f))
+            return fail(err, errlen, "fd: delta %g at cell %zu: must be > -0.5",
+                        (double)m->delta[i], i);
         if (m->rho && (!(m->rho[i] > 0.0f) || !isfinite(m->rho[i])))
             return fail(err, errlen, "fd: density %g at cell %zu: must be positive",
                         (double)m->rho[i], i);
@@ -392,8 +416,8 @@ struct fd_engine *fd_engine_create(enum fd_device_kind kind, int ordinal,
     if (layout_profiles(&e->L, grid, params, vmax, err, errlen) != 0)
         goto out_free_engine;
 
-    float *m[FD_MAX_MODEL] = {NULL, NULL};
-    int nm = params->equation == FD_ACOUSTIC2 ? 1 : 2;
+    float *m[FD_MAX_MODEL] = {NULL, NULL, NULL, NULL};
+    int nm = params->equation == FD_ACOUSTIC2 ? 1 : (params->equation == FD_VTI ? 4 : 2);
     for (int i = 0; i < nm; i++) {
         m[i] = malloc(e->L.cells * sizeof(float));
         if (!m[i]) {
@@ -402,20 +426,22 @@ struct fd_engine *fd_engine_create(enum fd_device_kind kind, int ordinal,
             goto out_free_model;
         }
         memset(m[i], 0, e->L.cells * sizeof(float));
-        pad_model(&e->L, m[i], model->vp, model->rho, params->dt,
+        pad_model(&e->L, m[i], model, params->dt,
                   params->equation == FD_ACOUSTIC2 ? 0 : 1 + i);
     }
-    const float *cm[FD_MAX_MODEL] = {m[0], m[1]};
-    int rc = ops->create(&e->state, &e->L, cm, ordinal, err, errlen);
-    free(m[0]);
-    free(m[1]);
+    const float *cm[FD_MAX_MODEL] = {m[0], m[1], m[2], m[3]};
+    int rc = kind == FD_DEVICE_CUDA && params->equation == FD_VTI
+                 ? fail(err, errlen, "fd: equation vti: no CUDA kernels yet (use cpu)")
+                 : ops->create(&e->state, &e->L, cm, ordinal, err, errlen);
+    for (int i = 0; i < FD_MAX_MODEL; i++)
+        free(m[i]);
     if (rc != 0)
         goto out_free_layout;
     return e;
 
 out_free_model:
-    free(m[0]);
-    free(m[1]);
+    for (int i = 0; i < FD_MAX_MODEL; i++)
+        free(m[i]);
 out_free_layout:
     layout_free(&e->L);
 out_free_engine:
@@ -455,7 +481,9 @@ uint64_t fd_engine_mem_estimate(const struct fd_grid *grid,
     if (check_params(grid, params, NULL, 0) != 0 ||
         layout_init(&L, grid, params, NULL, 0) != 0)
         return 0;
-    uint64_t fields = params->equation == FD_ACOUSTIC2 ? 3 : 6; /* wavefields + model */
+    /* wavefields + model: a2 2 + 1, a1 4 + 2, vti 5 + 4 */
+    uint64_t fields =
+        params->equation == FD_ACOUSTIC2 ? 3 : (params->equation == FD_VTI ? 9 : 6);
     uint64_t bytes = fields * (uint64_t)L.cells * sizeof(float);
     for (int i = 0; i < L.nslab; i++)
         bytes += 2u * (uint64_t)L.slab[i].cells * sizeof(float);
@@ -581,7 +609,7 @@ int fd_engine_run(struct fd_engine *e, const struct fd_shot *shot, struct fd_sta
         if (n == p->nt - 1)
             break; /* the last sample needs no further step */
         double amp = shot->wavelet[n];
-        if (p->equation == FD_ACOUSTIC1) {
+        if (p->equation == FD_ACOUSTIC1 || p->equation == FD_VTI) {
             cum += amp;
             amp = cum;
         }

@@ -25,7 +25,8 @@ extern "C" {
 
 enum fd_equation {
     FD_ACOUSTIC2 = 0, /* constant density, 2nd order in time, 8th-order Laplacian */
-    FD_ACOUSTIC1 = 1  /* variable density, p-v staggered grid, 8th order */
+    FD_ACOUSTIC1 = 1, /* variable density, p-v staggered grid, 8th order */
+    FD_VTI = 2        /* pseudo-acoustic qP VTI, variable density (fd_cpu_aniso.c) */
 };
 
 enum fd_boundary { FD_BOUNDARY_CPML = 0, FD_BOUNDARY_SPONGE = 1 };
@@ -51,8 +52,9 @@ struct fd_params {
 };
 
 struct fd_model {
-    const float *vp;  /* nx*ny*nz, m/s, required */
-    const float *rho; /* nx*ny*nz, kg/m^3, NULL = constant density */
+    const float *vp;              /* nx*ny*nz, m/s, required */
+    const float *rho;             /* nx*ny*nz, kg/m^3, NULL = constant density */
+    const float *epsilon, *delta; /* vti: nx*ny*nz Thomsen parameters, NULL = 0 */
 };
 
 struct fd_point {

@@ -26,6 +26,10 @@
       "down), or PATH of raw float32 (nx*ny*nz values)")                                 \
     X(RHO, "model", "rho", "1000",                                                       \
       "density (kg/m^3), same forms as vp; acoustic2 ignores it")                        \
+    X(EPSILON, "model", "epsilon", "0",                                                  \
+      "Thomsen epsilon (vti), same forms as vp; 0 <= epsilon <= 1, >= delta")            \
+    X(DELTA, "model", "delta", "0",                                                      \
+      "Thomsen delta (vti), same forms as vp; -0.5 < delta <= epsilon")                  \
     X(ORDER, "model", "order", "zxy",                                                    \
       "layout of model files: zxy (z fastest, then x, then y) or xyz (x fastest, "       \
       "then y, then z)")                                                                 \
@@ -41,8 +45,8 @@
     X(RECEIVERS, "survey", "receivers", "",                                              \
       "PATH of receiver positions, 'x y z' per line (instead of receiver_x/y/z)")        \
     X(EQUATION, "modeling", "equation", "acoustic2",                                     \
-      "acoustic2 (constant density, 2nd order in time) or acoustic1 (variable "          \
-      "density, staggered p-v)")                                                         \
+      "acoustic2 (constant density, 2nd order in time), acoustic1 (variable "            \
+      "density, staggered p-v) or vti (pseudo-acoustic qP VTI, sponge only)")            \
     X(NT, "modeling", "nt", NULL, "time steps; samples at t = 0, dt, ..., (nt-1)*dt")    \
     X(DT, "modeling", "dt", NULL, "time step (s)")                                       \
     X(WAVELET, "modeling", "wavelet", "ricker",                                          \
@@ -382,15 +386,15 @@ static bool parse_layers(const char *s, struct fd_prop *p)
     return true;
 }
 
-/* vp or rho: NUMBER, layers, or a readable file. */
-static int get_prop(struct parse_ctx *c, const char *dir, enum key_id id,
-                    struct fd_prop *p)
+/* A model property: NUMBER, layers, or a readable file; positive: values > 0. */
+static int get_prop_x(struct parse_ctx *c, const char *dir, enum key_id id,
+                      struct fd_prop *p, bool positive)
 {
     const char *v = text_of(c, id);
     p->line = c->lines[id];
     if (parse_num(v, &p->value)) {
         p->kind = FD_PROP_CONST;
-        if (!(p->value > 0.0)) {
+        if (positive && !(p->value > 0.0)) {
             bad_value(c, id, "a positive number, layers V0,V1@Z1,... or a file");
             return -EINVAL;
         }
@@ -403,7 +407,7 @@ static int get_prop(struct parse_ctx *c, const char *dir, enum key_id id,
             return -EINVAL;
         }
         for (size_t i = 0; i < p->nlayers; i++)
-            if (!(p->layers[i].value > 0.0)) {
+            if (positive && !(p->layers[i].value > 0.0)) {
                 bad_value(c, id, "positive layer values");
                 return -EINVAL;
             }
@@ -413,6 +417,20 @@ static int get_prop(struct parse_ctx *c, const char *dir, enum key_id id,
     return get_readable_path(c, dir, id,
                              "a positive number, layers V0,V1@Z1,... or a readable file",
                              &p->path);
+}
+
+/* vp or rho (positive values). */
+static int get_prop(struct parse_ctx *c, const char *dir, enum key_id id,
+                    struct fd_prop *p)
+{
+    return get_prop_x(c, dir, id, p, true);
+}
+
+/* epsilon or delta: any number (ranges are checked with the model, fd_check). */
+static int get_thomsen(struct parse_ctx *c, const char *dir, enum key_id id,
+                       struct fd_prop *p)
+{
+    return get_prop_x(c, dir, id, p, false);
 }
 
 /* One survey group: either the file key or all three axis keys. */
@@ -515,7 +533,7 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
     struct fd_params *p = &job->params;
     int order, eq, bnd, fmt;
     static const char *const orders[] = {"zxy", "xyz", NULL};
-    static const char *const eqs[] = {"acoustic2", "acoustic1", NULL};
+    static const char *const eqs[] = {"acoustic2", "acoustic1", "vti", NULL};
     static const char *const bnds[] = {"cpml", "sponge", NULL};
     static const char *const fmts[] = {"segy", "bin", NULL};
     static const char *const wavs[] = {"ricker", "gaussian", "dgaussian", NULL};
@@ -524,11 +542,13 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
         get_positive(c, K_DY, &g->dy) || get_positive(c, K_DZ, &g->dz) ||
         get_choice(c, K_ORDER, orders, "zxy or xyz", &order) ||
         get_prop(c, dir, K_VP, &job->vp) || get_prop(c, dir, K_RHO, &job->rho) ||
+        get_thomsen(c, dir, K_EPSILON, &job->eps) ||
+        get_thomsen(c, dir, K_DELTA, &job->del) ||
         get_positions(c, dir, K_SOURCE_X, K_SOURCES, "shots", &job->sources,
                       &job->nsrc) ||
         get_positions(c, dir, K_RECEIVER_X, K_RECEIVERS, "receivers", &job->receivers,
                       &job->nrec) ||
-        get_choice(c, K_EQUATION, eqs, "acoustic2 or acoustic1", &eq) ||
+        get_choice(c, K_EQUATION, eqs, "acoustic2, acoustic1 or vti", &eq) ||
         get_int(c, K_NT, 1, 100000000, &p->nt) || get_positive(c, K_DT, &p->dt) ||
         get_positive(c, K_FPEAK, &p->fpeak) ||
         get_choice(c, K_BOUNDARY, bnds, "cpml or sponge", &bnd) ||
@@ -542,6 +562,10 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
     p->equation = (enum fd_equation)eq;
     p->boundary = (enum fd_boundary)bnd;
     job->format = (enum fd_format)fmt;
+    if (p->equation == FD_VTI && p->boundary != FD_BOUNDARY_SPONGE) {
+        bad_value(c, K_BOUNDARY, "sponge with equation = vti (no vti CPML yet)");
+        return c->rc;
+    }
     int w = find_choice(text_of(c, K_WAVELET), wavs);
     if (w >= 0) {
         job->wavelet = (enum fd_wavelet_kind)w;
@@ -619,6 +643,8 @@ void fd_job_free(struct fd_job *job)
     free(job->dir);
     prop_free(&job->vp);
     prop_free(&job->rho);
+    prop_free(&job->eps);
+    prop_free(&job->del);
     free(job->sources);
     free(job->receivers);
     free(job->wavelet_path);
@@ -654,7 +680,7 @@ int fd_job_nsamples(const struct fd_job *job)
 
 const char *fd_job_equation_name(enum fd_equation eq)
 {
-    return eq == FD_ACOUSTIC1 ? "acoustic1" : "acoustic2";
+    return eq == FD_VTI ? "vti" : (eq == FD_ACOUSTIC1 ? "acoustic1" : "acoustic2");
 }
 
 const char *fd_job_boundary_name(enum fd_boundary b)

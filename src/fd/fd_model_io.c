@@ -93,9 +93,15 @@ int fd_model_load(const struct fd_job *job, struct fd_model_data *m, char *err,
     m->vp = fd_model_load_prop(job, &job->vp, "vp", err, errlen);
     if (!m->vp)
         goto out_fail;
-    if (job->params.equation == FD_ACOUSTIC1) {
+    if (job->params.equation != FD_ACOUSTIC2) {
         m->rho = fd_model_load_prop(job, &job->rho, "rho", err, errlen);
         if (!m->rho)
+            goto out_fail;
+    }
+    if (job->params.equation == FD_VTI) {
+        m->eps = fd_model_load_prop(job, &job->eps, "epsilon", err, errlen);
+        m->del = m->eps ? fd_model_load_prop(job, &job->del, "delta", err, errlen) : NULL;
+        if (!m->del)
             goto out_fail;
     }
     return 0;
@@ -108,6 +114,8 @@ void fd_model_free(struct fd_model_data *m)
 {
     free(m->vp);
     free(m->rho);
+    free(m->eps);
+    free(m->del);
     memset(m, 0, sizeof *m);
 }
 

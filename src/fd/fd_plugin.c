@@ -102,9 +102,10 @@ static int plugin_run(void *state, const struct shotq_task_info *task)
 /* The coordinator calls estimate once per task with the same configuration;
  * one parse is cached (the coordinator is single-threaded). */
 static struct {
-    char *config; /* job path of the cached values, owned */
-    uint64_t mem; /* bytes per shot */
-    size_t nsrc;  /* shots in the job */
+    char *config;  /* job path of the cached values, owned */
+    uint64_t mem;  /* bytes per shot */
+    size_t nsrc;   /* shots in the job */
+    double weight; /* relative cost of a shot */
 } cache;
 
 static int plugin_estimate(const char *config, const struct shotq_task_info *task,
@@ -121,6 +122,9 @@ static int plugin_estimate(const char *config, const struct shotq_task_info *tas
         cache.config = strdup(config);
         cache.mem = fd_check_shot_mem(&job);
         cache.nsrc = job.nsrc;
+        /* Relative cost of a shot, by the arrays the time loop streams: vti
+         * (5 fields + 4 model) against acoustic1 (4 + 2); acoustic2 stays 1. */
+        cache.weight = job.params.equation == FD_VTI ? 1.5 : 1.0;
         fd_job_free(&job);
         if (!cache.config)
             return -ENOMEM;
@@ -128,7 +132,7 @@ static int plugin_estimate(const char *config, const struct shotq_task_info *tas
     if (task->id < 0 || (uint64_t)task->id >= cache.nsrc)
         return -EINVAL;
     out->mem_bytes = cache.mem;
-    out->weight = 1.0;
+    out->weight = cache.weight;
     return 0;
 }
 

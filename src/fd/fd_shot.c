@@ -61,7 +61,10 @@ struct fd_engine *fd_shot_engine(const struct fd_prepared *p, enum fd_device_kin
 {
     struct fd_params params = p->job.params;
     params.threads = threads;
-    struct fd_model m = {p->model.vp, p->model.rho};
+    struct fd_model m = {.vp = p->model.vp,
+                         .rho = p->model.rho,
+                         .epsilon = p->model.eps,
+                         .delta = p->model.del};
     return fd_engine_create(kind, ordinal, &p->job.grid, &m, &params, err, errlen);
 }
 

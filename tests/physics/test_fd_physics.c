@@ -22,6 +22,7 @@ struct job {
     struct fd_grid grid;    /* model grid */
     struct fd_params par;   /* engine parameters */
     float *vp, *rho;        /* model arrays (rho may be NULL) */
+    float *eps, *del;       /* vti Thomsen parameters (NULL = 0) */
     struct fd_point src;    /* source */
     struct fd_point rec[8]; /* receivers */
     size_t nrec;            /* receivers in use */
@@ -87,6 +88,8 @@ static void job_free(struct job *j)
 {
     free(j->vp);
     free(j->rho);
+    free(j->eps);
+    free(j->del);
     free(j->wav);
 }
 
@@ -94,7 +97,7 @@ static void job_free(struct job *j)
 static struct traces job_run(const struct job *j, enum fd_device_kind kind)
 {
     char err[256] = "";
-    struct fd_model m = {j->vp, j->rho};
+    struct fd_model m = {.vp = j->vp, .rho = j->rho, .epsilon = j->eps, .delta = j->del};
     struct fd_engine *e =
         fd_engine_create(kind, 0, &j->grid, &m, &j->par, err, sizeof err);
     if (!e)
@@ -485,6 +488,151 @@ static void test_long_run_stable(void **state)
         }
 }
 
+/* A constant float array of n cells. */
+static float *fconst(size_t n, float v)
+{
+    float *a = malloc(n * sizeof(float));
+    assert_non_null(a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = v;
+    return a;
+}
+
+/* Peak time (s) of trace r, parabolic interpolation around the largest |x|. */
+static double peak_time(const struct traces *t, size_t r, double dt)
+{
+    double *x = malloc((size_t)t->nsamp * sizeof(double));
+    assert_non_null(x);
+    trace(t, r, x);
+    int k = argmax_abs(x, t->nsamp);
+    double off = 0.0;
+    if (k > 0 && k < t->nsamp - 1) {
+        double a = x[k - 1], b = x[k], c = x[k + 1], den = a - 2.0 * b + c;
+        off = den != 0.0 ? 0.5 * (a - c) / den : 0.0;
+    }
+    free(x);
+    return (k + off) * dt;
+}
+
+/* A homogeneous sponge-bounded vti job of n^3 cells with eps, delta, source at
+ * the centre. */
+static void vti_init(struct job *j, int n, int nt, float eps, float del)
+{
+    job_init(j, n, n, n, FD_VTI, nt);
+    size_t c = (size_t)n * (size_t)n * (size_t)n;
+    j->eps = fconst(c, eps);
+    j->del = fconst(c, del);
+    j->par.boundary = FD_BOUNDARY_SPONGE;
+    j->par.boundary_width = 20;
+    double h = (n - 1) * 5.0;
+    j->src = (struct fd_point){h, h, h};
+}
+
+/* vti with eps = delta = 0 equals acoustic1 (relative L2 <= 1e-4). */
+static void test_vti_equals_acoustic1(void **state)
+{
+    (void)state;
+    struct job j[2];
+    for (int k = 0; k < 2; k++) {
+        vti_init(&j[k], 40, 300, 0.0f, 0.0f);
+        if (k) {
+            j[k].par.equation = FD_ACOUSTIC1;
+            j[k].rho = fconst((size_t)40 * 40 * 40, 1800.0f);
+        } else
+            j[k].rho = fconst((size_t)40 * 40 * 40, 1800.0f);
+        j[k].rec[0] = (struct fd_point){195, 195, 350};
+        j[k].rec[1] = (struct fd_point){50, 300, 120};
+        j[k].nrec = 2;
+    }
+    struct traces t0 = job_run(&j[0], FD_DEVICE_CPU), t1 = job_run(&j[1], FD_DEVICE_CPU);
+    double *a = malloc((size_t)t0.nsamp * sizeof(double)),
+           *b = malloc((size_t)t0.nsamp * sizeof(double));
+    assert_non_null(a);
+    assert_non_null(b);
+    for (size_t r = 0; r < 2; r++) {
+        trace(&t0, r, a);
+        trace(&t1, r, b);
+        double e = rel_l2(a, b, t0.nsamp);
+        printf("  vti(eps=delta=0) vs acoustic1, receiver %zu: rel L2 %.2e\n", r, e);
+        assert_true(e <= 1e-4);
+    }
+    free(a);
+    free(b);
+    free(t0.data);
+    free(t1.data);
+    job_free(&j[0]);
+    job_free(&j[1]);
+}
+
+/* Exact qP phase velocity (vs = 0) at phase angle th from the symmetry axis. */
+static double qp_phase(double vp, double eps, double del, double th)
+{
+    double s2 = sin(th) * sin(th), c2 = cos(th) * cos(th), f = 1.0 + 2.0 * eps * s2;
+    return vp * sqrt(0.5 * (f + sqrt(f * f - 8.0 * (eps - del) * s2 * c2)));
+}
+
+/* Exact qP group velocity (vs = 0) at group angle psi (bisection on the phase
+ * angle; the group angle grows monotonically with it for eps >= delta >= 0). */
+static double qp_group(double vp, double eps, double del, double psi)
+{
+    double lo = 0.0, hi = PI / 2, v = 0.0, g = 0.0;
+    for (int it = 0; it < 100; it++) {
+        double th = 0.5 * (lo + hi), h = 1e-6;
+        v = qp_phase(vp, eps, del, th);
+        g = (qp_phase(vp, eps, del, th + h) - qp_phase(vp, eps, del, th - h)) / (2 * h);
+        double ga = atan2(v * sin(th) + g * cos(th), v * cos(th) - g * sin(th));
+        if (ga < psi)
+            lo = th;
+        else
+            hi = th;
+    }
+    return sqrt(v * v + g * g);
+}
+
+/* Homogeneous VTI: direct-wave peak times in directions 0..90 degrees from the
+ * vertical match the exact qP group velocity within tol (relative) plus slack
+ * (s). */
+static void check_vti_times(float eps, float del, int ndir, double tol, double slack)
+{
+    struct job j;
+    const int n = 61, nt = 260;
+    const double R = 250.0;
+    vti_init(&j, n, nt, eps, del);
+    for (int d = 0; d < ndir; d++) {
+        double psi = PI / 2 * d / (ndir - 1);
+        j.rec[d] =
+            (struct fd_point){j.src.x + R * sin(psi), j.src.y, j.src.z + R * cos(psi)};
+    }
+    j.nrec = (size_t)ndir;
+    struct traces t = job_run(&j, FD_DEVICE_CPU);
+    for (int d = 0; d < ndir; d++) {
+        double psi = PI / 2 * d / (ndir - 1);
+        double T = R / qp_group(2000.0, eps, del, psi);
+        double got = peak_time(&t, (size_t)d, j.par.dt) - 1.0 / j.par.fpeak;
+        printf(
+            "  vti eps %.2f delta %.2f at %4.1f deg: t %.5f s, exact %.5f s (%.2f %%)\n",
+            (double)eps, (double)del, psi * 180 / PI, got, T, 100 * (got - T) / T);
+        assert_true(fabs(got - T) <= tol * T + slack);
+    }
+    free(t.data);
+    job_free(&j);
+}
+
+/* Elliptic VTI (eps = delta = 0.2): vertical, 45 degrees, horizontal within
+ * half a sample plus 0.3 %. */
+static void test_vti_elliptic(void **state)
+{
+    (void)state;
+    check_vti_times(0.2f, 0.2f, 3, 0.003, 0.5e-3);
+}
+
+/* Anelliptic VTI (eps = 0.25, delta = 0.1): five directions within 0.5 %. */
+static void test_vti_anelliptic(void **state)
+{
+    (void)state;
+    check_vti_times(0.25f, 0.1f, 5, 0.005, 0.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +647,9 @@ int main(void)
         cmocka_unit_test(test_free_surface_acoustic2),
         cmocka_unit_test(test_free_surface_acoustic1),
         cmocka_unit_test(test_long_run_stable),
+        cmocka_unit_test(test_vti_equals_acoustic1),
+        cmocka_unit_test(test_vti_elliptic),
+        cmocka_unit_test(test_vti_anelliptic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,7 +95,7 @@ static int setup(void **state)
 static int run(const struct fd_params *par, struct out *o, char *err, size_t errlen)
 {
     struct fd_grid g = grid();
-    struct fd_model m = {vp, par->equation == FD_ACOUSTIC1 ? rho : NULL};
+    struct fd_model m = {.vp = vp, .rho = par->equation == FD_ACOUSTIC1 ? rho : NULL};
     struct fd_engine *e = fd_engine_create(FD_DEVICE_CPU, 0, &g, &m, par, err, errlen);
     assert_non_null(e);
     struct fd_shot shot = {{115, 125, 100}, wav, recs, NREC, on_samples, on_snapshot, o};
@@ -112,7 +112,7 @@ static void expect_create_fails(const struct fd_grid *g, const float *v,
                                 const struct fd_params *par, const char *word)
 {
     char err[256] = "";
-    struct fd_model m = {v, NULL};
+    struct fd_model m = {.vp = v, .rho = NULL};
     struct fd_engine *e = fd_engine_create(FD_DEVICE_CPU, 0, g, &m, par, err, sizeof err);
     assert_null(e);
     assert_non_null(strstr(err, word));
@@ -151,7 +151,7 @@ static void test_create_rejects_bad_arguments(void **state)
     expect_create_fails(&g, vp, &p, "velocity");
     vp[100] = 1500.0f;
     char err[256] = "";
-    struct fd_model m = {vp, NULL};
+    struct fd_model m = {.vp = vp, .rho = NULL};
     assert_null(fd_engine_create((enum fd_device_kind)5, 0, &g, &m, &p, err, sizeof err));
     assert_non_null(strstr(err, "device"));
 }
@@ -161,7 +161,7 @@ static void test_run_rejects_bad_shots(void **state)
     (void)state;
     struct fd_grid g = grid();
     struct fd_params p = params(FD_ACOUSTIC2);
-    struct fd_model m = {vp, NULL};
+    struct fd_model m = {.vp = vp, .rho = NULL};
     char err[256] = "";
     struct fd_engine *e = fd_engine_create(FD_DEVICE_CPU, 0, &g, &m, &p, err, sizeof err);
     assert_non_null(e);
@@ -199,7 +199,7 @@ static void test_cuda_absent_fails_cleanly(void **state)
         skip();
     struct fd_grid g = grid();
     struct fd_params p = params(FD_ACOUSTIC2);
-    struct fd_model m = {vp, NULL};
+    struct fd_model m = {.vp = vp, .rho = NULL};
     char err[256] = "";
     assert_null(fd_engine_create(FD_DEVICE_CUDA, 0, &g, &m, &p, err, sizeof err));
     assert_true(strlen(err) > 0);
@@ -330,7 +330,7 @@ static void test_engine_reuse(void **state)
     for (int eq = 0; eq < 2; eq++) {
         struct fd_grid g = grid();
         struct fd_params p = params((enum fd_equation)eq);
-        struct fd_model m = {vp, eq ? rho : NULL};
+        struct fd_model m = {.vp = vp, .rho = eq ? rho : NULL};
         char err[256] = "";
         struct fd_engine *e =
             fd_engine_create(FD_DEVICE_CPU, 0, &g, &m, &p, err, sizeof err);
@@ -375,7 +375,7 @@ static void test_no_receivers(void **state)
     struct fd_grid g = grid();
     struct fd_params p = params(FD_ACOUSTIC2);
     p.snapshot_every = 10;
-    struct fd_model m = {vp, NULL};
+    struct fd_model m = {.vp = vp, .rho = NULL};
     char err[256] = "";
     struct fd_engine *e = fd_engine_create(FD_DEVICE_CPU, 0, &g, &m, &p, err, sizeof err);
     assert_non_null(e);
