@@ -1040,6 +1040,7 @@ int runner_run(const struct runner_config *c)
     r->c = c;
     r->sigpipe[0] = r->sigpipe[1] = -1;
     int status = 1;
+    int lock_fd = -1; /* RUN_DIR/lock, held until the end */
     /* Our handlers stay until the report is written and the journal closed:
      * a burst of interrupts still ends with a report and exit 130. */
     struct sigaction old_int, old_term;
@@ -1052,6 +1053,13 @@ int runner_run(const struct runner_config *c)
     int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r,
                        &r->j, err, sizeof err);
     if (rc) {
+        log_msg(LOG_ERROR, "%s", err);
+        status = 2;
+        goto out;
+    }
+    /* One coordinator per run directory: a second resume would run every
+     * remaining task twice into one journal. */
+    if ((rc = jrnl_lock(c->run_dir, &lock_fd, err, sizeof err))) {
         log_msg(LOG_ERROR, "%s", err);
         status = 2;
         goto out;
@@ -1205,6 +1213,8 @@ int runner_run(const struct runner_config *c)
 out:
     if (r->j && jrnl_close(r->j) && status == 0)
         status = 1;
+    if (lock_fd >= 0)
+        close(lock_fd);
     if (handlers) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -331,5 +332,50 @@ int jrnl_note(struct jrnl *j, const char *ev, long dev, double t, const char *de
     memcpy(j->buf + j->len, line, (size_t)n);
     j->len += (size_t)n;
     j->need_sync = true;
+    return 0;
+}
+
+int jrnl_lock(const char *run_dir, int *fd, char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/lock", run_dir);
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (f < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        return -e;
+    }
+    int rc;
+    while ((rc = flock(f, LOCK_EX | LOCK_NB)) < 0 && errno == EINTR)
+        ;
+    if (rc < 0) {
+        int e = errno;
+        char who[256] = "";
+        ssize_t n = pread(f, who, sizeof who - 1, 0);
+        who[n > 0 ? n : 0] = '\0';
+        who[strcspn(who, "\n")] = '\0';
+        long pid = 0;
+        char host[200] = "?";
+        sscanf(who, "%ld %199s", &pid, host);
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen,
+                     "run directory %s is in use by shotq pid %ld on host %s "
+                     "(expected one coordinator per run directory)",
+                     run_dir, pid, host);
+        else
+            snprintf(err, errlen, "%s: cannot lock: %s", path, strerror(e));
+        close(f);
+        return e == EWOULDBLOCK ? -EBUSY : -e;
+    }
+    char host[256] = "?", line[320];
+    gethostname(host, sizeof host - 1);
+    int len = snprintf(line, sizeof line, "%ld %s\n", (long)getpid(), host);
+    if (ftruncate(f, 0) || pwrite(f, line, (size_t)len, 0) != len) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e));
+        close(f);
+        return -e;
+    }
+    *fd = f;
     return 0;
 }

@@ -52,6 +52,12 @@ int jrnl_flush(struct jrnl *j);
 /* Flushes and closes. Returns the flush result. NULL is ok. */
 int jrnl_close(struct jrnl *j);
 
+/* Takes RUN_DIR/lock, an exclusive flock() held as long as *fd stays open
+ * (close-on-exec, so tasks do not hold it), and writes "PID HOST" into it.
+ * Returns 0; -EBUSY when another process holds it (err names its pid and
+ * host); or -errno (err says what failed). Nothing else is changed. */
+int jrnl_lock(const char *run_dir, int *fd, char *err, size_t errlen);
+
 /* 64-bit FNV-1a over bytes, chained from h (start with JRNL_FNV_INIT). */
 #define JRNL_FNV_INIT 14695981039346656037ull
 uint64_t jrnl_hash(uint64_t h, const void *data, size_t len);
