@@ -232,6 +232,25 @@ out_free:
     return rc;
 }
 
+/* Appends n bytes of line to j's buffer, growing it. Returns 0 or -ENOMEM
+ * (the buffer is unchanged). */
+static int append(struct jrnl *j, const char *line, size_t n)
+{
+    if (j->len + n > j->cap) {
+        size_t nc = j->cap ? j->cap * 2 : 65536;
+        while (nc < j->len + n)
+            nc *= 2;
+        char *nb = realloc(j->buf, nc);
+        if (!nb)
+            return -ENOMEM;
+        j->buf = nb;
+        j->cap = nc;
+    }
+    memcpy(j->buf + j->len, line, n);
+    j->len += n;
+    return 0;
+}
+
 int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,
                 double t, int exit_code)
 {
@@ -250,18 +269,8 @@ int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, l
                      names[ev], task, attempt, dev, t, exit_code);
     if (n < 0 || (size_t)n >= sizeof line)
         return -EINVAL;
-    if (j->len + (size_t)n > j->cap) {
-        size_t nc = j->cap ? j->cap * 2 : 65536;
-        while (nc < j->len + (size_t)n)
-            nc *= 2;
-        char *nb = realloc(j->buf, nc);
-        if (!nb)
-            return -ENOMEM;
-        j->buf = nb;
-        j->cap = nc;
-    }
-    memcpy(j->buf + j->len, line, (size_t)n);
-    j->len += (size_t)n;
+    if (append(j, line, (size_t)n))
+        return -ENOMEM;
     if (ev != JRNL_START)
         j->need_sync = true;
     return 0;
@@ -319,18 +328,8 @@ int jrnl_note(struct jrnl *j, const char *ev, long dev, double t, const char *de
         return -EINVAL;
     memcpy(line + n, "\"}\n", 3);
     n += 3;
-    if (j->len + (size_t)n > j->cap) {
-        size_t nc = j->cap ? j->cap * 2 : 65536;
-        while (nc < j->len + (size_t)n)
-            nc *= 2;
-        char *nb = realloc(j->buf, nc);
-        if (!nb)
-            return -ENOMEM;
-        j->buf = nb;
-        j->cap = nc;
-    }
-    memcpy(j->buf + j->len, line, (size_t)n);
-    j->len += (size_t)n;
+    if (append(j, line, (size_t)n))
+        return -ENOMEM;
     j->need_sync = true;
     return 0;
 }
