@@ -250,18 +250,29 @@ static void update_capacity(struct runner *r, int dev)
     sched_set_capacity(r->s, (size_t)dev, ready * r->depth[dev]);
 }
 
+/* Makes room for one more element in a run-record array v of n used and
+ * *alloc allocated elements of size sz (doubling; `first` at first). Returns
+ * the array (v itself when there was room), or NULL with v unchanged. */
+static void *grow_record(void *v, size_t *alloc, size_t n, size_t sz, size_t first)
+{
+    if (n < *alloc)
+        return v;
+    size_t na = *alloc ? *alloc * 2 : first;
+    void *nv = realloc(v, na * sz);
+    if (nv)
+        *alloc = na;
+    return nv;
+}
+
 static void add_fail(struct runner *r, size_t ti, const struct worker *w, double start,
                      double end, int exit_code, const char *why)
 {
     struct run_record *rec = &r->rec;
-    if (rec->nfails == rec->fails_alloc) {
-        size_t na = rec->fails_alloc ? rec->fails_alloc * 2 : 64;
-        struct rec_fail *nf = realloc(rec->fails, na * sizeof *nf);
-        if (!nf)
-            return; /* the report loses a line, the run goes on */
-        rec->fails = nf;
-        rec->fails_alloc = na;
-    }
+    struct rec_fail *nf =
+        grow_record(rec->fails, &rec->fails_alloc, rec->nfails, sizeof *nf, 64);
+    if (!nf)
+        return; /* the report loses a line, the run goes on */
+    rec->fails = nf;
     struct rec_fail *f = &rec->fails[rec->nfails++];
     f->task = ti;
     f->dev = w->dev;
@@ -732,14 +743,11 @@ static void note_event(struct runner *r, double now, long dev, const char *what,
     else
         log_msg(LOG_WARN, "%s", detail);
     jrnl_note(r->j, what, dev, now, detail);
-    if (rec->nevents == rec->events_alloc) {
-        size_t na = rec->events_alloc ? rec->events_alloc * 2 : 16;
-        struct rec_event *ne = realloc(rec->events, na * sizeof *ne);
-        if (!ne)
-            return; /* the report loses a line, the run goes on */
-        rec->events = ne;
-        rec->events_alloc = na;
-    }
+    struct rec_event *ne =
+        grow_record(rec->events, &rec->events_alloc, rec->nevents, sizeof *ne, 16);
+    if (!ne)
+        return; /* the report loses a line, the run goes on */
+    rec->events = ne;
     struct rec_event *e = &rec->events[rec->nevents++];
     e->t = now;
     e->dev = (int32_t)dev;
