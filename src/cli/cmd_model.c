@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
-#include "report/atomic_file.h"
+#include "util/atomic_file.h"
 #include "devices/devices.h"
 #include "fd/fd_binout.h"
 #include "fd/fd_build.h"

@@ -32,7 +32,7 @@
 #include "exec/worker.h"
 #include "journal/journal.h"
 #include "report/progress.h"
-#include "report/atomic_file.h"
+#include "util/atomic_file.h"
 #include "report/record.h"
 #include "report/report.h"
 #include "util/log.h"
@@ -1192,13 +1192,13 @@ int runner_run(const struct runner_config *c)
     finish_record(r);
     char path[4200];
     snprintf(path, sizeof path, "%s/report.json", c->run_dir);
-    if ((rc = report_write_json(path, &r->rec)))
-        log_msg(LOG_ERROR, "%s: cannot write: %s", path, strerror(-rc));
-    if (c->report_path && (rc = report_write_json(c->report_path, &r->rec)))
-        log_msg(LOG_ERROR, "--report %s: cannot write: %s", c->report_path,
-                strerror(-rc));
-    if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec)))
-        log_msg(LOG_ERROR, "--gantt %s: cannot write: %s", c->gantt_path, strerror(-rc));
+    char why[8400];
+    if ((rc = report_write_json(path, &r->rec, why, sizeof why)))
+        log_msg(LOG_ERROR, "%s", why);
+    if (c->report_path && (rc = report_write_json(c->report_path, &r->rec, why, sizeof why)))
+        log_msg(LOG_ERROR, "--report: %s", why);
+    if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec, why, sizeof why)))
+        log_msg(LOG_ERROR, "--gantt: %s", why);
 
     size_t n[REC_RESUMED + 1];
     rec_counts(r, n);

@@ -1,5 +1,7 @@
-/* fd_binout: atomic whole-file writes, whole-file reads, bin gathers. */
+/* fd_binout: whole-file reads, directories, bin gathers. */
 #include "fd/fd_binout.h"
+
+#include "util/atomic_file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -10,130 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* open(2) with the signature of struct fd_io_ops (open is variadic). */
-static int real_open(const char *path, int flags, mode_t mode)
-{
-    return open(path, flags, mode);
-}
-
-static const struct fd_io_ops real_ops = {real_open, write, fsync, rename, close};
-static const struct fd_io_ops *io = &real_ops; /* current table */
-
-const struct fd_io_ops *fd_io_set_ops(const struct fd_io_ops *ops)
-{
-    const struct fd_io_ops *old = io;
-    io = ops ? ops : &real_ops;
-    return old;
-}
-
-/* Writes all of buf, retrying short writes and EINTR. Returns 0 or -errno. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = io->write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return -EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* The directory part of path ("." when none) into buf. */
-static void dir_of(const char *path, char *buf, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(buf, len, ".");
-    else if (slash == path)
-        snprintf(buf, len, "/");
-    else
-        snprintf(buf, len, "%.*s", (int)(slash - path), path);
-}
-
-/* fsyncs a file or directory by path. Returns 0 or -errno. */
-static int sync_one(const char *path, int flags)
-{
-    int fd = io->open(path, flags | O_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    int rc = io->fsync(fd) ? -errno : 0;
-    /* Some file systems refuse fsync on directories; the data are durable. */
-    if (rc == -EINVAL && (flags & O_DIRECTORY))
-        rc = 0;
-    io->close(fd);
-    return rc;
-}
-
-int fd_commit_rename(const char *from, const char *to, char *err, size_t errlen)
-{
-    if (io->rename(from, to) != 0) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot rename %s into place: %s", to, from,
-                 strerror(e));
-        return -e;
-    }
-    /* The rename is only durable once the directory entry is on disk. */
-    char dir[4096];
-    dir_of(to, dir, sizeof dir);
-    int rc = sync_one(dir, O_RDONLY | O_DIRECTORY);
-    if (rc)
-        snprintf(err, errlen, "%s: cannot fsync directory: %s", dir, strerror(-rc));
-    return rc;
-}
-
-int fd_sync_path(const char *path, char *err, size_t errlen)
-{
-    int rc = sync_one(path, O_RDONLY);
-    if (rc)
-        snprintf(err, errlen, "%s: cannot fsync: %s", path, strerror(-rc));
-    return rc;
-}
-
-int fd_write_atomic(const char *path, const struct fd_chunk *chunks, size_t n, char *err,
-                    size_t errlen)
-{
-    char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
-        sizeof tmp) {
-        snprintf(err, errlen, "%.200s...: path too long", path);
-        return -ENAMETOOLONG;
-    }
-    int fd = io->open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(e));
-        return -e;
-    }
-    int rc = 0;
-    const char *step = "write";
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = write_all(fd, chunks[i].data, chunks[i].len);
-    if (!rc) {
-        step = "fsync";
-        rc = io->fsync(fd) ? -errno : 0;
-    }
-    if (io->close(fd) != 0 && !rc) {
-        step = "close";
-        rc = -errno;
-    }
-    if (rc) {
-        snprintf(err, errlen, "%s: cannot %s: %s", tmp, step, strerror(-rc));
-        unlink(tmp);
-        return rc;
-    }
-    rc = fd_commit_rename(tmp, path, err, errlen);
-    if (rc)
-        unlink(tmp);
-    return rc;
-}
 
 int fd_read_file(const char *path, void **buf, size_t *len, char *err, size_t errlen)
 {
@@ -224,8 +102,8 @@ int fd_binout_write_gather(const char *dir, const struct fd_gather *g, char *err
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/shot_%05lld.bin", dir, (long long)g->shot);
-    struct fd_chunk data = {g->data, g->nrec * (size_t)g->nsamples * sizeof(float)};
-    int rc = fd_write_atomic(path, &data, 1, err, errlen);
+    struct atomic_chunk data = {g->data, g->nrec * (size_t)g->nsamples * sizeof(float)};
+    int rc = atomic_write(path, &data, 1, err, errlen);
     if (rc)
         return rc;
 
@@ -247,8 +125,8 @@ int fd_binout_write_gather(const char *dir, const struct fd_gather *g, char *err
         return -ENOMEM;
     }
     snprintf(path, sizeof path, "%s/shot_%05lld.json", dir, (long long)g->shot);
-    struct fd_chunk js[2] = {{text, strlen(text)}, {"\n", 1}};
-    rc = fd_write_atomic(path, js, 2, err, errlen);
+    struct atomic_chunk js[2] = {{text, strlen(text)}, {"\n", 1}};
+    rc = atomic_write(path, js, 2, err, errlen);
     cJSON_free(text);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fd/fd_binout.h"
+#include "util/atomic_file.h"
 
 /* qsort order of floats, ascending. */
 static int cmp_float(const void *a, const void *b)
@@ -135,8 +136,8 @@ int fd_png_write_gather(const char *path, const float *data, size_t nrec, int ns
     if (rc) {
         snprintf(err, errlen, "%s: cannot encode the PNG: %s", path, strerror(-rc));
     } else {
-        struct fd_chunk c = {m.data, m.len};
-        rc = fd_write_atomic(path, &c, 1, err, errlen);
+        struct atomic_chunk c = {m.data, m.len};
+        rc = atomic_write(path, &c, 1, err, errlen);
     }
     free(m.data);
     return rc;

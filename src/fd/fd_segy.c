@@ -1,6 +1,8 @@
 /* fd_segy: SEG-Y shot gathers (write and read back) through segyio. */
 #include "fd/fd_segy.h"
 
+#include "util/atomic_file.h"
+
 #include <errno.h>
 #include <math.h>
 #include <segyio/segy.h>
@@ -74,6 +76,21 @@ static bool trace_header(char *th, const struct fd_gather *g, size_t r, int inte
            setf(th, SEGY_TR_SAMPLE_INTER, interval_us, false);
 }
 
+/* Opens the temp file created as fd for segyio, which takes only a name:
+ * through /proc/self/fd so that what is written is the file created with
+ * O_EXCL | O_NOFOLLOW even if its name was swapped meanwhile; by name where
+ * /proc is not mounted (atomic_commit still checks the name). NULL, errno
+ * set, on failure. */
+static segy_file *open_segy(int fd, const char *tmp)
+{
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    segy_file *fp = segy_open(self, "r+b");
+    if (!fp && errno == ENOENT)
+        fp = segy_open(tmp, "r+b");
+    return fp;
+}
+
 int fd_segy_write(const char *path, const struct fd_gather *g, const char *const *text,
                   size_t ntext, char *err, size_t errlen)
 {
@@ -88,17 +105,15 @@ int fd_segy_write(const char *path, const struct fd_gather *g, const char *const
     }
     int interval = (int)us, ns = g->nsamples;
     char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
-        sizeof tmp) {
-        snprintf(err, errlen, "%.200s...: path too long", path);
-        return -ENAMETOOLONG;
-    }
-    /* segyio opens with fopen(), which cannot take "e" (O_CLOEXEC); the file is
-     * open only while this function runs, and the FD workers spawn nothing. */
-    segy_file *fp = segy_open(tmp, "w+b");
+    int tfd = atomic_create_tmp(path, tmp, sizeof tmp, err, errlen);
+    if (tfd < 0)
+        return tfd;
+    segy_file *fp = open_segy(tfd, tmp);
     if (!fp) {
         int e = errno ? errno : EIO;
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(e));
+        snprintf(err, errlen, "%s: cannot open for writing: %s", tmp, strerror(e));
+        close(tfd);
+        unlink(tmp);
         return -e;
     }
     char textbuf[SEGY_TEXT_HEADER_SIZE + 1];
@@ -130,10 +145,11 @@ int fd_segy_write(const char *path, const struct fd_gather *g, const char *const
         rc = -EINVAL;
         goto out_close;
     }
+    errno = 0;
     if (segy_set_format(fp, SEGY_IEEE_FLOAT_4_BYTE) != SEGY_OK ||
         segy_write_textheader(fp, 0, textbuf) != SEGY_OK ||
         segy_write_binheader(fp, bin) != SEGY_OK) {
-        rc = -EIO;
+        rc = errno ? -errno : -EIO;
         goto out_close;
     }
     for (size_t r = 0; r < g->nrec; r++) {
@@ -148,6 +164,7 @@ int fd_segy_write(const char *path, const struct fd_gather *g, const char *const
         }
         memcpy(buf, g->data + r * (size_t)ns, (size_t)ns * sizeof *buf);
         segy_from_native(SEGY_IEEE_FLOAT_4_BYTE, ns, buf);
+        errno = 0;
         if (segy_write_traceheader(fp, (int)r, th, trace0, bsize) != SEGY_OK ||
             segy_writetrace(fp, (int)r, buf, trace0, bsize) != SEGY_OK) {
             rc = errno ? -errno : -EIO;
@@ -156,8 +173,11 @@ int fd_segy_write(const char *path, const struct fd_gather *g, const char *const
         }
     }
 out_close:
+    /* segyio writes through stdio: a full disk often shows only when the
+     * buffer is flushed at close; errno then says why. */
+    errno = 0;
     if (segy_close(fp) != SEGY_OK && !rc) {
-        rc = -EIO;
+        rc = errno ? -errno : -EIO;
         step = "close";
     }
     free(buf);
@@ -165,15 +185,11 @@ out_close:
         if (step)
             snprintf(err, errlen, "%s: cannot %s the SEG-Y file: %s", tmp, step,
                      strerror(-rc));
+        close(tfd);
         unlink(tmp);
         return rc;
     }
-    rc = fd_sync_path(tmp, err, errlen);
-    if (!rc)
-        rc = fd_commit_rename(tmp, path, err, errlen);
-    if (rc)
-        unlink(tmp);
-    return rc;
+    return atomic_commit(tfd, tmp, path, err, errlen);
 }
 
 int fd_segy_read(const char *path, float **data, size_t *ntraces, int *nsamples,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fd/fd_binout.h"
+#include "util/atomic_file.h"
 #include "fd/fd_check.h"
 #include "fd/fd_segy.h"
 #include "fd/fd_wavelet.h"
@@ -144,8 +145,8 @@ static int on_snapshot(void *ctx, int step, const float *p)
     char path[4200];
     snprintf(path, sizeof path, "%s/snap_%05lld_%06d.bin", c->p->job.out_dir,
              (long long)c->shot, step);
-    struct fd_chunk ch = {p, c->p->model.ncells * sizeof(float)};
-    int rc = fd_write_atomic(path, &ch, 1, c->err, c->errlen);
+    struct atomic_chunk ch = {p, c->p->model.ncells * sizeof(float)};
+    int rc = atomic_write(path, &ch, 1, c->err, c->errlen);
     if (rc)
         c->rc = rc;
     return rc;

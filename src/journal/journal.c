@@ -1,6 +1,9 @@
 /* journal: append-only JSON-lines record of a run (see journal.h). */
 #include "journal/journal.h"
 
+#include "util/atomic_file.h"
+#include "util/sysio.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,18 +14,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static ssize_t sys_write(int fd, const void *buf, size_t len)
-{
-    return write(fd, buf, len);
-}
-
-static int sys_fdatasync(int fd)
-{
-    return fdatasync(fd);
-}
-
-struct jrnl_io jrnl_io = {sys_write, sys_fdatasync};
 
 struct jrnl {
     int fd;          /* journal file, O_APPEND */
@@ -47,17 +38,6 @@ static int ensure_dir(const char *dir)
     if (mkdir(dir, 0777) == 0 || errno == EEXIST)
         return 0;
     return -errno;
-}
-
-/* fsyncs a directory so a newly created entry in it is durable. */
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) ? -errno : 0;
-    close(fd);
-    return rc;
 }
 
 /* Reads a whole file into a NUL-terminated buffer. Returns it or NULL. */
@@ -147,6 +127,90 @@ static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn o
             break;
     }
     free(text);
+    if (!rc && lineno == 0) { /* written by a shotq before headers were atomic */
+        snprintf(err, errlen,
+                 "%s: expected a journal header, found an empty file (nothing was "
+                 "recorded): remove it or use another --run-dir",
+                 path);
+        rc = -EINVAL;
+    }
+    return rc;
+}
+
+/* The journal's first line: {"shotq_journal":1,"fingerprint","what"} and a
+ * newline, malloc'ed (caller frees), or NULL when out of memory. */
+static char *header_line(uint64_t fingerprint, const char *what, size_t *len)
+{
+    cJSON *h = cJSON_CreateObject();
+    char fp[32];
+    snprintf(fp, sizeof fp, "%016" PRIx64, fingerprint);
+    char *s = NULL;
+    if (h && cJSON_AddNumberToObject(h, "shotq_journal", 1) &&
+        cJSON_AddStringToObject(h, "fingerprint", fp) &&
+        cJSON_AddStringToObject(h, "what", what))
+        s = cJSON_PrintUnformatted(h);
+    cJSON_Delete(h);
+    if (s) {
+        *len = strlen(s) + 1;
+        s[*len - 1] = '\n'; /* cJSON allocated len bytes: the NUL becomes the newline */
+    }
+    return s;
+}
+
+/* Creates run_dir (one level) and its journal with the header complete:
+ * the header is written and fdatasync'ed under a temp name, hard-linked to
+ * "journal" (which fails if one exists, so two creators cannot both win),
+ * and the directory fsync'ed. A journal therefore either has a valid header
+ * or does not exist, whatever fails when. *fd is left open for appends.
+ * Returns 0 or -errno with err set; on error no journal exists. */
+static int create(const char *run_dir, const char *path, uint64_t fingerprint,
+                  const char *what, int *fd, char *err, size_t errlen)
+{
+    int rc = ensure_dir(run_dir);
+    if (rc) {
+        snprintf(err, errlen, "--run-dir '%s': cannot create: %s", run_dir,
+                 strerror(-rc));
+        return rc;
+    }
+    size_t n = 0;
+    char *line = header_line(fingerprint, what, &n);
+    if (!line) {
+        snprintf(err, errlen, "%s: cannot write the header: out of memory", path);
+        return -ENOMEM;
+    }
+    char tmp[4200];
+    int f = atomic_create_tmp(path, tmp, sizeof tmp, err, errlen);
+    if (f < 0) {
+        free(line);
+        return f;
+    }
+    const char *step = "write", *name = tmp;
+    rc = sysio_write_all(f, line, n);
+    free(line);
+    if (!rc && (step = "fdatasync", sysio.fdatasync(f)))
+        rc = -errno;
+    if (!rc && (step = "create", name = path, sysio.link(tmp, path)))
+        rc = -errno;
+    unlink(tmp);
+    if (rc == -EEXIST)
+        snprintf(err, errlen,
+                 "--run-dir '%s' already holds a run (journal); pass --resume to "
+                 "continue it or choose another --run-dir",
+                 run_dir);
+    else if (rc)
+        snprintf(err, errlen, "%s: cannot %s: %s", name, step, strerror(-rc));
+    else if ((rc = sysio_sync_dir(run_dir)) != 0) {
+        unlink(path); /* not durable: no journal rather than one that may vanish */
+        snprintf(err, errlen, "%s: cannot fsync directory: %s", run_dir, strerror(-rc));
+    } else if (fcntl(f, F_SETFL, O_APPEND) < 0) {
+        rc = -errno;
+        unlink(path);
+        snprintf(err, errlen, "%s: cannot append: %s", path, strerror(-rc));
+    }
+    if (rc)
+        sysio.close(f);
+    else
+        *fd = f;
     return rc;
 }
 
@@ -162,7 +226,7 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
     j->fd = -1;
     int rc;
     if (resume) {
-        j->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+        j->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
         if (j->fd < 0) {
             rc = -errno;
             snprintf(err, errlen, "--resume: %s: %s (nothing to resume)", path,
@@ -183,45 +247,9 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
             goto out_close;
         }
     } else {
-        rc = ensure_dir(run_dir);
-        if (rc) {
-            snprintf(err, errlen, "--run-dir '%s': cannot create: %s", run_dir,
-                     strerror(-rc));
+        rc = create(run_dir, path, fingerprint, what, &j->fd, err, errlen);
+        if (rc)
             goto out_free;
-        }
-        j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (j->fd < 0) {
-            rc = -errno;
-            if (rc == -EEXIST)
-                snprintf(err, errlen,
-                         "--run-dir '%s' already holds a run (journal); pass --resume to "
-                         "continue it or choose another --run-dir",
-                         run_dir);
-            else
-                snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-            goto out_free;
-        }
-        cJSON *h = cJSON_CreateObject();
-        char fp[32];
-        snprintf(fp, sizeof fp, "%016" PRIx64, fingerprint);
-        cJSON_AddNumberToObject(h, "shotq_journal", 1);
-        cJSON_AddStringToObject(h, "fingerprint", fp);
-        cJSON_AddStringToObject(h, "what", what);
-        char *s = cJSON_PrintUnformatted(h);
-        cJSON_Delete(h);
-        if (!s) {
-            rc = -ENOMEM;
-            goto out_close;
-        }
-        size_t n = strlen(s);
-        s[n] = '\n'; /* cJSON allocated n+1 bytes: reuse the NUL for the newline */
-        ssize_t w = jrnl_io.write(j->fd, s, n + 1);
-        free(s);
-        if (w != (ssize_t)(n + 1) || jrnl_io.fdatasync(j->fd) || sync_dir(run_dir)) {
-            rc = -EIO;
-            snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-            goto out_close;
-        }
     }
     *out = j;
     return 0;
@@ -280,7 +308,7 @@ int jrnl_flush(struct jrnl *j)
 {
     size_t off = 0;
     while (off < j->len) {
-        ssize_t w = jrnl_io.write(j->fd, j->buf + off, j->len - off);
+        ssize_t w = sysio.write(j->fd, j->buf + off, j->len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -294,7 +322,7 @@ int jrnl_flush(struct jrnl *j)
     }
     j->len = 0;
     if (j->need_sync) {
-        if (jrnl_io.fdatasync(j->fd))
+        if (sysio.fdatasync(j->fd))
             return -errno;
         j->need_sync = false;
     }
@@ -306,7 +334,8 @@ int jrnl_close(struct jrnl *j)
     if (!j)
         return 0;
     int rc = jrnl_flush(j);
-    close(j->fd);
+    if (sysio.close(j->fd) && !rc)
+        rc = -errno;
     free(j->buf);
     free(j);
     return rc;

@@ -5,7 +5,9 @@
  * one line per event: {"ev":"start"|"done"|"fail"|"retry", "task", "attempt",
  * "dev", "t", "exit"}. Lines are buffered per event-loop turn; jrnl_flush()
  * writes them with one write() and, when a completion is among them,
- * fdatasync()s: a task recorded "done" survives a crash of the machine. */
+ * fdatasync()s: a task recorded "done" survives a crash of the machine.
+ * The journal is created with its header complete (see jrnl_open), and all
+ * its system calls go through util/sysio.h, where tests inject faults. */
 #ifndef SHOTQ_JOURNAL_H
 #define SHOTQ_JOURNAL_H
 
@@ -14,13 +16,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* System calls the journal uses; tests replace them to inject failures. */
-struct jrnl_io {
-    ssize_t (*write)(int fd, const void *buf, size_t len);
-    int (*fdatasync)(int fd);
-};
-extern struct jrnl_io jrnl_io;
-
 enum jrnl_event { JRNL_START, JRNL_DONE, JRNL_FAIL, JRNL_RETRY };
 
 struct jrnl;
@@ -28,7 +23,9 @@ struct jrnl;
 typedef void (*jrnl_done_fn)(void *ctx, int64_t task_id);
 
 /* Opens RUN_DIR/journal. Without resume, creates it (the directory too) and
- * fails with -EEXIST if a journal is already there. With resume, the journal
+ * fails with -EEXIST if a journal is already there; the header is written and
+ * synced under a temp name and linked into place, so a journal either has a
+ * valid header or does not exist. An empty journal is refused on resume. With resume, the journal
  * must exist and carry the same fingerprint (-ESTALE otherwise); on_done is
  * called for every task it records done. On error, err holds one line and
  * nothing on disk is changed. */

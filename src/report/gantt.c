@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/atomic_file.h"
+#include "util/atomic_file.h"
 #include "report/report.h"
 
 #define ROW_H 22       /* pixels per slot row */
@@ -38,10 +38,11 @@ static void put_text(FILE *f, const char *s)
     }
 }
 
-int report_write_gantt(const char *path, const struct run_record *r)
+int report_write_gantt(const char *path, const struct run_record *r, char *err,
+                       size_t errlen)
 {
     struct atomic_file a;
-    int rc = atomic_open(&a, path);
+    int rc = atomic_open(&a, path, err, errlen);
     if (rc)
         return rc;
     FILE *f = a.f;
@@ -136,5 +137,5 @@ int report_write_gantt(const char *path, const struct run_record *r)
                 v->speed_estimate, v->quarantined ? ", quarantined" : "");
     }
     fputs("</svg>\n", f);
-    return atomic_close(&a, !ferror(f));
+    return atomic_close(&a, true, err, errlen);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/atomic_file.h"
+#include "util/atomic_file.h"
 
 const char *report_status_name(int status)
 {
@@ -27,10 +27,11 @@ static int emit(FILE *f, cJSON *o)
     return 0;
 }
 
-int report_write_json(const char *path, const struct run_record *r)
+int report_write_json(const char *path, const struct run_record *r, char *err,
+                      size_t errlen)
 {
     struct atomic_file a;
-    int rc = atomic_open(&a, path);
+    int rc = atomic_open(&a, path, err, errlen);
     if (rc)
         return rc;
     FILE *f = a.f;
@@ -51,7 +52,8 @@ int report_write_json(const char *path, const struct run_record *r)
     char *hs = cJSON_PrintUnformatted(head);
     cJSON_Delete(head);
     if (!hs) {
-        atomic_close(&a, 0);
+        atomic_close(&a, false, err, errlen);
+        snprintf(err, errlen, "%s: cannot format: %s", path, strerror(ENOMEM));
         return -ENOMEM;
     }
     hs[strlen(hs) - 1] = '\0'; /* drop the closing brace: arrays follow */
@@ -135,6 +137,8 @@ int report_write_json(const char *path, const struct run_record *r)
         rc = emit(f, o);
     }
     fputs("]}\n", f);
-    int rc2 = atomic_close(&a, rc == 0);
+    int rc2 = atomic_close(&a, rc == 0, err, errlen);
+    if (rc)
+        snprintf(err, errlen, "%s: cannot format: %s", path, strerror(-rc));
     return rc ? rc : rc2;
 }

@@ -1,5 +1,5 @@
-/* Unit tests: pre-flight checks, atomic writes with injected faults, SEG-Y
- * round trip, bin sidecar, PNG clipping, direct-wave mute. */
+/* Unit tests: pre-flight checks, SEG-Y round trip, bin sidecar, PNG
+ * clipping, direct-wave mute (fault injection: test_durable.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,56 +146,6 @@ static void test_device_check(void **state)
     fd_job_free(&job);
 }
 
-static int fail_fsync(int fd)
-{
-    (void)fd;
-    errno = EIO;
-    return -1;
-}
-
-static ssize_t short_write(int fd, const void *buf, size_t n)
-{
-    /* One byte at a time: write_all must loop. */
-    return write(fd, buf, n > 0 ? 1 : 0);
-}
-
-static int real_open(const char *p, int f, mode_t m)
-{
-    return open(p, f, m);
-}
-
-static void test_atomic_write(void **state)
-{
-    (void)state;
-    char path[256], err[512];
-    snprintf(path, sizeof path, "%s/atomic.bin", tmpdir);
-    struct fd_chunk c[2] = {{"hello ", 6}, {"world", 5}};
-    struct fd_io_ops slow = {real_open, short_write, fsync, rename, close};
-    fd_io_set_ops(&slow);
-    assert_int_equal(fd_write_atomic(path, c, 2, err, sizeof err), 0);
-    fd_io_set_ops(NULL);
-    void *buf;
-    size_t len;
-    assert_int_equal(fd_read_file(path, &buf, &len, err, sizeof err), 0);
-    assert_int_equal(len, 11);
-    assert_memory_equal(buf, "hello world", 11);
-    free(buf);
-
-    struct fd_io_ops bad = {real_open, write, fail_fsync, rename, close};
-    fd_io_set_ops(&bad);
-    struct fd_chunk other = {"XXXX", 4};
-    assert_int_equal(fd_write_atomic(path, &other, 1, err, sizeof err), -EIO);
-    fd_io_set_ops(NULL);
-    assert_non_null(strstr(err, "cannot fsync"));
-    /* The old content survives and no temp file is left behind. */
-    assert_int_equal(fd_read_file(path, &buf, &len, err, sizeof err), 0);
-    assert_int_equal(len, 11);
-    free(buf);
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    assert_int_equal(access(tmp, F_OK), -1);
-}
-
 static void test_segy_roundtrip(void **state)
 {
     (void)state;
@@ -317,7 +267,6 @@ int main(void)
         cmocka_unit_test(test_stability_check),
         cmocka_unit_test(test_output_check),
         cmocka_unit_test(test_device_check),
-        cmocka_unit_test(test_atomic_write),
         cmocka_unit_test(test_segy_roundtrip),
         cmocka_unit_test(test_bin_gather),
         cmocka_unit_test(test_png),
