@@ -14,6 +14,10 @@ int cmd_simulate(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 
+/* `shotq guard --watch PID`: internal; started by the coordinator (see
+ * exec/guard.h). Returns the exit status. */
+int cmd_guard(int argc, char **argv);
+
 /* What a built-in workload (`shotq model`) hands to the run machinery in place
  * of --plugin/--plugin-config/--tasks. */
 struct run_preset {

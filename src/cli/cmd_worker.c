@@ -1,10 +1,12 @@
-/* `shotq worker`: internal; started by the coordinator for one device slot. */
+/* `shotq worker` and `shotq guard`: internal commands the coordinator starts
+ * (one per device slot; one guard per coordinator). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "exec/guard.h"
 #include "exec/worker.h"
 #include "util/log.h"
 
@@ -74,4 +76,14 @@ int cmd_worker(int argc, char **argv)
     }
     a.plugin_mode = !strcmp(mode, "plugin");
     return worker_main(&a, builtin_plugin);
+}
+
+int cmd_guard(int argc, char **argv)
+{
+    long watch = 0;
+    if (argc != 3 || strcmp(argv[1], "--watch") || (watch = atol(argv[2])) <= 0) {
+        fputs("shotq guard: internal command (expected --watch PID)\n", stderr);
+        return 2;
+    }
+    return guard_main((pid_t)watch);
 }

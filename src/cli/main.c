@@ -34,6 +34,8 @@ int main(int argc, char **argv)
         return cmd_simulate(argc - 1, argv + 1);
     if (!strcmp(c, "worker"))
         return cmd_worker(argc - 1, argv + 1);
+    if (!strcmp(c, "guard"))
+        return cmd_guard(argc - 1, argv + 1);
     if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
         usage(stdout);
         return 0;

@@ -21,12 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "exec/guard.h"
 #include "exec/proto.h"
 #include "exec/spawn.h"
 #include "exec/worker.h"
@@ -97,6 +99,8 @@ struct runner {
     struct progress prog;
     struct progress_dev *pdev;
     double last_refresh;
+    pid_t guard;        /* kills what escapes our process tree (exec/guard.h) */
+    double last_strays; /* when kill_strays last looked */
     char msgbuf[PROTO_MAX];
 };
 
@@ -364,6 +368,44 @@ static void worker_lost(struct runner *r, struct worker *w, double now, const ch
     w->state = W_CLOSING;
     w->closing_since = now;
     update_capacity(r, w->dev);
+}
+
+/* True when pid is one of our local workers' processes. */
+static bool is_worker(const struct runner *r, pid_t pid)
+{
+    for (size_t i = 0; i < r->nw; i++)
+        if (r->w[i].rank == 0 && r->w[i].state != W_DEAD && r->w[i].pid == pid)
+            return true;
+    return false;
+}
+
+/* Kills and reaps our children that are neither workers nor the guard: we
+ * are a child subreaper, so what the tasks of a killed worker left behind
+ * (background children, setsid daemons) becomes ours. Looks at most every
+ * 0.1 s unless forced. Never blocks. */
+static void kill_strays(struct runner *r, double now, bool force)
+{
+    if (!force && now - r->last_strays < 0.1)
+        return;
+    r->last_strays = now;
+    /* Forced (at the end), repeat until none is left: a killed stray's own
+     * children come to us in turn. */
+    for (int round = 0; round < (force ? 200 : 1); round++) {
+        pid_t kids[512];
+        size_t n = spawn_children(getpid(), kids, 512), strays = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (kids[i] == r->guard || is_worker(r, kids[i]))
+                continue;
+            int st;
+            kill(kids[i], SIGKILL);
+            waitpid(kids[i], &st, WNOHANG); /* else reaped on a later look */
+            strays++;
+        }
+        if (!strays)
+            return;
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* Reaps closing local workers that have exited; kills those that take longer
@@ -1081,6 +1123,12 @@ int runner_run(const struct runner_config *c)
     /* A killed run may have left half-written reports behind. */
     if (c->resume)
         atomic_clean_stale(c->run_dir);
+    /* Orphans of a killed worker's tasks come to us, not to init; the guard
+     * covers our own death. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if ((rc = guard_start(c->self_exe, &r->guard)))
+        log_msg(LOG_WARN, "cannot start the guard (%s): processes of a killed worker may "
+                "outlive it", strerror(-rc));
     rc = sched_start(r->s);
     if (rc && rc != -E2BIG) {
         log_msg(LOG_ERROR, "out of memory");
@@ -1117,6 +1165,7 @@ int runner_run(const struct runner_config *c)
     for (;;) {
         double now = elapsed(r);
         reap_closing(r, now);
+        kill_strays(r, now, false);
         restart_workers(r, now);
         check_timeouts(r, now);
         refresh_memory(r, now);
@@ -1188,6 +1237,7 @@ int runner_run(const struct runner_config *c)
         w->fd = -1;
     }
     stop_local_workers(r);
+    kill_strays(r, elapsed(r), true);
 
     finish_record(r);
     char path[4200];
@@ -1219,6 +1269,7 @@ int runner_run(const struct runner_config *c)
     else
         status = 0;
 out:
+    guard_stop(r->guard);
     if (r->j && jrnl_close(r->j) && status == 0)
         status = 1;
     if (lock_fd >= 0)

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "exec/spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -119,4 +120,28 @@ int spawn_resolve(const char *prog, char *out, size_t outlen)
             break;
     }
     return last;
+}
+
+size_t spawn_children(pid_t pid, pid_t *out, size_t cap)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char file[160];
+        snprintf(file, sizeof file, "%s/%.20s/children", path, e->d_name);
+        FILE *f = fopen(file, "re");
+        long c;
+        while (f && n < cap && fscanf(f, "%ld", &c) == 1)
+            out[n++] = (pid_t)c;
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return n;
 }

@@ -4,6 +4,7 @@
 #define SHOTQ_SPAWN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct spawn_opts {
@@ -26,5 +27,10 @@ pid_t spawn_reap(pid_t pid, int *status);
 /* Finds a program in PATH (or takes it as is if it has a '/'). Writes the
  * path to out. Returns 0 or -ENOENT / -EACCES. */
 int spawn_resolve(const char *prog, char *out, size_t outlen);
+
+/* Lists pid's children (every thread's, from /proc/PID/task/T/children) into
+ * out (at most cap). Returns their number; 0 when pid is gone or /proc is not
+ * mounted. */
+size_t spawn_children(pid_t pid, pid_t *out, size_t cap);
 
 #endif

@@ -265,25 +265,10 @@ static int run_command(struct wstate *w, const struct proto_msg *m, char *payloa
 static void kill_descendants(void)
 {
     for (int round = 0; round < 1000; round++) {
-        int n = 0;
-        DIR *d = opendir("/proc/self/task");
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (e->d_name[0] == '.')
-                continue;
-            char path[300];
-            snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
-            FILE *f = fopen(path, "re");
-            long pid;
-            while (f && fscanf(f, "%ld", &pid) == 1) {
-                kill((pid_t)pid, SIGKILL);
-                n++;
-            }
-            if (f)
-                fclose(f);
-        }
-        if (d)
-            closedir(d);
+        pid_t kids[256];
+        size_t n = spawn_children(getpid(), kids, 256);
+        for (size_t i = 0; i < n; i++)
+            kill(kids[i], SIGKILL);
         int st;
         while (waitpid(-1, &st, WNOHANG) > 0)
             n++;

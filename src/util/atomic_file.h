@@ -8,8 +8,10 @@
  *   2. the temp file is fsync'ed and closed;
  *   3. it is renamed over PATH and the directory is fsync'ed.
  *
- * On failure PATH is unchanged, the temp file is removed and err holds one
- * line "FILE: cannot STEP: strerror(errno)". All system calls go through the
+ * On failure the temp file is removed, err holds one line "FILE: cannot
+ * STEP: strerror(errno)" and PATH is unchanged, except when only the final
+ * directory fsync failed: PATH then holds the whole new content, which may
+ * not survive a crash (the caller must not count it as durable). All system calls go through the
  * sysio table (util/sysio.h), so tests can make any of them fail. */
 #ifndef SHOTQ_ATOMIC_FILE_H
 #define SHOTQ_ATOMIC_FILE_H
