@@ -192,8 +192,10 @@ static int load_tasks(const struct run_opts *ro, const struct run_preset *preset
 {
     if (preset) {
         for (int64_t i = 0; i < preset->ntasks; i++)
-            if (tasks_add(ts, i, 1.0, 0, ""))
+            if (tasks_add(ts, i, 1.0, 0, "")) {
+                snprintf(err, errlen, "%" PRId64 " shots: out of memory", preset->ntasks);
                 return -ENOMEM;
+            }
         /* The id index is what --resume matches the journal's done events
          * with: every task set gets it, a preset's as much as a file's. */
         return tasks_check_unique(ts, err, errlen);
