@@ -35,6 +35,7 @@
 #include "report/atomic_file.h"
 #include "report/record.h"
 #include "report/report.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 #define MAX_DEPTH 256            /* prefetched tasks per worker, at most */
@@ -1053,7 +1054,7 @@ int runner_run(const struct runner_config *c)
      * a burst of interrupts still ends with a report and exit 130. */
     struct sigaction old_int, old_term;
     bool handlers = false;
-    char err[1024];
+    char err[1024] = "";
     if (setup(r)) {
         log_msg(LOG_ERROR, "out of memory");
         goto out;
@@ -1061,6 +1062,7 @@ int runner_run(const struct runner_config *c)
     int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r,
                        &r->j, err, sizeof err);
     if (rc) {
+        util_fill_err(err, sizeof err, c->run_dir, rc); /* never an empty line */
         log_msg(LOG_ERROR, "%s", err);
         status = 2;
         goto out;
@@ -1192,13 +1194,23 @@ int runner_run(const struct runner_config *c)
     finish_record(r);
     char path[4200];
     snprintf(path, sizeof path, "%s/report.json", c->run_dir);
-    if ((rc = report_write_json(path, &r->rec)))
-        log_msg(LOG_ERROR, "%s: cannot write: %s", path, strerror(-rc));
-    if (c->report_path && (rc = report_write_json(c->report_path, &r->rec)))
+    /* Every output the run promised: one that could not be written is an
+     * error of the run (exit 1), said in one line; the summary still comes. */
+    bool unwritten = false;
+    if ((rc = report_write_json(path, &r->rec))) {
+        log_msg(LOG_ERROR, "%s: cannot write: %s", path, util_errtext(rc));
+        unwritten = true;
+    }
+    if (c->report_path && (rc = report_write_json(c->report_path, &r->rec))) {
         log_msg(LOG_ERROR, "--report %s: cannot write: %s", c->report_path,
-                strerror(-rc));
-    if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec)))
-        log_msg(LOG_ERROR, "--gantt %s: cannot write: %s", c->gantt_path, strerror(-rc));
+                util_errtext(rc));
+        unwritten = true;
+    }
+    if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec))) {
+        log_msg(LOG_ERROR, "--gantt %s: cannot write: %s", c->gantt_path,
+                util_errtext(rc));
+        unwritten = true;
+    }
 
     size_t n[REC_RESUMED + 1];
     rec_counts(r, n);
@@ -1214,7 +1226,7 @@ int runner_run(const struct runner_config *c)
     handle_signals(r); /* interrupts while the report was written count */
     if (r->interrupts)
         status = 130;
-    else if (r->io_error || nfailed || notrun)
+    else if (r->io_error || unwritten || nfailed || notrun)
         status = 1;
     else
         status = 0;
