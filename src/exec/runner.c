@@ -1196,10 +1196,10 @@ int runner_run(const struct runner_config *c)
     snprintf(path, sizeof path, "%s/report.json", c->run_dir);
     /* Every output the run promised: one that could not be written is an
      * error of the run (exit 1), said in one line; the summary still comes. */
-    bool unwritten = false;
+    bool unwritten = false, no_report = false;
     if ((rc = report_write_json(path, &r->rec))) {
         log_msg(LOG_ERROR, "%s: cannot write: %s", path, util_errtext(rc));
-        unwritten = true;
+        unwritten = no_report = true;
     }
     if (c->report_path && (rc = report_write_json(c->report_path, &r->rec))) {
         log_msg(LOG_ERROR, "--report %s: cannot write: %s", c->report_path,
@@ -1220,9 +1220,10 @@ int runner_run(const struct runner_config *c)
         fprintf(
             stderr,
             "shotq: %zu done (%zu of them by an earlier run), %zu failed, %zu not run; "
-            "makespan %.3f s (lower bound %.3f s); report %s/report.json\n",
+            "makespan %.3f s (lower bound %.3f s); report %s/report.json%s\n",
             n[REC_DONE] + n[REC_RESUMED], n[REC_RESUMED], nfailed, notrun,
-            r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir);
+            r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir,
+            no_report ? " (not written)" : "");
     handle_signals(r); /* interrupts while the report was written count */
     if (r->interrupts)
         status = 130;
