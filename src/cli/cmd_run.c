@@ -217,8 +217,11 @@ static int load_tasks(const struct run_opts *ro, const struct run_preset *preset
     } else if (ro->tasks_file && strcmp(ro->tasks_file, "-")) {
         FILE *f = fopen(ro->tasks_file, "re");
         if (!f) {
-            snprintf(err, errlen, "--tasks-file '%s': cannot open: %s", ro->tasks_file,
-                     strerror(errno));
+            int e = errno;
+            char esc[256];
+            snprintf(err, errlen, "--tasks-file '%s': cannot open: %s",
+                     util_escape(ro->tasks_file, UTIL_ESC_ALL, esc, sizeof esc),
+                     util_errtext(-e));
             return -EINVAL;
         }
         rc = tasks_read(ts, f, ro->tasks_file, err, errlen);

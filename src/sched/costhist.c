@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/escape.h"
+
 struct hist_entry {
     int64_t id;
     double cost;
@@ -102,9 +104,13 @@ long costhist_apply(const char *path, const int64_t *id, double *weight, size_t 
     bool dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
     snprintf(file, sizeof file, dir ? "%s/report.json" : "%s", path);
     char *text = slurp(file);
+    int read_err = errno; /* before the escapes below */
+    char epath[256], efile[256]; /* for messages */
+    util_escape(path, UTIL_ESC_ALL, epath, sizeof epath);
+    util_escape(file, UTIL_ESC_ALL, efile, sizeof efile);
     if (!text) {
-        snprintf(err, errlen, "--costs-from '%s': cannot read %s: %s", path, file,
-                 strerror(errno));
+        snprintf(err, errlen, "--costs-from '%s': cannot read %s: %s", epath, efile,
+                 util_errtext(-read_err));
         return -EINVAL;
     }
     cJSON *root = cJSON_Parse(text);
@@ -115,17 +121,17 @@ long costhist_apply(const char *path, const int64_t *id, double *weight, size_t 
     cJSON_Delete(root);
     if (nh <= 0) {
         if (nh == -ENOMEM)
-            snprintf(err, errlen, "--costs-from '%s': %s: out of memory", path, file);
+            snprintf(err, errlen, "--costs-from '%s': %s: out of memory", epath, efile);
         else if (nh == -ERANGE)
             snprintf(err, errlen,
                      "--costs-from '%s': %s: tasks[%zu]: expected \"id\" to be an integer "
                      "task id from 0 to 9007199254740991 (2^53-1)",
-                     path, file, bad);
+                     epath, efile, bad);
         else
             snprintf(err, errlen,
                      "--costs-from '%s': %s: expected a shotq report.json with "
                      "task costs",
-                     path, file);
+                     epath, efile);
         free(h);
         return nh == -ENOMEM ? -ENOMEM : -EINVAL;
     }

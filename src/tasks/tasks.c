@@ -150,6 +150,37 @@ int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t e
     return 0;
 }
 
+/* Parses the "weight=W" and "mem=MIB" words at *p (any order, blanks
+ * between), leaving *p at the arguments after them. Returns NULL, or what was
+ * expected with *p at the bad word. */
+static const char *parse_attrs(const char **p, double *weight, uint64_t *mem)
+{
+    for (;;) {
+        while (isspace((unsigned char)**p))
+            (*p)++;
+        if (!strncmp(*p, "weight=", 7)) {
+            char *end;
+            errno = 0;
+            double w = strtod(*p + 7, &end);
+            if (end == *p + 7 || errno || !(w > 0) || !isfinite(w) ||
+                (*end && !isspace((unsigned char)*end)))
+                return "weight=W with W a positive number";
+            *weight = w;
+            *p = end;
+        } else if (!strncmp(*p, "mem=", 4)) {
+            const char *q = *p + 4;
+            int64_t mib;
+            if (!parse_uint(&q, &mib) || (*q && !isspace((unsigned char)*q)) ||
+                mib > (INT64_MAX >> 20))
+                return "mem=MIB with MIB a non-negative integer";
+            *mem = (uint64_t)mib << 20;
+            *p = q;
+        } else {
+            return NULL;
+        }
+    }
+}
+
 int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t errlen)
 {
     char *line = NULL;
@@ -157,7 +188,8 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
     ssize_t len;
     size_t lineno = 0;
     int rc = 0;
-    char esc[256];
+    char esc[256], ename[256];
+    util_escape(name, UTIL_ESC_ALL, ename, sizeof ename);
     ts->src = name;
     ts->src_range = false;
     while ((errno = 0, len = getline(&line, &cap, f)) >= 0) {
@@ -175,7 +207,7 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
         const char *e_ = p;                                                              \
         while (*e_ && !isspace((unsigned char)*e_))                                      \
             e_++;                                                                        \
-        snprintf(err, errlen, "%s:%zu: column %zu: expected %s, got '%s'", name, lineno, \
+        snprintf(err, errlen, "%s:%zu: column %zu: expected %s, got '%s'", ename, lineno,\
                  (size_t)(p - line) + 1, what,                                           \
                  util_escape(p, (size_t)(e_ - p), esc, sizeof esc));                     \
         rc = -EINVAL;                                                                    \
@@ -190,30 +222,9 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
         }
         double weight = 1.0;
         uint64_t mem = 0;
-        for (;;) {
-            while (isspace((unsigned char)*p))
-                p++;
-            if (!strncmp(p, "weight=", 7)) {
-                char *end;
-                errno = 0;
-                double w = strtod(p + 7, &end);
-                if (end == p + 7 || errno || !(w > 0) || !isfinite(w) ||
-                    (*end && !isspace((unsigned char)*end)))
-                    LINE_ERR("weight=W with W a positive number");
-                weight = w;
-                p = end;
-            } else if (!strncmp(p, "mem=", 4)) {
-                const char *q = p + 4;
-                int64_t mib;
-                if (!parse_uint(&q, &mib) || (*q && !isspace((unsigned char)*q)) ||
-                    mib > (INT64_MAX >> 20))
-                    LINE_ERR("mem=MIB with MIB a non-negative integer");
-                mem = (uint64_t)mib << 20;
-                p = q;
-            } else {
-                break;
-            }
-        }
+        const char *what = parse_attrs(&p, &weight, &mem);
+        if (what)
+            LINE_ERR(what);
         if (tasks_add(ts, id, weight, mem, p)) {
             errno = ENOMEM;
             break;
@@ -222,10 +233,10 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
     }
     if (errno == ENOMEM) { /* getline's or tasks_add's */
         rc = -ENOMEM;
-        snprintf(err, errlen, "%s:%zu: out of memory", name, lineno + (len < 0));
+        snprintf(err, errlen, "%s:%zu: out of memory", ename, lineno + (len < 0));
     } else if (ferror(f)) {
         rc = -EIO;
-        snprintf(err, errlen, "%s: read error", name);
+        snprintf(err, errlen, "%s: read error", ename);
     }
 out:
     free(line);
@@ -251,6 +262,8 @@ static void dup_message(const struct taskset *ts, size_t first, size_t second,
     int64_t id = ts->id[second];
     size_t p1 = ts->pos ? ts->pos[first] : 0, p2 = ts->pos ? ts->pos[second] : 0;
     char esc[256];
+    if (ts->src)
+        util_escape(ts->src, UTIL_ESC_ALL, esc, sizeof esc);
     if (!ts->src || !p1 || !p2)
         snprintf(err, errlen, "task id %" PRId64 " appears twice (expected unique ids)",
                  id);
@@ -258,12 +271,12 @@ static void dup_message(const struct taskset *ts, size_t first, size_t second,
         snprintf(err, errlen,
                  "--tasks '%s': position %zu: task id %" PRId64
                  " appears twice (first at position %zu; expected unique ids)",
-                 util_escape(ts->src, UTIL_ESC_ALL, esc, sizeof esc), p2, id, p1);
+                 esc, p2, id, p1);
     else
         snprintf(err, errlen,
                  "%s:%zu: task id %" PRId64
                  " appears twice (first on line %zu; expected unique ids)",
-                 ts->src, p2, id, p1);
+                 esc, p2, id, p1);
 }
 
 int tasks_check_unique(struct taskset *ts, char *err, size_t errlen)
