@@ -20,6 +20,7 @@
 #include "journal/journal.h"
 #include "sched/costhist.h"
 #include "tasks/tasks.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 static const char run_usage[] =
@@ -89,7 +90,9 @@ static int parse_pair(struct opts *o, const char *name, const char *v,
         ro->backoff_cap = b;
     }
     if (!ok) {
-        snprintf(o->err, sizeof o->err, "option %s '%s': expected %s", name, v,
+        char esc[256];
+        snprintf(o->err, sizeof o->err, "option %s '%s': expected %s", name,
+                 util_escape(v, UTIL_ESC_ALL, esc, sizeof esc),
                  halt ? "fail=N (a count), fail=P% (1-100) or never"
                       : "BASE:CAP seconds with 0 <= BASE <= CAP");
         return -EINVAL;
@@ -135,9 +138,11 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
         } else if (opts_is(o, "--policy")) {
             const char *p;
             rc = opts_str(o, &p);
+            char esc[256];
             if (!rc && sched_policy_parse(p, &ro->policy)) {
                 snprintf(o->err, sizeof o->err,
-                         "option --policy '%s': expected dynamic, static or memfree", p);
+                         "option --policy '%s': expected dynamic, static or memfree",
+                         util_escape(p, UTIL_ESC_ALL, esc, sizeof esc));
                 rc = -EINVAL;
             }
         } else if (opts_is(o, "--retries")) {
@@ -176,8 +181,10 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
     }
     if (o->i < o->argc) {
         if (preset || (o->i > 0 && strcmp(o->argv[o->i - 1], "--"))) {
+            char esc[256];
             snprintf(o->err, sizeof o->err,
-                     "unexpected argument '%s' (expected an option%s)", o->argv[o->i],
+                     "unexpected argument '%s' (expected an option%s)",
+                     util_escape(o->argv[o->i], UTIL_ESC_ALL, esc, sizeof esc),
                      preset ? "" : ", or '--' before the command");
             return -EINVAL;
         }
@@ -192,8 +199,10 @@ static int load_tasks(const struct run_opts *ro, const struct run_preset *preset
 {
     if (preset) {
         for (int64_t i = 0; i < preset->ntasks; i++)
-            if (tasks_add(ts, i, 1.0, 0, ""))
+            if (tasks_add(ts, i, 1.0, 0, "")) {
+                snprintf(err, errlen, "%" PRId64 " shots: out of memory", preset->ntasks);
                 return -ENOMEM;
+            }
         /* The id index is what --resume matches the journal's done events
          * with: every task set gets it, a preset's as much as a file's. */
         return tasks_check_unique(ts, err, errlen);
@@ -208,8 +217,11 @@ static int load_tasks(const struct run_opts *ro, const struct run_preset *preset
     } else if (ro->tasks_file && strcmp(ro->tasks_file, "-")) {
         FILE *f = fopen(ro->tasks_file, "re");
         if (!f) {
-            snprintf(err, errlen, "--tasks-file '%s': cannot open: %s", ro->tasks_file,
-                     strerror(errno));
+            int e = errno;
+            char esc[256];
+            snprintf(err, errlen, "--tasks-file '%s': cannot open: %s",
+                     util_escape(ro->tasks_file, UTIL_ESC_ALL, esc, sizeof esc),
+                     util_errtext(-e));
             return -EINVAL;
         }
         rc = tasks_read(ts, f, ro->tasks_file, err, errlen);
@@ -399,10 +411,11 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     if (ro.cmd && !strchr(ro.cmd[0], '{')) {
         char path[PATH_MAX];
         if (spawn_resolve(ro.cmd[0], path, sizeof path)) {
+            char esc[256];
             log_msg(LOG_ERROR,
                     "command '%s': not found or not executable (expected a program "
                     "in PATH or a path)",
-                    ro.cmd[0]);
+                    util_escape(ro.cmd[0], UTIL_ESC_ALL, esc, sizeof esc));
             return 2;
         }
     }

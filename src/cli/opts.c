@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/escape.h"
+
 void opts_init(struct opts *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
@@ -68,9 +70,10 @@ int opts_int(struct opts *o, long min, long max, long *out)
     errno = 0;
     long v = strtol(s, &end, 10);
     if (end == s || *end || errno || v < min || v > max) {
+        char esc[256];
         snprintf(o->err, sizeof o->err,
-                 "option %s '%s': expected an integer from %ld to %ld", o->name, s, min,
-                 max);
+                 "option %s '%s': expected an integer from %ld to %ld", o->name,
+                 util_escape(s, UTIL_ESC_ALL, esc, sizeof esc), min, max);
         return -EINVAL;
     }
     *out = v;
@@ -86,8 +89,9 @@ int opts_double(struct opts *o, double min, double max, double *out)
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || *end || errno || !isfinite(v) || v < min || v > max) {
+        char esc[256];
         snprintf(o->err, sizeof o->err, "option %s '%s': expected a number from %g to %g",
-                 o->name, s, min, max);
+                 o->name, util_escape(s, UTIL_ESC_ALL, esc, sizeof esc), min, max);
         return -EINVAL;
     }
     *out = v;
@@ -97,8 +101,9 @@ int opts_double(struct opts *o, double min, double max, double *out)
 int opts_flag(struct opts *o)
 {
     if (o->inline_val) {
+        char esc[256];
         snprintf(o->err, sizeof o->err, "option %s takes no value (got '%s')", o->name,
-                 o->inline_val);
+                 util_escape(o->inline_val, UTIL_ESC_ALL, esc, sizeof esc));
         return -EINVAL;
     }
     return 0;
@@ -106,6 +111,8 @@ int opts_flag(struct opts *o)
 
 int opts_unknown(struct opts *o, const char *expected)
 {
-    snprintf(o->err, sizeof o->err, "unknown option %s (expected %s)", o->name, expected);
+    char esc[256];
+    snprintf(o->err, sizeof o->err, "unknown option %s (expected %s)",
+             util_escape(o->name, UTIL_ESC_ALL, esc, sizeof esc), expected);
     return -EINVAL;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "devices/devices_int.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 #define SIM_DEFAULT_MEM_MIB 16384u
@@ -211,12 +212,14 @@ static int spec_error(const struct spec_ctx *c, const char *at, const char *what
     if (len == 0 && *at)
         len = 1;
     size_t pos = (size_t)(at - c->spec) + 1;
+    char spec[256], tok[128];
+    util_escape(c->spec, UTIL_ESC_ALL, spec, sizeof spec);
     if (len == 0)
         snprintf(c->err, c->errlen, "%s '%s': position %zu: expected %s, got end of spec",
-                 c->label, c->spec, pos, what);
+                 c->label, spec, pos, what);
     else
-        snprintf(c->err, c->errlen, "%s '%s': position %zu: expected %s, got '%.*s'",
-                 c->label, c->spec, pos, what, (int)len, at);
+        snprintf(c->err, c->errlen, "%s '%s': position %zu: expected %s, got '%s'",
+                 c->label, spec, pos, what, util_escape(at, len, tok, sizeof tok));
     return -EINVAL;
 }
 

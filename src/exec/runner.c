@@ -37,6 +37,7 @@
 #include "util/atomic_file.h"
 #include "report/record.h"
 #include "report/report.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 #define MAX_DEPTH 256            /* prefetched tasks per worker, at most */
@@ -1095,7 +1096,7 @@ int runner_run(const struct runner_config *c)
      * a burst of interrupts still ends with a report and exit 130. */
     struct sigaction old_int, old_term;
     bool handlers = false;
-    char err[1024];
+    char err[1024] = "";
     if (setup(r)) {
         log_msg(LOG_ERROR, "out of memory");
         goto out;
@@ -1103,6 +1104,7 @@ int runner_run(const struct runner_config *c)
     int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r,
                        &r->j, err, sizeof err);
     if (rc) {
+        util_fill_err(err, sizeof err, c->run_dir, rc); /* never an empty line */
         log_msg(LOG_ERROR, "%s", err);
         status = 2;
         goto out;
@@ -1242,13 +1244,22 @@ int runner_run(const struct runner_config *c)
     finish_record(r);
     char path[4200];
     snprintf(path, sizeof path, "%s/report.json", c->run_dir);
+    /* Every output the run promised: one that could not be written is an
+     * error of the run (exit 1), said in one line; the summary still comes. */
+    bool unwritten = false, no_report = false;
     char why[8400];
-    if ((rc = report_write_json(path, &r->rec, why, sizeof why)))
+    if ((rc = report_write_json(path, &r->rec, why, sizeof why))) {
         log_msg(LOG_ERROR, "%s", why);
-    if (c->report_path && (rc = report_write_json(c->report_path, &r->rec, why, sizeof why)))
+        unwritten = no_report = true;
+    }
+    if (c->report_path && (rc = report_write_json(c->report_path, &r->rec, why, sizeof why))) {
         log_msg(LOG_ERROR, "--report: %s", why);
-    if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec, why, sizeof why)))
+        unwritten = true;
+    }
+    if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec, why, sizeof why))) {
         log_msg(LOG_ERROR, "--gantt: %s", why);
+        unwritten = true;
+    }
 
     size_t n[REC_RESUMED + 1];
     rec_counts(r, n);
@@ -1258,13 +1269,14 @@ int runner_run(const struct runner_config *c)
         fprintf(
             stderr,
             "shotq: %zu done (%zu of them by an earlier run), %zu failed, %zu not run; "
-            "makespan %.3f s (lower bound %.3f s); report %s/report.json\n",
+            "makespan %.3f s (lower bound %.3f s); report %s/report.json%s\n",
             n[REC_DONE] + n[REC_RESUMED], n[REC_RESUMED], nfailed, notrun,
-            r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir);
+            r->rec.makespan_s, r->rec.lower_bound_s, c->run_dir,
+            no_report ? " (not written)" : "");
     handle_signals(r); /* interrupts while the report was written count */
     if (r->interrupts)
         status = 130;
-    else if (r->io_error || nfailed || notrun)
+    else if (r->io_error || unwritten || nfailed || notrun)
         status = 1;
     else
         status = 0;

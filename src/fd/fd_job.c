@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fd/fd_geom.h"
+#include "util/escape.h"
 
 /* X(id, section, key, default, meaning). Default NULL = required; "" = optional
  * without a default (the survey keys: either the axis keys or the file). */
@@ -121,8 +122,9 @@ static void set_err(struct parse_ctx *c, int rc, const char *fmt, ...)
 static void bad_value(struct parse_ctx *c, enum key_id id, const char *what)
 {
     const char *v = c->val[id] ? c->val[id] : keys[id].def;
-    set_err(c, -EINVAL, "%s:%d: key '%s': expected %s, got '%.80s'", c->path,
-            c->lines[id], keys[id].key, what, v ? v : "");
+    char esc[96];
+    set_err(c, -EINVAL, "%s:%d: key '%s': expected %s, got '%s'", c->path, c->lines[id],
+            keys[id].key, what, util_escape(v ? v : "", 80, esc, sizeof esc));
 }
 
 /* The text of key id: the file's value or the table's default. */
@@ -172,11 +174,11 @@ static char *read_line(char *str, int num, void *stream)
             known |= strlen(sections[i]) == (size_t)(close - s - 1) &&
                      !strncmp(s + 1, sections[i], (size_t)(close - s - 1));
         if (!known) {
-            set_err(
-                c, -EINVAL,
-                "%s:%d: expected a section [model], [survey], [modeling] or [output], "
-                "got '%.*s'",
-                c->path, c->line, (int)(n > 80 ? 80 : n), s);
+            char esc[96];
+            set_err(c, -EINVAL,
+                    "%s:%d: expected a section [model], [survey], [modeling] or [output], "
+                    "got '%s'",
+                    c->path, c->line, util_escape(s, n > 80 ? 80 : n, esc, sizeof esc));
             free(line);
             return NULL;
         }
@@ -229,8 +231,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
         if (!strcmp(keys[i].section, section) && used < sizeof known)
             used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
                                      used ? ", " : "", keys[i].key);
+    char esc[96];
     set_err(c, -EINVAL, "%s:%d: key '%s' in [%s]: expected one of %s", c->path, c->line,
-            name, section, known);
+            util_escape(name, 80, esc, sizeof esc), section, known);
     return 0;
 }
 

@@ -1,19 +1,22 @@
 /* journal: append-only JSON-lines record of a run (see journal.h). */
 #include "journal/journal.h"
 
-#include "util/atomic_file.h"
-#include "util/sysio.h"
-
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "util/atomic_file.h"
+#include "util/escape.h"
+#include "util/sysio.h"
 
 struct jrnl {
     int fd;          /* journal file, O_APPEND */
@@ -72,6 +75,16 @@ static char *slurp(int fd, size_t *len)
     return b;
 }
 
+/* True when task (NULL ok) is a number that is an exact integer task id:
+ * 0 to 2^53-1, the ids cJSON's doubles hold exactly (tasks.h TASKS_ID_MAX). */
+static bool valid_task_id(const cJSON *task)
+{
+    if (!cJSON_IsNumber(task))
+        return false;
+    double v = task->valuedouble;
+    return v >= 0 && v <= 9007199254740991.0 && v == floor(v);
+}
+
 /* Replays an existing journal. Returns 0, or -ESTALE / -EINVAL with err set.
  * *complete is the length of the file up to its last newline: anything after
  * it is a record torn by a crash. */
@@ -81,8 +94,9 @@ static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn o
     size_t len;
     char *text = slurp(fd, &len);
     if (!text) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        return -EIO;
+        int e = errno ? errno : EIO;
+        snprintf(err, errlen, "%s: cannot read: %s", path, util_errtext(-e));
+        return -e;
     }
     size_t good = len;
     while (good > 0 && text[good - 1] != '\n')
@@ -117,10 +131,17 @@ static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn o
         } else {
             const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
             const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
-            if (cJSON_IsString(ev) && !strcmp(ev->valuestring, "done") &&
-                cJSON_IsNumber(task) && task->valuedouble >= 0 &&
-                task->valuedouble < 9223372036854775808.0) /* no UB cast */
+            bool done = cJSON_IsString(ev) && !strcmp(ev->valuestring, "done");
+            if ((task || done) && !valid_task_id(task)) {
+                /* A rounded or invented id must not mark some task done. */
+                snprintf(err, errlen,
+                         "%s:%zu: expected \"task\" to be an integer task id from 0 to "
+                         "9007199254740991 (2^53-1) (corrupt journal)",
+                         path, lineno);
+                rc = -EINVAL;
+            } else if (done) {
                 on_done(ctx, (int64_t)task->valuedouble);
+            }
         }
         cJSON_Delete(o);
         if (rc)

@@ -3,6 +3,8 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,15 @@ static int emit(FILE *f, cJSON *o)
     fputs(s, f);
     free(s);
     return 0;
+}
+
+/* Adds a task id to o as its exact decimal digits: cJSON would print a
+ * number with 15 significant digits, which loses large ids. */
+static void add_id(cJSON *o, int64_t id)
+{
+    char digits[24];
+    snprintf(digits, sizeof digits, "%" PRId64, id);
+    cJSON_AddRawToObject(o, "id", digits);
 }
 
 int report_write_json(const char *path, const struct run_record *r, char *err,
@@ -82,7 +93,7 @@ int report_write_json(const char *path, const struct run_record *r, char *err,
     for (size_t i = 0; i < r->ntasks && !rc; i++) {
         const struct rec_task *t = &r->tasks[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "id", (double)t->id);
+        add_id(o, t->id);
         if (t->dev >= 0) {
             cJSON_AddNumberToObject(o, "device", t->dev);
             cJSON_AddNumberToObject(o, "slot", t->slot);
@@ -110,7 +121,7 @@ int report_write_json(const char *path, const struct run_record *r, char *err,
     for (size_t k = 0; k < r->nfails && !rc; k++) {
         const struct rec_fail *x = &r->fails[k];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "id", (double)r->tasks[x->task].id);
+        add_id(o, r->tasks[x->task].id);
         cJSON_AddNumberToObject(o, "device", x->dev);
         cJSON_AddNumberToObject(o, "slot", x->slot);
         cJSON_AddNumberToObject(o, "start_s", x->start_s);

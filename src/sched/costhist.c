@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/escape.h"
+
 struct hist_entry {
     int64_t id;
     double cost;
@@ -62,8 +64,10 @@ static char *slurp(const char *file)
 }
 
 /* Collects (id, cost) of the report's tasks with a positive cost into *out
- * (allocated). Returns the count, or -EINVAL when json is not a report. */
-static long collect(const cJSON *root, struct hist_entry **out)
+ * (allocated). Returns the count, -EINVAL when json is not a report, -ERANGE
+ * with *bad the index of a task whose id is not an integer from 0 to 2^53-1
+ * (the ids report.json's doubles hold exactly), or -ENOMEM. */
+static long collect(const cJSON *root, struct hist_entry **out, size_t *bad)
 {
     const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks");
     if (!cJSON_IsArray(tasks))
@@ -73,10 +77,18 @@ static long collect(const cJSON *root, struct hist_entry **out)
     if (!*out)
         return -ENOMEM;
     const cJSON *t;
+    size_t k = 0;
     cJSON_ArrayForEach(t, tasks)
     {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "id");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(t, "cost");
+        double v = cJSON_IsNumber(id) ? id->valuedouble : 0;
+        if (id && !(cJSON_IsNumber(id) && v >= 0 && v <= 9007199254740991.0 &&
+                    v == floor(v))) {
+            *bad = k;
+            return -ERANGE;
+        }
+        k++;
         if (cJSON_IsNumber(id) && cJSON_IsNumber(c) && c->valuedouble > 0 &&
             isfinite(c->valuedouble))
             (*out)[n++] = (struct hist_entry){(int64_t)id->valuedouble, c->valuedouble};
@@ -92,21 +104,34 @@ long costhist_apply(const char *path, const int64_t *id, double *weight, size_t 
     bool dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
     snprintf(file, sizeof file, dir ? "%s/report.json" : "%s", path);
     char *text = slurp(file);
+    int read_err = errno; /* before the escapes below */
+    char epath[256], efile[256]; /* for messages */
+    util_escape(path, UTIL_ESC_ALL, epath, sizeof epath);
+    util_escape(file, UTIL_ESC_ALL, efile, sizeof efile);
     if (!text) {
-        snprintf(err, errlen, "--costs-from '%s': cannot read %s: %s", path, file,
-                 strerror(errno));
+        snprintf(err, errlen, "--costs-from '%s': cannot read %s: %s", epath, efile,
+                 util_errtext(-read_err));
         return -EINVAL;
     }
     cJSON *root = cJSON_Parse(text);
     free(text);
     struct hist_entry *h = NULL;
-    long nh = root ? collect(root, &h) : -EINVAL;
+    size_t bad = 0;
+    long nh = root ? collect(root, &h, &bad) : -EINVAL;
     cJSON_Delete(root);
     if (nh <= 0) {
-        snprintf(err, errlen,
-                 "--costs-from '%s': %s: expected a shotq report.json with "
-                 "task costs",
-                 path, file);
+        if (nh == -ENOMEM)
+            snprintf(err, errlen, "--costs-from '%s': %s: out of memory", epath, efile);
+        else if (nh == -ERANGE)
+            snprintf(err, errlen,
+                     "--costs-from '%s': %s: tasks[%zu]: expected \"id\" to be an integer "
+                     "task id from 0 to 9007199254740991 (2^53-1)",
+                     epath, efile, bad);
+        else
+            snprintf(err, errlen,
+                     "--costs-from '%s': %s: expected a shotq report.json with "
+                     "task costs",
+                     epath, efile);
         free(h);
         return nh == -ENOMEM ? -ENOMEM : -EINVAL;
     }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/escape.h"
+
 int tasks_add(struct taskset *ts, int64_t id, double weight, uint64_t mem,
               const char *args)
 {
@@ -30,6 +32,10 @@ int tasks_add(struct taskset *ts, int64_t id, double weight, uint64_t mem,
         if (!o2)
             return -ENOMEM;
         ts->argoff = o2;
+        size_t *p2 = realloc(ts->pos, na * sizeof *p2);
+        if (!p2)
+            return -ENOMEM;
+        ts->pos = p2;
         ts->alloc = na;
     }
     size_t len = strlen(args) + 1;
@@ -48,6 +54,7 @@ int tasks_add(struct taskset *ts, int64_t id, double weight, uint64_t mem,
     ts->weight[ts->n] = weight;
     ts->mem[ts->n] = mem;
     ts->argoff[ts->n] = ts->args_len;
+    ts->pos[ts->n] = ts->cur_pos;
     ts->args_len += len;
     ts->n++;
     return 0;
@@ -72,12 +79,32 @@ static bool parse_uint(const char **p, int64_t *out)
     return true;
 }
 
+/* What a task id must be, for messages. */
+#define ID_RANGE "0 to 9007199254740991 (2^53-1)"
+
+/* Parses a task id at *p like parse_uint. Returns 0, -1 without digits, or
+ * -2 when the digits exceed TASKS_ID_MAX (*p unchanged then). */
+static int parse_id(const char **p, int64_t *out)
+{
+    const char *s = *p;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    if (!parse_uint(&s, out) || *out > TASKS_ID_MAX)
+        return -2;
+    *p = s;
+    return 0;
+}
+
 int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t errlen)
 {
     const char *p = range;
+    char esc[256];
+    ts->src = range;
+    ts->src_range = true;
 #define RANGE_ERR(what)                                                                  \
     do {                                                                                 \
-        snprintf(err, errlen, "--tasks '%s': position %zu: expected %s", range,          \
+        snprintf(err, errlen, "--tasks '%s': position %zu: expected %s",                 \
+                 util_escape(range, UTIL_ESC_ALL, esc, sizeof esc),                      \
                  (size_t)(p - range) + 1, what);                                         \
         return -EINVAL;                                                                  \
     } while (0)
@@ -85,13 +112,17 @@ int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t e
         RANGE_ERR("a task id, a range A-B[:STEP] or a list");
     for (;;) {
         int64_t a, b, step = 1;
-        if (!parse_uint(&p, &a))
-            RANGE_ERR("a non-negative task id");
+        ts->cur_pos = (size_t)(p - range) + 1; /* the item's tasks' position */
+        int r = parse_id(&p, &a);
+        if (r)
+            RANGE_ERR(r == -2 ? "a task id from " ID_RANGE : "a non-negative task id");
         b = a;
         if (*p == '-') {
             p++;
-            if (!parse_uint(&p, &b))
-                RANGE_ERR("the end of the range (a non-negative integer)");
+            r = parse_id(&p, &b);
+            if (r)
+                RANGE_ERR(r == -2 ? "the end of the range (a task id from " ID_RANGE ")"
+                                  : "the end of the range (a non-negative integer)");
             if (b < a)
                 RANGE_ERR("an end not below the start");
             if (*p == ':') {
@@ -101,8 +132,11 @@ int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t e
             }
         }
         for (int64_t v = a; v <= b; v += step) {
-            if (tasks_add(ts, v, 1.0, 0, ""))
+            if (tasks_add(ts, v, 1.0, 0, "")) {
+                snprintf(err, errlen, "--tasks '%s': out of memory (%zu tasks so far)",
+                         util_escape(range, UTIL_ESC_ALL, esc, sizeof esc), ts->n);
                 return -ENOMEM;
+            }
             if (v > INT64_MAX - step)
                 break;
         }
@@ -116,6 +150,37 @@ int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t e
     return 0;
 }
 
+/* Parses the "weight=W" and "mem=MIB" words at *p (any order, blanks
+ * between), leaving *p at the arguments after them. Returns NULL, or what was
+ * expected with *p at the bad word. */
+static const char *parse_attrs(const char **p, double *weight, uint64_t *mem)
+{
+    for (;;) {
+        while (isspace((unsigned char)**p))
+            (*p)++;
+        if (!strncmp(*p, "weight=", 7)) {
+            char *end;
+            errno = 0;
+            double w = strtod(*p + 7, &end);
+            if (end == *p + 7 || errno || !(w > 0) || !isfinite(w) ||
+                (*end && !isspace((unsigned char)*end)))
+                return "weight=W with W a positive number";
+            *weight = w;
+            *p = end;
+        } else if (!strncmp(*p, "mem=", 4)) {
+            const char *q = *p + 4;
+            int64_t mib;
+            if (!parse_uint(&q, &mib) || (*q && !isspace((unsigned char)*q)) ||
+                mib > (INT64_MAX >> 20))
+                return "mem=MIB with MIB a non-negative integer";
+            *mem = (uint64_t)mib << 20;
+            *p = q;
+        } else {
+            return NULL;
+        }
+    }
+}
+
 int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t errlen)
 {
     char *line = NULL;
@@ -123,8 +188,13 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
     ssize_t len;
     size_t lineno = 0;
     int rc = 0;
-    while ((len = getline(&line, &cap, f)) >= 0) {
+    char esc[256], ename[256];
+    util_escape(name, UTIL_ESC_ALL, ename, sizeof ename);
+    ts->src = name;
+    ts->src_range = false;
+    while ((errno = 0, len = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        ts->cur_pos = lineno;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         const char *p = line;
@@ -137,52 +207,36 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
         const char *e_ = p;                                                              \
         while (*e_ && !isspace((unsigned char)*e_))                                      \
             e_++;                                                                        \
-        snprintf(err, errlen, "%s:%zu: column %zu: expected %s, got '%.*s'", name,       \
-                 lineno, (size_t)(p - line) + 1, what, (int)(e_ - p), p);                \
+        snprintf(err, errlen, "%s:%zu: column %zu: expected %s, got '%s'", ename, lineno,\
+                 (size_t)(p - line) + 1, what,                                           \
+                 util_escape(p, (size_t)(e_ - p), esc, sizeof esc));                     \
         rc = -EINVAL;                                                                    \
         goto out;                                                                        \
     } while (0)
         int64_t id;
         const char *start = p;
-        if (!parse_uint(&p, &id) || (*p && !isspace((unsigned char)*p))) {
+        int r = parse_id(&p, &id);
+        if (r || (*p && !isspace((unsigned char)*p))) {
             p = start;
-            LINE_ERR("a non-negative task id");
+            LINE_ERR(r == -2 ? "a task id from " ID_RANGE : "a non-negative task id");
         }
         double weight = 1.0;
         uint64_t mem = 0;
-        for (;;) {
-            while (isspace((unsigned char)*p))
-                p++;
-            if (!strncmp(p, "weight=", 7)) {
-                char *end;
-                errno = 0;
-                double w = strtod(p + 7, &end);
-                if (end == p + 7 || errno || !(w > 0) || !isfinite(w) ||
-                    (*end && !isspace((unsigned char)*end)))
-                    LINE_ERR("weight=W with W a positive number");
-                weight = w;
-                p = end;
-            } else if (!strncmp(p, "mem=", 4)) {
-                const char *q = p + 4;
-                int64_t mib;
-                if (!parse_uint(&q, &mib) || (*q && !isspace((unsigned char)*q)) ||
-                    mib > (INT64_MAX >> 20))
-                    LINE_ERR("mem=MIB with MIB a non-negative integer");
-                mem = (uint64_t)mib << 20;
-                p = q;
-            } else {
-                break;
-            }
-        }
+        const char *what = parse_attrs(&p, &weight, &mem);
+        if (what)
+            LINE_ERR(what);
         if (tasks_add(ts, id, weight, mem, p)) {
-            rc = -ENOMEM;
-            goto out;
+            errno = ENOMEM;
+            break;
         }
 #undef LINE_ERR
     }
-    if (ferror(f)) {
+    if (errno == ENOMEM) { /* getline's or tasks_add's */
+        rc = -ENOMEM;
+        snprintf(err, errlen, "%s:%zu: out of memory", ename, lineno + (len < 0));
+    } else if (ferror(f)) {
         rc = -EIO;
-        snprintf(err, errlen, "%s: read error", name);
+        snprintf(err, errlen, "%s: read error", ename);
     }
 out:
     free(line);
@@ -191,18 +245,48 @@ out:
 
 static const struct taskset *cmp_ts; /* qsort context */
 
+/* Orders indices by id, then by input order (so the first of equal ids
+ * comes first). */
 static int cmp_idx(const void *a, const void *b)
 {
-    int64_t x = cmp_ts->id[*(const size_t *)a], y = cmp_ts->id[*(const size_t *)b];
-    return (x > y) - (x < y);
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int64_t x = cmp_ts->id[i], y = cmp_ts->id[j];
+    return x != y ? (x > y) - (x < y) : (i > j) - (i < j);
+}
+
+/* Writes the message for task index `second` repeating the id of task index
+ * `first` (earlier in the input): file line / range position when known. */
+static void dup_message(const struct taskset *ts, size_t first, size_t second,
+                        char *err, size_t errlen)
+{
+    int64_t id = ts->id[second];
+    size_t p1 = ts->pos ? ts->pos[first] : 0, p2 = ts->pos ? ts->pos[second] : 0;
+    char esc[256];
+    if (ts->src)
+        util_escape(ts->src, UTIL_ESC_ALL, esc, sizeof esc);
+    if (!ts->src || !p1 || !p2)
+        snprintf(err, errlen, "task id %" PRId64 " appears twice (expected unique ids)",
+                 id);
+    else if (ts->src_range)
+        snprintf(err, errlen,
+                 "--tasks '%s': position %zu: task id %" PRId64
+                 " appears twice (first at position %zu; expected unique ids)",
+                 esc, p2, id, p1);
+    else
+        snprintf(err, errlen,
+                 "%s:%zu: task id %" PRId64
+                 " appears twice (first on line %zu; expected unique ids)",
+                 esc, p2, id, p1);
 }
 
 int tasks_check_unique(struct taskset *ts, char *err, size_t errlen)
 {
     free(ts->sorted);
     ts->sorted = malloc((ts->n ? ts->n : 1) * sizeof *ts->sorted);
-    if (!ts->sorted)
+    if (!ts->sorted) {
+        snprintf(err, errlen, "checking %zu task ids: out of memory", ts->n);
         return -ENOMEM;
+    }
     size_t *sorted_idx = ts->sorted;
     for (size_t i = 0; i < ts->n; i++)
         sorted_idx[i] = i;
@@ -210,9 +294,7 @@ int tasks_check_unique(struct taskset *ts, char *err, size_t errlen)
     qsort(sorted_idx, ts->n, sizeof *sorted_idx, cmp_idx);
     for (size_t i = 1; i < ts->n; i++) {
         if (ts->id[sorted_idx[i]] == ts->id[sorted_idx[i - 1]]) {
-            snprintf(err, errlen,
-                     "task id %" PRId64 " appears twice (expected unique ids)",
-                     ts->id[sorted_idx[i]]);
+            dup_message(ts, sorted_idx[i - 1], sorted_idx[i], err, errlen);
             return -EINVAL;
         }
     }
@@ -246,5 +328,6 @@ void tasks_free(struct taskset *ts)
     free(ts->mem);
     free(ts->argoff);
     free(ts->args);
+    free(ts->pos);
     memset(ts, 0, sizeof *ts);
 }

@@ -1,12 +1,18 @@
 /* tasks: the task set of a run, from --tasks RANGE, a tasks file or stdin.
- * A task has a unique non-negative id, a weight (default 1), a memory need in
- * bytes (0 = none) and an argument string (may be empty). */
+ * A task has a unique id from 0 to TASKS_ID_MAX, a weight (default 1), a
+ * memory need in bytes (0 = none) and an argument string (may be empty). */
 #ifndef SHOTQ_TASKS_H
 #define SHOTQ_TASKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* The largest task id: 2^53-1. report.json and the journal are read with
+ * cJSON, which holds numbers as doubles; every id up to this one is exact
+ * there, so larger ids are refused at input (exit 2). */
+#define TASKS_ID_MAX INT64_C(9007199254740991)
 
 struct taskset {
     int64_t *id;     /* ids, in input order */
@@ -17,23 +23,34 @@ struct taskset {
     size_t n, alloc; /* tasks, capacity */
     size_t args_len, args_alloc;
     size_t *sorted; /* indices sorted by id, set by tasks_check_unique */
+    size_t *pos;     /* per task: line (file) or position (range), 0 = none */
+    size_t cur_pos;  /* pos that tasks_add gives the next task */
+    const char *src; /* the file name or range, for messages (not owned) */
+    bool src_range;  /* src is a --tasks RANGE: pos are positions in it */
 };
 
 /* Parses a RANGE ("0-99", "0-99:2", "1,5,9", combinations separated by
- * commas) into ts, appending. Returns 0, or -EINVAL with one line in err
- * naming the range, the position and what was expected. */
+ * commas) into ts, appending; ids above TASKS_ID_MAX are refused. Returns 0,
+ * or -EINVAL / -ENOMEM with one line in err naming the range, the position
+ * and what was expected (or "out of memory"). range must outlive ts. */
 int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t errlen);
 
 /* Reads task lines "ID [weight=W] [mem=MiB] ARGS..." from f (name for
- * messages). Blank lines and '#' comments are skipped. Returns 0, -EINVAL with
- * "NAME:LINE: column C: expected ..., got ..." in err, or -errno. */
+ * messages; it must outlive ts). Blank lines and '#' comments are skipped;
+ * ids above TASKS_ID_MAX are refused. Returns 0, -EINVAL with
+ * "NAME:LINE: column C: expected ..., got ..." in err, or -errno (err says
+ * what failed: "NAME:LINE: out of memory"). Input echoed in err is escaped
+ * (util_escape). */
 int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t errlen);
 
-/* Adds one task. Returns 0 or -ENOMEM. */
+/* Adds one task (its pos: ts->cur_pos). Returns 0 or -ENOMEM. */
 int tasks_add(struct taskset *ts, int64_t id, double weight, uint64_t mem,
               const char *args);
 
-/* Checks that ids are unique. Returns 0, or -EINVAL naming the duplicate. */
+/* Checks that ids are unique. Returns 0, -ENOMEM ("out of memory" in err),
+ * or -EINVAL naming the duplicate id, where it came from and where it came
+ * first ("FILE:LINE: task id N appears twice (first on line L; expected
+ * unique ids)"). */
 int tasks_check_unique(struct taskset *ts, char *err, size_t errlen);
 
 static inline const char *tasks_args(const struct taskset *ts, size_t i)

@@ -18,8 +18,50 @@ check "nothing to run" run --devices cpu:1 --tasks 0 --run-dir r
 check "sim:a:x" run --devices 'sim:a:x' --tasks 0 --run-dir r -- true
 printf '0\n1 weight=abc\n' > bad.txt
 check "bad.txt:2: column 3: expected weight=W" run --devices cpu:1 --tasks-file bad.txt --run-dir r -- true
-printf '0\n0\n' > dup.txt
-check "task id 0 appears twice" run --devices cpu:1 --tasks-file dup.txt --run-dir r -- true
+exact() { # exact LINE ARGS...: exit 2 and err is exactly LINE
+  local line=$1; shift
+  expect_status 2 "$SHOTQ" "$@"
+  [ "$(cat err)" = "$line" ] || { cat err; fail "expected exactly: $line"; }
+}
+printf '0\n# c\n\n0\n' > dup.txt
+exact "shotq: error: dup.txt:4: task id 0 appears twice (first on line 1; expected unique ids)" \
+  run --devices cpu:1 --tasks-file dup.txt --run-dir r -- true
+exact "shotq: error: --tasks '0-3,2': position 5: task id 2 appears twice (first at position 1; expected unique ids)" \
+  run --devices cpu:1 --tasks 0-3,2 --run-dir r -- true
+# Control characters from the input are escaped in the message.
+printf '1 weight=\033[2J\n' > ctl.txt
+exact "shotq: error: ctl.txt:1: column 3: expected weight=W with W a positive number, got 'weight=\\x1b[2J'" \
+  run --devices cpu:1 --tasks-file ctl.txt --run-dir r -- true
+exact "shotq: error: --devices 'sim:a\\x1b:x': position 6: expected ':' and a speed after the device name, got '\\x1b'" \
+  run --devices $'sim:a\x1b:x' --tasks 0 --run-dir r -- true
+exact "shotq: error: option --slots '1\\n2': expected an integer from 1 to 1024" \
+  run --slots $'1\n2' --tasks 0 -- true
+exact "shotq: error: unknown option --fr\\x07ob (expected an option of shotq run; see --help)" \
+  run $'--fr\x07ob' --tasks 0 -- true
+exact "shotq: error: command 'no\\x1bprog': not found or not executable (expected a program in PATH or a path)" \
+  run --devices cpu:1 --tasks 0 --run-dir r -- $'no\x1bprog'
+printf '[mo\033del]\n' > ctl.ini
+exact "shotq model: $WORK/ctl.ini:1: expected a section [model], [survey], [modeling] or [output], got '[mo\\x1bdel]'" \
+  model ctl.ini --check
+printf '[model]\nn\033x = 3\n' > key.ini
+exact "shotq model: $WORK/key.ini:2: key 'n\\x1bx' in [model]: expected one of nx, ny, nz, dx, dy, dz, vp, rho, epsilon, delta, order" \
+  model key.ini --check
+# Ids above 2^53-1 (see also test_run_ids.sh).
+exact "shotq: error: --tasks '9007199254740992': position 1: expected a task id from 0 to 9007199254740991 (2^53-1)" \
+  run --devices cpu:1 --tasks 9007199254740992 --run-dir r -- true
+# Out of memory while reading the tasks says so (not an empty message);
+# an address-space limit makes the allocation fail. ASan builds need the
+# address space: then this case is left out.
+if ! ldd "$SHOTQ" 2>/dev/null | grep -q libasan; then
+  set +e
+  (ulimit -v 400000; exec "$SHOTQ" run --devices cpu:1 --tasks 0-100000000 --run-dir r -- true) 2>err
+  got=$?
+  set -e
+  [ "$got" = 2 ] || { cat err; fail "out of memory: expected exit 2, got $got"; }
+  grep -qE "^shotq: error: --tasks '0-100000000': out of memory \([0-9]+ tasks so far\)$" err \
+    || { cat err; fail "out of memory: message"; }
+  [ "$(wc -l < err)" = 1 ] || { cat err; fail "out of memory: one line"; }
+fi
 check "--tasks-file 'missing.txt': cannot open" run --devices cpu:1 --tasks-file missing.txt --run-dir r -- true
 "$PY" -c "print('3 ' + 'x' * 70000)" > long.txt
 check "task 3: command and arguments too long" run --devices cpu:1 --tasks-file long.txt --run-dir r -- echo

@@ -39,7 +39,15 @@ static void test_ranges(void **state)
         {"1;2", "--tasks '1;2': position 2: expected ',' or the end of the range"},
         {"-1", "--tasks '-1': position 1: expected a non-negative task id"},
         {"99999999999999999999", "--tasks '99999999999999999999': position 1: expected a "
-                                 "non-negative task id"},
+                                 "task id from 0 to 9007199254740991 (2^53-1)"},
+        /* Ids go through doubles in report.json and the journal: 2^53 and
+         * above are refused, at either end of a range. */
+        {"9007199254740992", "--tasks '9007199254740992': position 1: expected a "
+                             "task id from 0 to 9007199254740991 (2^53-1)"},
+        {"1-9007199254740993", "--tasks '1-9007199254740993': position 3: expected the "
+                               "end of the range (a task id from 0 to 9007199254740991 "
+                               "(2^53-1))"},
+        {"1\n2", "--tasks '1\\n2': position 2: expected ',' or the end of the range"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         struct taskset t2 = {0};
@@ -85,6 +93,13 @@ static void test_file(void **state)
          "f:1: column 3: expected mem=MIB with MIB a non-negative integer, got "
          "'mem=-4'"},
         {"12abc\n", "f:1: column 1: expected a non-negative task id, got '12abc'"},
+        {"9007199254740993 x\n", "f:1: column 1: expected a task id from 0 to "
+                                 "9007199254740991 (2^53-1), got '9007199254740993'"},
+        {"-1\n", "f:1: column 1: expected a non-negative task id, got '-1'"},
+        /* Control characters from the file are escaped in the message. */
+        {"1 weight=\x1b[2J\n",
+         "f:1: column 3: expected weight=W with W a positive number, got "
+         "'weight=\\x1b[2J'"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         FILE *g = fmemopen((void *)bad[k].in, strlen(bad[k].in), "r");
@@ -103,7 +118,40 @@ static void test_duplicates(void **state)
     char err[256];
     assert_int_equal(tasks_parse_range(&ts, "1-5,3", err, sizeof err), 0);
     assert_int_equal(tasks_check_unique(&ts, err, sizeof err), -EINVAL);
-    assert_string_equal(err, "task id 3 appears twice (expected unique ids)");
+    assert_string_equal(err, "--tasks '1-5,3': position 5: task id 3 appears twice "
+                             "(first at position 1; expected unique ids)");
+    tasks_free(&ts);
+
+    /* A file: the file and both lines, the first one's line even when the
+     * duplicate sorts before it in memory. */
+    const char text[] = "7 a\n# c\n\n4\n7 b\n9\n";
+    FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
+    assert_int_equal(tasks_read(&ts, f, "shots.txt", err, sizeof err), 0);
+    fclose(f);
+    assert_int_equal(tasks_check_unique(&ts, err, sizeof err), -EINVAL);
+    assert_string_equal(err, "shots.txt:5: task id 7 appears twice (first on line 1; "
+                             "expected unique ids)");
+    tasks_free(&ts);
+
+    /* Tasks added without a source (shotq model's shots): the id alone. */
+    assert_int_equal(tasks_add(&ts, 2, 1.0, 0, ""), 0);
+    assert_int_equal(tasks_add(&ts, 2, 1.0, 0, ""), 0);
+    assert_int_equal(tasks_check_unique(&ts, err, sizeof err), -EINVAL);
+    assert_string_equal(err, "task id 2 appears twice (expected unique ids)");
+    tasks_free(&ts);
+}
+
+/* The largest id is accepted exactly. */
+static void test_id_max(void **state)
+{
+    (void)state;
+    struct taskset ts = {0};
+    char err[256];
+    assert_int_equal(tasks_parse_range(&ts, "9007199254740990-9007199254740991", err,
+                                       sizeof err),
+                     0);
+    assert_int_equal(ts.n, 2);
+    assert_true(ts.id[1] == TASKS_ID_MAX);
     tasks_free(&ts);
 }
 
@@ -113,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_id_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
