@@ -371,42 +371,26 @@ static void worker_lost(struct runner *r, struct worker *w, double now, const ch
     update_capacity(r, w->dev);
 }
 
-/* True when pid is one of our local workers' processes. */
-static bool is_worker(const struct runner *r, pid_t pid)
-{
-    for (size_t i = 0; i < r->nw; i++)
-        if (r->w[i].rank == 0 && r->w[i].state != W_DEAD && r->w[i].pid == pid)
-            return true;
-    return false;
-}
-
 /* Kills and reaps our children that are neither workers nor the guard: we
  * are a child subreaper, so what the tasks of a killed worker left behind
  * (background children, setsid daemons) becomes ours. Looks at most every
- * 0.1 s unless forced. Never blocks. */
+ * 0.1 s unless forced; forced (at the end), repeats until none is left, as a
+ * killed stray's own children come to us in turn. Never blocks long. */
 static void kill_strays(struct runner *r, double now, bool force)
 {
     if (!force && now - r->last_strays < 0.1)
         return;
     r->last_strays = now;
-    /* Forced (at the end), repeat until none is left: a killed stray's own
-     * children come to us in turn. */
-    for (int round = 0; round < (force ? 200 : 1); round++) {
-        pid_t kids[512];
-        size_t n = spawn_children(getpid(), kids, 512), strays = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (kids[i] == r->guard || is_worker(r, kids[i]))
-                continue;
-            int st;
-            kill(kids[i], SIGKILL);
-            waitpid(kids[i], &st, WNOHANG); /* else reaped on a later look */
-            strays++;
-        }
-        if (!strays)
-            return;
-        struct timespec ts = {0, 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    pid_t *keep = malloc((r->nw + 1) * sizeof *keep);
+    if (!keep)
+        return; /* tried again on the next turn */
+    size_t nkeep = 0;
+    keep[nkeep++] = r->guard;
+    for (size_t i = 0; i < r->nw; i++)
+        if (r->w[i].rank == 0 && r->w[i].state != W_DEAD)
+            keep[nkeep++] = r->w[i].pid;
+    spawn_kill_others(keep, nkeep, force);
+    free(keep);
 }
 
 /* Reaps closing local workers that have exited; kills those that take longer

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Moves fd to target in the child (dup2 clears close-on-exec). */
@@ -144,4 +145,35 @@ size_t spawn_children(pid_t pid, pid_t *out, size_t cap)
     }
     closedir(d);
     return n;
+}
+
+/* One look of spawn_kill_others. */
+static size_t kill_others_once(const pid_t *keep, size_t nkeep)
+{
+    pid_t kids[512];
+    size_t n = spawn_children(getpid(), kids, 512), strays = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool kept = false;
+        for (size_t k = 0; k < nkeep && !kept; k++)
+            kept = keep[k] == kids[i];
+        if (kept)
+            continue;
+        int st;
+        kill(kids[i], SIGKILL);
+        waitpid(kids[i], &st, WNOHANG); /* else reaped on a later look */
+        strays++;
+    }
+    return strays;
+}
+
+size_t spawn_kill_others(const pid_t *keep, size_t nkeep, bool until_none)
+{
+    size_t first = kill_others_once(keep, nkeep);
+    for (int round = 0; until_none && round < 200; round++) {
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+        if (!kill_others_once(keep, nkeep))
+            break;
+    }
+    return first;
 }

@@ -33,4 +33,12 @@ int spawn_resolve(const char *prog, char *out, size_t outlen);
  * mounted. */
 size_t spawn_children(pid_t pid, pid_t *out, size_t cap);
 
+/* Sends SIGKILL to each of our children whose pid is not in keep (nkeep
+ * entries) and reaps those already dead, without blocking; with until_none,
+ * repeats (1 ms apart, at most 0.2 s) until no such child is left, as a
+ * killed child's own children come to a subreaper in turn. For a child
+ * subreaper: what a killed worker's tasks left behind comes to us. Returns
+ * how many such children the first look found. */
+size_t spawn_kill_others(const pid_t *keep, size_t nkeep, bool until_none);
+
 #endif

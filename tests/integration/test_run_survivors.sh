@@ -5,7 +5,7 @@
 # what escaped. Counts survivors in each case.
 . "$(dirname "$0")/lib.sh"
 tag=$$
-survivors() { { pgrep -f "sleep 31$1$tag" || true; } | wc -l; }
+survivors() { { pgrep -f "^sleep 31$1$tag" || true; } | wc -l; }
 
 # 1. Each task leaves a background child and a setsid daemon, then exits 0.
 "$SHOTQ" run -q --devices cpu:2 --tasks 0-3 --run-dir bg -- \
@@ -28,7 +28,7 @@ wait_for() { for _ in $(seq 50); do pgrep -f "$1" >/dev/null && return 0; sleep 
 "$SHOTQ" run -q --devices cpu:1 --tasks 0 --retries 0 --run-dir wk -- \
   sh -c "setsid sleep 313$tag </dev/null >/dev/null 2>&1 & sleep 30" 2>/dev/null &
 coord=$!
-wait_for "sleep 313$tag"
+wait_for "^sleep 313$tag"
 pkill -KILL -f "shotq worker .*--coordinator $coord" || fail "no worker of $coord"
 set +e; wait $coord; set -e
 sleep 0.5

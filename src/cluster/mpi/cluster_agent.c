@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cluster/mpi/cluster_int.h"
+#include "exec/guard.h"
 #include "exec/spawn.h"
 #include "exec/worker.h"
 #include "util/log.h"
@@ -42,6 +44,8 @@ struct agent {
     char **env;                      /* workers' environment (owned) */
     struct aworker *w;               /* by rank 0's worker index */
     size_t nw;
+    pid_t guard;         /* kills what escapes our process tree (exec/guard.h) */
+    double last_strays;  /* when kill_strays last looked */
     char buf[PROTO_MAX]; /* worker message buffer */
 };
 
@@ -277,6 +281,28 @@ static void stop_workers(struct agent *a)
     }
 }
 
+/* Kills our children that are neither workers nor the guard: the agent is
+ * a child subreaper, so what the tasks of a killed worker left behind comes
+ * to it (as in the coordinator's runner.c). Every 0.1 s; forced at the end,
+ * until none is left. */
+static void kill_strays(struct agent *a, bool force)
+{
+    double now = now_s();
+    if (!force && now - a->last_strays < 0.1)
+        return;
+    a->last_strays = now;
+    pid_t *keep = malloc((a->nw + 1) * sizeof *keep);
+    if (!keep)
+        return;
+    size_t nkeep = 0;
+    keep[nkeep++] = a->guard;
+    for (size_t i = 0; i < a->nw; i++)
+        if (a->w[i].pid > 0)
+            keep[nkeep++] = a->w[i].pid;
+    spawn_kill_others(keep, nkeep, force);
+    free(keep);
+}
+
 /* How long the agent waits for word from rank 0 before giving it up:
  * $SHOTQ_CLUSTER_TIMEOUT seconds (more than CL_PING_S), else CL_LOST_S. */
 static double lost_after(void)
@@ -324,6 +350,7 @@ static int serve(struct agent *a)
         }
         if (pr > 0)
             last_busy = now_s();
+        kill_strays(a, false);
         for (nfds_t k = 0; k < np && pr > 0 && !rc; k++)
             if (pf[k].revents && a->w[pi[k]].fd >= 0)
                 rc = worker_relay(a, pi[k]);
@@ -417,6 +444,10 @@ int cluster_agent_run(struct cluster *cl, const struct dev_list *devs,
     struct sigaction sa = {.sa_handler = on_sigterm};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int grc = guard_start(self_exe, &a->guard);
+    if (grc)
+        log_msg(LOG_WARN, "rank %d: cannot start the guard (%s)", cl->rank, strerror(-grc));
     a->env = cluster_worker_env();
     if (!rc && !a->env)
         rc = -ENOMEM;
@@ -436,6 +467,8 @@ int cluster_agent_run(struct cluster *cl, const struct dev_list *devs,
         }
     }
     stop_workers(a);
+    kill_strays(a, true);
+    guard_stop(a->guard);
     if (rc) {
         /* Rank 0 would wait for this node's tasks forever: end the job. What
          * was done is in rank 0's journal (--resume). */
