@@ -59,7 +59,7 @@ struct run_opts {
     const char *plugin, *plugin_config, *costs_from;
     long slots, retries;
     double task_mem_mib, timeout;
-    double max_log_mib; /* --max-log */
+    long max_log_mib; /* --max-log */
     double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
     bool resume, quiet;
@@ -149,7 +149,7 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
         } else if (opts_is(o, "--timeout")) {
             rc = opts_double(o, 0.001, 1e9, &ro->timeout);
         } else if (opts_is(o, "--max-log")) {
-            rc = opts_double(o, 1, 1048576, &ro->max_log_mib);
+            rc = opts_int(o, 1, 1048576, &ro->max_log_mib);
         } else if (opts_is(o, "--halt") || opts_is(o, "--backoff")) {
             const char *v;
             rc = opts_str(o, &v);
@@ -465,7 +465,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
         .tasks = &ts,
         .sp = sched_params_default(),
         .timeout_s = ro.timeout,
-        .max_log_bytes = (uint64_t)(ro.max_log_mib * 1048576.0),
+        .max_log_bytes = (uint64_t)ro.max_log_mib << 20,
         .run_dir = ro.run_dir,
         .resume = ro.resume,
         .quiet = ro.quiet,

@@ -5,9 +5,13 @@
 
 # wait_for CMD...: polls CMD until it succeeds (at most ~20 s; not a timing
 # assertion, only a bound so that a broken build fails instead of hanging).
+# LOGS_ONLY=N runs check N alone (to see each fail on older code).
+want() { [ -z "${LOGS_ONLY:-}" ] || [ "$LOGS_ONLY" = "$1" ]; }
+
 wait_for() { for _ in $(seq 400); do "$@" && return 0; sleep 0.05; done; return 1; }
 
 # 1. Live output is in logs/task-ID.ATTEMPT.out while the task runs.
+if want 1; then
 "$SHOTQ" run -q --devices cpu:1 --tasks 0 --run-dir live -- \
   sh -c 'echo live-line; while [ ! -e go ]; do sleep 0.05; done; echo after' &
 pid=$!
@@ -19,9 +23,11 @@ wait $pid || fail "live run failed"
 [ "$(cat live/logs/task-0.1.out)" = "live-line
 after" ] || fail "live log: $(cat live/logs/task-0.1.out)"
 [ ! -e live/logs/task-0.1.err ] || fail "an empty .err log is left"
+fi
 
 # 2. A timed-out task keeps its output; the summary and report.json name only
 #    logs that exist.
+if want 2; then
 expect_status 1 "$SHOTQ" run -q --devices cpu:2 --tasks 0-1 --timeout 1 --retries 0 \
   --run-dir to -- sh -c 'if [ $1 = 0 ]; then echo before-timeout; echo err-line >&2; fi; exec sleep 30' x {}
 [ "$(cat to/logs/task-0.1.out)" = before-timeout ] || fail "timed-out output lost"
@@ -33,14 +39,16 @@ grep -q "task 1: timeout.*logs: none" err || { cat err; fail "summary names logs
 named=$(json to/report.json '" ".join(l for f in r["failed_attempts"] for l in f["logs"])')
 [ "$named" = "logs/task-0.1.out logs/task-0.1.err" ] || fail "report.json names: $named"
 for l in $named; do [ -s "to/$l" ] || fail "report.json names a missing log $l"; done
+fi
 
 # 3. kill -9 of the coordinator, then --resume: attempt numbers continue, the
 #    old attempt's log is intact.
+if want 3; then
 RUNTAG=a "$SHOTQ" run -q --devices cpu:1 --tasks 0 --retries 0 --run-dir rs -- \
   sh -c 'echo run-$RUNTAG; [ $RUNTAG = a ] && { touch started; exec sleep 30; }; true' &
 pid=$!
 wait_for test -e started || { kill -9 $pid; fail "resume task did not start"; }
-wait_for grep -qs run-a rs/logs/task-0.1.out || { kill -9 $pid; fail "no log before the kill"; }
+wait_for grep -qs run-a rs/logs/task-0.1.out || true # checked after the resume
 kill -9 $pid
 wait $pid 2>/dev/null || true
 RUNTAG=b "$SHOTQ" run -q --devices cpu:1 --tasks 0 --retries 0 --run-dir rs --resume -- \
@@ -49,8 +57,10 @@ RUNTAG=b "$SHOTQ" run -q --devices cpu:1 --tasks 0 --retries 0 --run-dir rs --re
 [ "$(cat rs/logs/task-0.1.out)" = run-a ] || fail "attempt 1's log overwritten: $(cat rs/logs/task-0.1.out)"
 [ "$(cat rs/logs/task-0.2.out 2>/dev/null)" = run-b ] || fail "resumed attempt is not 2: $(ls rs/logs)"
 grep -q '"ev":"done","task":0,"attempt":2' rs/journal || { cat rs/journal; fail "journal attempt"; }
+fi
 
 # 4. --max-log caps each stream with a marker; the task still exits 0.
+if want 4; then
 "$SHOTQ" run -q --devices cpu:1 --tasks 0 --max-log 1 --run-dir cap -- \
   sh -c 'head -c 3000000 /dev/zero | tr "\0" x; echo; echo small >&2' || fail "capped task failed"
 size=$(head -c 1048576 cap/logs/task-0.1.out | tr -d x | wc -c)
@@ -64,11 +74,15 @@ for bad in 0 abc -3; do
   [ "$(wc -l < err)" = 1 ] && grep -q -- "--max-log '$bad'" err || { cat err; fail "--max-log $bad message"; }
 done
 [ ! -e bad ] || fail "bad --max-log created the run directory"
+fi
 
 # 5. A RUN_DIR/logs that is a symlink is refused, nothing written through it.
+if want 5; then
 mkdir sl elsewhere
 ln -s "$WORK/elsewhere" sl/logs
 expect_status 2 "$SHOTQ" run -q --devices cpu:1 --tasks 0 --run-dir sl -- echo hi
 [ "$(wc -l < err)" = 1 ] && grep -q "sl/logs: is a symbolic link" err || { cat err; fail "symlink message"; }
 [ -z "$(ls -A elsewhere)" ] || fail "wrote through the symlink: $(ls elsewhere)"
+fi
+
 echo ok
