@@ -38,6 +38,9 @@ static const char run_usage[] =
     "  --retries N         extra attempts of a failed task, on another device (default "
     "2)\n"
     "  --timeout SEC       kill a task after SEC seconds (counts as a failure)\n"
+    "  --max-log MIB       cap each stream of a task's log (logs/task-ID.ATTEMPT.out\n"
+    "                      and .err) at MIB MiB; the rest is dropped and a marker\n"
+    "                      line ends the file (default 1024)\n"
     "  --halt fail=N|fail=P%  stop dispatch after N failed attempts (or P% of the\n"
     "                      task count); default: never, while a device may recover\n"
     "  --backoff BASE:CAP  a quarantined device rests BASE s, doubling, at most CAP s\n"
@@ -57,6 +60,7 @@ struct run_opts {
     const char *plugin, *plugin_config, *costs_from;
     long slots, retries;
     double task_mem_mib, timeout;
+    long max_log_mib; /* --max-log */
     double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
     bool resume, quiet;
@@ -104,7 +108,7 @@ static int parse_pair(struct opts *o, const char *name, const char *v,
  * them through. Keep in step with parse() below. */
 static const char *const run_value_opts[] = {
     "--devices",  "--tasks",   "--tasks-file", "--slots",
-    "--task-mem", "--policy",  "--retries",    "--timeout",
+    "--task-mem", "--policy",  "--retries",    "--timeout",    "--max-log",
     "--halt",     "--backoff", "--run-dir",    "--costs-from",
     "--report",   "--gantt",   "--plugin",     "--plugin-config",
     NULL};
@@ -149,6 +153,8 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
             rc = opts_int(o, 0, 100, &ro->retries);
         } else if (opts_is(o, "--timeout")) {
             rc = opts_double(o, 0.001, 1e9, &ro->timeout);
+        } else if (opts_is(o, "--max-log")) {
+            rc = opts_int(o, 1, 1048576, &ro->max_log_mib);
         } else if (opts_is(o, "--halt") || opts_is(o, "--backoff")) {
             const char *v;
             rc = opts_str(o, &v);
@@ -361,6 +367,7 @@ static struct run_opts run_opts_default(void)
     struct run_opts ro = {.run_dir = "shotq-run",
                           .slots = 1,
                           .retries = 2,
+                          .max_log_mib = 1024,
                           .policy = SCHED_DYNAMIC,
                           .backoff_base = SCHED_BACKOFF_BASE_S,
                           .backoff_cap = SCHED_BACKOFF_CAP_S};
@@ -471,6 +478,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
         .tasks = &ts,
         .sp = sched_params_default(),
         .timeout_s = ro.timeout,
+        .max_log_bytes = (uint64_t)ro.max_log_mib << 20,
         .run_dir = ro.run_dir,
         .resume = ro.resume,
         .quiet = ro.quiet,

@@ -12,7 +12,7 @@
 
 int cmd_worker(int argc, char **argv)
 {
-    struct worker_args a = {.fd = -1};
+    struct worker_args a = {.fd = -1, .max_log = WORKER_MAX_LOG};
     a.dev.cuda_ordinal = -1;
     const char *mode = "cmd";
     struct opts o;
@@ -60,6 +60,9 @@ int cmd_worker(int argc, char **argv)
         } else if (opts_is(&o, "--slot")) {
             rc = opts_int(&o, 0, 1 << 20, &v);
             a.dev.slot = (int)v;
+        } else if (opts_is(&o, "--max-log")) {
+            rc = opts_double(&o, 1, 1e18, &d);
+            a.max_log = (uint64_t)d;
         } else if (opts_is(&o, "--run-dir")) {
             rc = opts_str(&o, &a.run_dir);
         } else {

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "exec/runner.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -89,6 +90,7 @@ struct runner {
     double *wall_avg;   /* per device average task wall time */
     bool *dev_dead;     /* per device: workers cannot start */
     int *qstate;        /* per device: enum qstate last reported */
+    int *abase;         /* per task: highest attempt of earlier runs (journal) */
     bool halt_noted;    /* the --halt line was printed */
     struct timespec t0; /* run start */
     int sigpipe[2];     /* self-pipe: signals */
@@ -231,7 +233,8 @@ static int worker_start(struct runner *r, struct worker *w)
                                       .dev = &c->devs->v[w->dev],
                                       .dev_index = w->dev,
                                       .slot = w->slot,
-                                      .envp = c->worker_env ? c->worker_env : environ};
+                                      .envp = c->worker_env ? c->worker_env : environ,
+                                      .max_log = c->max_log_bytes};
         w->token = a.token = proto_token();
         rc = worker_spawn(&a, &w->pid, &w->fd);
     }
@@ -270,7 +273,7 @@ static void *grow_record(void *v, size_t *alloc, size_t n, size_t sz, size_t fir
 }
 
 static void add_fail(struct runner *r, size_t ti, const struct worker *w, double start,
-                     double end, int exit_code, const char *why)
+                     double end, int exit_code, const char *why, int attempt, uint32_t logs)
 {
     struct run_record *rec = &r->rec;
     struct rec_fail *nf =
@@ -285,14 +288,17 @@ static void add_fail(struct runner *r, size_t ti, const struct worker *w, double
     f->start_s = start;
     f->end_s = end;
     f->exit_code = exit_code;
+    f->attempt = attempt;
+    f->logs = logs;
     snprintf(f->why, sizeof f->why, "%s", why);
 }
 
 /* The head task of w ended (ok or not) at time now after wall seconds. */
 static void task_ended(struct runner *r, struct worker *w, double now, double wall,
-                       int exit_code, const char *why)
+                       int exit_code, const char *why, uint32_t logs)
 {
     size_t ti = w->q[w->qh];
+    int attempt = w->qa[w->qh];
     w->qh = (w->qh + 1) % MAX_DEPTH;
     w->qn--;
     w->head_since = now;
@@ -311,7 +317,7 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
     int64_t id = r->c->tasks->id[ti];
     if (ok) {
         t->status = REC_DONE;
-        jrnl_record(r->j, JRNL_DONE, id, ts.attempts, w->dev, now, 0);
+        jrnl_record(r->j, JRNL_DONE, id, attempt, w->dev, now, 0);
         /* Learn the wall time per task for the prefetch depth. */
         double *avg = &r->wall_avg[w->dev];
         *avg = *avg <= 0 ? wall : 0.8 * *avg + 0.2 * wall;
@@ -330,14 +336,14 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
         snprintf(buf, sizeof buf, "exit %d", exit_code);
         why = buf;
     }
-    add_fail(r, ti, w, start, now, exit_code, why);
+    add_fail(r, ti, w, start, now, exit_code, why, attempt, logs);
     t->status = out == SCHED_OUT_FAILED ? REC_FAILED : REC_PENDING;
-    jrnl_record(r->j, out == SCHED_OUT_FAILED ? JRNL_FAIL : JRNL_RETRY, id, ts.attempts,
+    jrnl_record(r->j, out == SCHED_OUT_FAILED ? JRNL_FAIL : JRNL_RETRY, id, attempt,
                 w->dev, now, exit_code);
     if (out == SCHED_OUT_FAILED && !r->c->quiet) {
         progress_clear(&r->prog);
         log_msg(LOG_WARN, "task %" PRId64 " failed on device %d (%s) after %d attempt(s)",
-                id, w->dev, why, ts.attempts);
+                id, w->dev, why, attempt);
     }
 }
 
@@ -416,6 +422,31 @@ static void reap_closing(struct runner *r, double now)
     }
 }
 
+/* The logs of w's head task after its worker died (timeout, kill, crash):
+ * the worker wrote them under their final names, but could not remove the
+ * empty ones. Removes those; returns which are left (1 .out, 2 .err). A
+ * remote worker's logs are on its node: both are assumed. */
+static uint32_t killed_logs(const struct runner *r, const struct worker *w)
+{
+    if (w->rank != 0)
+        return 3;
+    uint32_t logs = 0;
+    for (int k = 0; k < 2; k++) {
+        char path[4400];
+        worker_log_path(path, sizeof path, r->c->run_dir,
+                        (long long)r->c->tasks->id[w->q[w->qh]], w->qa[w->qh],
+                        k ? "err" : "out");
+        struct stat st;
+        if (lstat(path, &st) || !S_ISREG(st.st_mode))
+            continue;
+        if (st.st_size > 0)
+            logs |= 1u << k;
+        else
+            unlink(path);
+    }
+    return logs;
+}
+
 /* A worker is gone (reaped: st is its waitpid status): fail its running
  * task, return the tasks queued behind it, schedule a restart. */
 static void worker_gone(struct runner *r, struct worker *w, double now, bool reaped,
@@ -440,7 +471,7 @@ static void worker_gone(struct runner *r, struct worker *w, double now, bool rea
     }
     if (w->qn > 0) {
         double wall = now - w->head_since;
-        task_ended(r, w, now, wall, code, why);
+        task_ended(r, w, now, wall, code, why, killed_logs(r, w));
     }
     while (w->qn > 0) {
         size_t ti = w->q[w->qh];
@@ -510,13 +541,13 @@ static void worker_msg(struct runner *r, struct worker *w, const struct proto_ms
     case PROTO_DONE:
         if (m->status == PROTO_ST_EXECFAIL) {
             snprintf(why, sizeof why, "cannot start: %s", strerror(m->err));
-            task_ended(r, w, now, m->weight, 127, why);
+            task_ended(r, w, now, m->weight, 127, why, m->flags & 3);
         } else if (m->status & PROTO_ST_SIGNAL) {
             int sig = m->status & 0xff;
             snprintf(why, sizeof why, "killed by signal %d", sig);
-            task_ended(r, w, now, m->weight, 128 + sig, why);
+            task_ended(r, w, now, m->weight, 128 + sig, why, m->flags & 3);
         } else {
-            task_ended(r, w, now, m->weight, m->status, NULL);
+            task_ended(r, w, now, m->weight, m->status, NULL, m->flags & 3);
         }
         break;
     default:
@@ -631,17 +662,20 @@ static void dispatch(struct runner *r, double now)
     struct sched_assign a;
     while (sched_pick(r->s, now, &a)) {
         struct worker *w = worker_for(r, a.dev);
-        int rc = w ? worker_send(r, w, a.task, a.attempt, now) : -ENODEV;
+        /* Attempts continue the numbers of earlier runs (--resume); the
+         * --retries budget is the scheduler's, per run. */
+        int attempt = r->abase[a.task] + a.attempt;
+        int rc = w ? worker_send(r, w, a.task, attempt, now) : -ENODEV;
         struct rec_task *t = &r->rec.tasks[a.task];
         t->dev = (int32_t)a.dev;
         t->slot = w ? (int16_t)w->slot : 0;
-        t->attempts = (uint8_t)(a.attempt > 255 ? 255 : a.attempt);
+        t->attempts = (uint8_t)(attempt > 255 ? 255 : attempt);
         t->start_s = now;
         t->status = REC_RUNNING;
         if (rc == -E2BIG) {
             /* The command does not fit a message: a property of the task. */
             struct worker dummy = {.dev = (int)a.dev, .slot = 0};
-            add_fail(r, a.task, &dummy, now, now, 126, "command too long");
+            add_fail(r, a.task, &dummy, now, now, 126, "command too long", 0, 0);
             sched_finish(r->s, a.task, now, false);
             t->status = REC_FAILED;
             continue;
@@ -651,7 +685,7 @@ static void dispatch(struct runner *r, double now)
             t->status = REC_PENDING;
             break;
         }
-        jrnl_record(r->j, JRNL_START, r->c->tasks->id[a.task], a.attempt, (long)a.dev,
+        jrnl_record(r->j, JRNL_START, r->c->tasks->id[a.task], attempt, (long)a.dev,
                     now, 0);
     }
 }
@@ -886,6 +920,62 @@ static void restore_done(void *ctx, int64_t id)
     }
 }
 
+/* Journal replay: attempt numbers of this run continue after the highest
+ * one an earlier run started, so no log of an earlier attempt is reused. */
+static void restore_attempt(void *ctx, int64_t id, int attempt)
+{
+    struct runner *r = ctx;
+    long ti = tasks_find(r->c->tasks, id);
+    if (ti >= 0 && attempt > r->abase[ti])
+        r->abase[ti] = attempt;
+}
+
+/* Raises each task's attempt base past the logs already in RUN_DIR/logs:
+ * a worker may have created task-ID.N.* for an attempt the journal never
+ * recorded (the coordinator died between sending it and journalling its
+ * start); the next attempt must not collide with it. Empty logs are
+ * removed. A missing directory is fine. */
+static void restore_log_attempts(struct runner *r)
+{
+    char logs[4200];
+    snprintf(logs, sizeof logs, "%s/logs", r->c->run_dir);
+    DIR *d = opendir(logs);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        long long id;
+        int attempt, end = 0;
+        if (sscanf(e->d_name, "task-%lld.%d.%*3[a-z]%n", &id, &attempt, &end) != 2 ||
+            e->d_name[end] != '\0' || attempt <= 0)
+            continue;
+        restore_attempt(r, (int64_t)id, attempt);
+        /* An attempt running when the coordinator died may have left empty
+         * files (a finished one never does); they say nothing. */
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && st.st_size == 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* RUN_DIR/logs must be a real directory: logs are never written through a
+ * symlink. Returns 0, or -ELOOP / -ENOTDIR with err set. */
+static int check_logs_dir(const char *run_dir, char *err, size_t errlen)
+{
+    char logs[4200];
+    struct stat st;
+    snprintf(logs, sizeof logs, "%s/logs", run_dir);
+    if (lstat(logs, &st))
+        return 0; /* created later */
+    if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%.900s: is %s; refusing to write task logs there", logs,
+                 S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
+        return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+    }
+    return 0;
+}
+
 static int handle_signals(struct runner *r)
 {
     unsigned char sigs[64];
@@ -975,6 +1065,29 @@ static void finish_record(struct runner *r)
     }
 }
 
+/* Prints one failed task: why, and its last attempt's logs, only those
+ * that exist. */
+static void print_failure(const struct runner *r, const struct rec_task *t,
+                          const struct rec_fail *f)
+{
+    char logs[9000] = "none (no output)";
+    uint32_t have = f ? f->logs : 0;
+    size_t len = 0;
+    for (int k = 0; k < 2; k++) {
+        char p[4400];
+        if (!(have & (1u << k)))
+            continue;
+        worker_log_path(p, sizeof p, r->c->run_dir, (long long)t->id, f->attempt,
+                        k ? "err" : "out");
+        len += (size_t)snprintf(logs + len, sizeof logs - len, "%s%s", len ? ", " : "", p);
+    }
+    /* Logs stay on the node that ran the task. */
+    bool remote = t->dev >= 0 && r->c->remote && r->c->remote->dev_rank[t->dev] != 0;
+    fprintf(stderr, "  task %" PRId64 ": %s after %d attempt(s); logs: %s%s%s\n", t->id,
+            f ? f->why : "", t->attempts, logs, remote ? " on node " : "",
+            remote ? r->c->devs->v[t->dev].node : "");
+}
+
 /* Prints which tasks failed and where their logs are, and how many never
  * finished (notrun: pending in report.json). */
 static void print_failures(const struct runner *r, size_t notrun)
@@ -994,21 +1107,11 @@ static void print_failures(const struct runner *r, size_t notrun)
         if (t->status != REC_FAILED)
             continue;
         shown++;
-        const char *why = "";
-        for (size_t k = r->rec.nfails; k-- > 0;)
-            if (r->rec.fails[k].task == i) {
-                why = r->rec.fails[k].why;
-                break;
-            }
-        char log[4400];
-        worker_log_path(log, sizeof log, r->c->run_dir, (long long)t->id, t->attempts,
-                        "err");
-        /* Logs stay on the node that ran the task. */
-        bool remote = t->dev >= 0 && r->c->remote && r->c->remote->dev_rank[t->dev] != 0;
-        fprintf(stderr,
-                "  task %" PRId64 ": %s after %d attempt(s); logs: %s (and .out)%s%s\n",
-                t->id, why, t->attempts, log, remote ? " on node " : "",
-                remote ? r->c->devs->v[t->dev].node : "");
+        const struct rec_fail *f = NULL;
+        for (size_t k = r->rec.nfails; k-- > 0 && !f;)
+            if (r->rec.fails[k].task == i)
+                f = &r->rec.fails[k];
+        print_failure(r, t, f);
     }
     if (nfailed > shown)
         fprintf(stderr, "  ... and %zu more (see report.json)\n", nfailed - shown);
@@ -1024,13 +1127,14 @@ static int setup(struct runner *r)
     r->wall_avg = calloc(nd, sizeof *r->wall_avg);
     r->dev_dead = calloc(nd, sizeof *r->dev_dead);
     r->qstate = calloc(nd, sizeof *r->qstate);
+    r->abase = calloc(n ? n : 1, sizeof *r->abase);
     r->pdev = calloc(nd, sizeof *r->pdev);
     int slots = c->sp.policy == SCHED_MEMFREE ? (int)nd * c->sp.slots : c->sp.slots;
     r->nw = nd * (size_t)slots;
     r->w = calloc(r->nw, sizeof *r->w);
     r->s = sched_create(&c->sp);
     if (!r->rec.tasks || !r->rec.devs || !r->depth || !r->wall_avg || !r->dev_dead ||
-        !r->qstate || !r->pdev || !r->w || !r->s)
+        !r->qstate || !r->abase || !r->pdev || !r->w || !r->s)
         return -ENOMEM;
     r->rec.ntasks = n;
     r->rec.ndevs = nd;
@@ -1085,6 +1189,11 @@ int runner_run(const struct runner_config *c)
         log_msg(LOG_ERROR, "out of memory");
         goto out;
     }
+    if (check_logs_dir(c->run_dir, err, sizeof err)) {
+        log_msg(LOG_ERROR, "%s", err);
+        status = 2;
+        goto out;
+    }
     int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r,
                        &r->j, err, sizeof err);
     if (rc) {
@@ -1115,6 +1224,12 @@ int runner_run(const struct runner_config *c)
     if ((rc = guard_start(c->self_exe, &r->guard)))
         log_msg(LOG_WARN, "cannot start the guard (%s): processes of a killed worker may "
                 "outlive it", strerror(-rc));
+    if (c->resume && (rc = jrnl_attempts(c->run_dir, restore_attempt, r))) {
+        log_msg(LOG_ERROR, "%s/journal: cannot read: %s", c->run_dir, strerror(-rc));
+        goto out;
+    }
+    if (c->resume)
+        restore_log_attempts(r);
     rc = sched_start(r->s);
     if (rc && rc != -E2BIG) {
         log_msg(LOG_ERROR, "out of memory");
@@ -1287,6 +1402,7 @@ out:
     free(r->wall_avg);
     free(r->dev_dead);
     free(r->qstate);
+    free(r->abase);
     free(r->rec.events);
     free(r->pdev);
     free(r->w);

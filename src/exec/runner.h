@@ -57,6 +57,7 @@ struct runner_config {
     struct taskset *tasks;              /* tasks (ids checked unique) */
     struct sched_params sp;             /* policy parameters */
     double timeout_s;                   /* per task, 0 = none */
+    uint64_t max_log_bytes;             /* cap per log stream of a task, 0 = default */
     const char *run_dir;                /* run directory */
     bool resume;                        /* continue the journal in run_dir */
     bool quiet;                         /* no progress output */

@@ -22,6 +22,7 @@ struct worker_args {
     const char *run_dir;          /* run directory (logs/ inside) */
     pid_t coordinator;            /* expected parent */
     uint32_t token;               /* sent with every message */
+    uint64_t max_log;             /* cap per log stream of a task, bytes */
 };
 
 /* Serves tasks until the coordinator closes the socket. Returns the process
@@ -41,6 +42,7 @@ struct worker_spawn_args {
     int slot;                   /* slot on the device */
     char *const *envp;          /* environment of the worker */
     uint32_t token;             /* its messages' token (proto_token()) */
+    uint64_t max_log;           /* cap per log stream, bytes (0: WORKER_MAX_LOG) */
 };
 
 /* Starts `shotq worker` for one device slot, exec'd (never a bare fork), in a
@@ -52,6 +54,9 @@ int worker_spawn(const struct worker_spawn_args *a, pid_t *pid, int *fd);
 /* The fd a worker moves its socket to (close-on-exec, far from 0-3, which
  * tasks and plugins use). */
 #define WORKER_SOCK_FD 1000
+
+/* Default cap of one stream of a task's log (--max-log), bytes. */
+#define WORKER_MAX_LOG ((uint64_t)1024 << 20)
 
 /* Log file name of a task attempt: RUN_DIR/logs/task-ID.ATTEMPT.{out,err}. */
 void worker_log_path(char *out, size_t outlen, const char *run_dir, long long task,

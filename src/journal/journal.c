@@ -235,6 +235,41 @@ static int create(const char *run_dir, const char *path, uint64_t fingerprint,
     return rc;
 }
 
+int jrnl_attempts(const char *run_dir, jrnl_attempt_fn on_attempt, void *ctx)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/journal", run_dir);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t len;
+    char *text = slurp(fd, &len);
+    int e = errno;
+    close(fd);
+    if (!text)
+        return -e;
+    while (len > 0 && text[len - 1] != '\n')
+        len--;
+    text[len] = '\0'; /* a torn last record never completed */
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
+        const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
+        const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attempt");
+        if (cJSON_IsString(ev) && (!strcmp(ev->valuestring, "start") || !strcmp(ev->valuestring, "done") ||
+             !strcmp(ev->valuestring, "fail") || !strcmp(ev->valuestring, "retry")) &&
+            cJSON_IsNumber(task) && task->valuedouble >= 0 &&
+            task->valuedouble < 9223372036854775808.0 && cJSON_IsNumber(att) &&
+            att->valuedouble >= 1 && att->valuedouble < 1e9)
+            on_attempt(ctx, (int64_t)task->valuedouble, (int)att->valuedouble);
+        cJSON_Delete(o);
+    }
+    free(text);
+    return 0;
+}
+
 int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool resume,
               jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err,
               size_t errlen)

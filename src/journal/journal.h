@@ -33,6 +33,15 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
               jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err,
               size_t errlen);
 
+typedef void (*jrnl_attempt_fn)(void *ctx, int64_t task_id, int attempt);
+
+/* Replay of attempts, for attempt numbers that continue across resumes:
+ * calls on_attempt for every "start", "done", "fail" and "retry" event of
+ * RUN_DIR/journal with its task id and attempt (records without a valid
+ * attempt, other events, a torn last record are skipped; the header is not
+ * checked: call after jrnl_open). Returns 0 or -errno (nothing called). */
+int jrnl_attempts(const char *run_dir, jrnl_attempt_fn on_attempt, void *ctx);
+
 /* Buffers one event. Returns 0 or -ENOMEM. */
 int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,
                 double t, int exit_code);

@@ -33,7 +33,9 @@ struct rec_fail {
     int32_t dev;
     int32_t exit_code;
     int16_t slot;
-    char why[80]; /* "exit 3", "signal 11", "timeout", "worker died" */
+    int32_t attempt; /* its attempt number (names its logs) */
+    uint32_t logs;   /* logs/task-ID.ATTEMPT.out (1) and .err (2) that exist */
+    char why[80];    /* "exit 3", "signal 11", "timeout", "worker died" */
 };
 
 /* A device's quarantine, probe, recovery or retirement, or the run's halt. */

@@ -128,6 +128,16 @@ int report_write_json(const char *path, const struct run_record *r, char *err,
         cJSON_AddNumberToObject(o, "end_s", x->end_s);
         cJSON_AddNumberToObject(o, "exit_code", x->exit_code);
         cJSON_AddStringToObject(o, "why", x->why);
+        cJSON_AddNumberToObject(o, "attempt", x->attempt);
+        /* Only logs that exist, relative to the run directory. */
+        cJSON *logs = cJSON_AddArrayToObject(o, "logs");
+        for (int k2 = 0; k2 < 2 && logs; k2++) {
+            char name[96];
+            snprintf(name, sizeof name, "logs/task-%lld.%d.%s",
+                     (long long)r->tasks[x->task].id, (int)x->attempt, k2 ? "err" : "out");
+            if (x->logs & (1u << k2))
+                cJSON_AddItemToArray(logs, cJSON_CreateString(name));
+        }
         if (k)
             fputc(',', f);
         rc = emit(f, o);

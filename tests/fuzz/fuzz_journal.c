@@ -19,6 +19,14 @@ static void on_done(void *ctx, int64_t task)
     (*(size_t *)ctx)++;
 }
 
+/* Counts replayed attempts (the attempt replay of --resume). */
+static void on_attempt(void *ctx, int64_t id, int attempt)
+{
+    (void)id;
+    (void)attempt;
+    (*(size_t *)ctx)++;
+}
+
 /* One fuzz input: replay it as RUN_DIR/journal. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,5 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512];
     if (jrnl_open(run_dir, 1, "fuzz", true, on_done, &done, &j, err, sizeof err) == 0)
         jrnl_close(j);
+    jrnl_attempts(run_dir, on_attempt, &done); /* the attempt replay of --resume */
     return 0;
 }

@@ -134,10 +134,44 @@ static void test_missing_for_resume(void **state)
     assert_non_null(strstr(err, "nothing to resume"));
 }
 
+static void on_attempt(void *ctx, int64_t id, int attempt)
+{
+    struct seen *s = ctx;
+    s->ids[s->n++] = id * 100 + attempt;
+}
+
+/* jrnl_attempts reports every start/done/fail/retry with its attempt, and
+ * skips notes, records without an attempt and a torn last record. */
+static void test_attempts(void **state)
+{
+    (void)state;
+    char err[512], path[128];
+    struct jrnl *j;
+    struct seen s = {0};
+    assert_int_equal(jrnl_open(dir, 9, "t", false, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_record(j, JRNL_START, 4, 1, 0, 0.1, 0);
+    jrnl_record(j, JRNL_RETRY, 4, 1, 0, 0.2, 3);
+    jrnl_record(j, JRNL_START, 4, 2, 0, 0.3, 0);
+    jrnl_note(j, "halt", -1, 0.4, "x");
+    jrnl_record(j, JRNL_DONE, 7, 3, 0, 0.5, 0);
+    assert_int_equal(jrnl_close(j), 0);
+    snprintf(path, sizeof path, "%s/journal", dir);
+    FILE *f = fopen(path, "a");
+    fputs("{\"ev\":\"start\",\"task\":5}\n{\"ev\":\"start\",\"task\":6,\"attempt\":9", f);
+    fclose(f);
+    assert_int_equal(jrnl_attempts(dir, on_attempt, &s), 0);
+    assert_int_equal(s.n, 4);
+    assert_int_equal(s.ids[0], 401);
+    assert_int_equal(s.ids[1], 401);
+    assert_int_equal(s.ids[2], 402);
+    assert_int_equal(s.ids[3], 703);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injected_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_for_resume, setup, teardown),
