@@ -67,7 +67,7 @@ static void cpu_destroy(void *state)
     struct fd_cpu *s = state;
     if (!s)
         return;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 8; i++)
         free(s->f[i]);
     for (int i = 0; i < FD_MAX_MODEL; i++)
         free(s->m[i]);
@@ -101,8 +101,9 @@ static int cpu_create(void **state, const struct fd_layout *L,
 #else
     s->nth = 1;
 #endif
-    s->nf = L->eq == FD_ACOUSTIC2 ? 2 : (L->eq == FD_VTI ? 5 : 4);
-    s->nm = L->eq == FD_ACOUSTIC2 ? 1 : (L->eq == FD_VTI ? 4 : 2);
+    static const int nf[] = {2, 4, 5, 8}, nm[] = {1, 2, 4, 7}; /* by equation */
+    s->nf = nf[L->eq];
+    s->nm = nm[L->eq];
     for (int i = 0; i < s->nf; i++)
         if (!(s->f[i] = falloc(L->cells, s->nth)))
             goto out_nomem;
@@ -185,12 +186,22 @@ static int cpu_step(void *state, float amp, char *err, size_t errlen)
             add_source(s, pn, amp);
             if (L->free_surface)
                 fd_cpu_image(s, pn, 0);
-        } else if (L->eq == FD_VTI) {
-            /* sponge only (the engine refuses CPML for vti). */
-            fd_cpu_vti_pass(s, false);
+        } else if (L->eq == FD_VTI || L->eq == FD_TTI) {
+            /* sponge only (the engine refuses CPML for vti and tti). */
+            if (L->eq == FD_VTI)
+                fd_cpu_vti_pass(s, false);
+            else {
+                fd_cpu_tti_pass(s, 0);
+                fd_cpu_tti_pass(s, 1);
+            }
             if (L->free_surface)
                 fd_cpu_image(s, s->f[3], 1);
-            fd_cpu_vti_pass(s, true);
+            if (L->eq == FD_VTI)
+                fd_cpu_vti_pass(s, true);
+            else {
+                fd_cpu_tti_pass(s, 2);
+                fd_cpu_tti_pass(s, 3);
+            }
 #pragma omp single
             {
                 add_source(s, p, amp);
@@ -270,6 +281,20 @@ static int cpu_snapshot(void *state, float *host, char *err, size_t errlen)
     return 0;
 }
 
+/* Replaces model array which. See fd_backend_ops.set_model. */
+static int cpu_set_model(void *state, int which, const float *host, char *err,
+                         size_t errlen)
+{
+    struct fd_cpu *s = state;
+    if (which < 0 || which >= s->nm) {
+        if (err && errlen)
+            snprintf(err, errlen, "fd cpu: no model array %d", which);
+        return -1;
+    }
+    memcpy(s->m[which], host, s->L->cells * sizeof(float));
+    return 0;
+}
+
 const struct fd_backend_ops fd_cpu_ops = {
     .name = "cpu",
     .create = cpu_create,
@@ -278,5 +303,6 @@ const struct fd_backend_ops fd_cpu_ops = {
     .record = cpu_record,
     .fetch = cpu_fetch,
     .snapshot = cpu_snapshot,
+    .set_model = cpu_set_model,
     .destroy = cpu_destroy,
 };

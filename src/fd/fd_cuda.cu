@@ -864,7 +864,23 @@ static int cu_snapshot(void *state, float *host, char *err, size_t errlen)
     return 0;
 }
 
+/* Replaces model array which with host. See fd_backend_ops.set_model. */
+static int cu_set_model(void *state, int which, const float *host, char *err,
+                        size_t errlen)
+{
+    struct cuda_state *s = (struct cuda_state *)state;
+    if (which < 0 || which >= s->nm) {
+        if (err && errlen)
+            snprintf(err, errlen, "fd cuda: no model array %d", which);
+        return -1;
+    }
+    CK(cudaSetDevice(s->dev), "selecting the CUDA device");
+    CK(cudaMemcpy(s->m[which], host, s->L->cells * sizeof(float), cudaMemcpyHostToDevice),
+       "uploading a model array");
+    return 0;
+}
+
 extern "C" const struct fd_backend_ops fd_cuda_ops = {
-    "cuda",    cu_create, cu_begin_shot, cu_step,
-    cu_record, cu_fetch,  cu_snapshot,   cu_destroy,
+    "cuda",   cu_create,   cu_begin_shot, cu_step,    cu_record,
+    cu_fetch, cu_snapshot, cu_set_model,  cu_destroy,
 };

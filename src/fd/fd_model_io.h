@@ -10,7 +10,8 @@
 struct fd_model_data {
     float *vp;        /* ncells, owned */
     float *rho;       /* ncells, owned; NULL for acoustic2 (constant density) */
-    float *eps, *del; /* ncells, owned; vti only, else NULL */
+    float *eps, *del; /* ncells, owned; vti and tti only, else NULL */
+    float *theta, *phi; /* ncells, owned, degrees; tti only, else NULL */
     size_t ncells;    /* nx * ny * nz */
 };
 
