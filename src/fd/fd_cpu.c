@@ -67,10 +67,8 @@ static void cpu_destroy(void *state)
     struct fd_cpu *s = state;
     if (!s)
         return;
-    for (int i = 0; i < 8; i++)
-        free(s->f[i]);
-    for (int i = 0; i < FD_MAX_MODEL; i++)
-        free(s->m[i]);
+    for (int i = 0; i < 8 + FD_MAX_MODEL; i++)
+        free(s->base[i]);
     for (int i = 0; i < FD_MAXSLAB; i++) {
         free(s->psi[i]);
         free(s->zeta[i]);
@@ -104,12 +102,19 @@ static int cpu_create(void **state, const struct fd_layout *L,
     static const int nf[] = {2, 4, 5, 8}, nm[] = {1, 2, 4, 7}; /* by equation */
     s->nf = nf[L->eq];
     s->nm = nm[L->eq];
-    for (int i = 0; i < s->nf; i++)
-        if (!(s->f[i] = falloc(L->cells, s->nth)))
+    /* Array k starts 64 k floats into its (2 MiB-aligned) allocation, so the
+     * 9..15 streams a TTI column reads at the same index do not all fall in
+     * the same cache sets. */
+    for (int i = 0; i < s->nf; i++) {
+        if (!(s->base[i] = falloc(L->cells + 64 * (size_t)i, s->nth)))
             goto out_nomem;
+        s->f[i] = s->base[i] + 64 * i;
+    }
     for (int i = 0; i < s->nm; i++) {
-        if (!(s->m[i] = falloc(L->cells, s->nth)))
+        const int k = s->nf + i;
+        if (!(s->base[8 + i] = falloc(L->cells + 64 * (size_t)k, s->nth)))
             goto out_nomem;
+        s->m[i] = s->base[8 + i] + 64 * k;
         memcpy(s->m[i], model[i], L->cells * sizeof(float));
     }
     for (int i = 0; i < L->nslab; i++)

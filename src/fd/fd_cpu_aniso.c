@@ -115,7 +115,7 @@ FD_CLONES static void tti_grad_column(int64_t nz, const float *restrict h,
 
 /* 4-point average from the staggered grid of u (axis j, stride sj) to the one
  * of axis i (stride si) at index z: S_ij u. */
-static inline float stag_avg(const float *restrict u, int64_t z, int64_t si, int64_t sj)
+static inline float stag_avg(const float *u, int64_t z, int64_t si, int64_t sj)
 {
     return 0.25f * ((u[z] + u[z - sj]) + (u[z + si] + u[z + si - sj]));
 }
@@ -147,7 +147,7 @@ FD_CLONES static void tti_vel_column(int64_t nz, const float *restrict h,
 
 /* 4-point average of n_i v_i from the grid of axis i (stride si) to the one of
  * axis j (stride sj) at index z: S_ji (n_i v_i). */
-static inline float stag_avg_nv(const float *restrict n, const float *restrict v,
+static inline float stag_avg_nv(const float *n, const float *v,
                                 int64_t z, int64_t sj, int64_t si)
 {
     return 0.25f * ((n[z] * v[z] + n[z - si] * v[z - si]) +
