@@ -137,7 +137,8 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
 {
     struct fd_grid g = {n, n, n, 10.0, 10.0, 10.0};
     struct fd_params par = {.equation = eq,
-                            .boundary = width > 0 ? FD_BOUNDARY_CPML : FD_BOUNDARY_SPONGE,
+                            .boundary = width > 0 && eq < FD_VTI ? FD_BOUNDARY_CPML
+                                                                 : FD_BOUNDARY_SPONGE,
                             .boundary_width = width,
                             .nt = steps + 1,
                             .dt = 1e-3,
@@ -147,6 +148,14 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
     size_t cells = (size_t)n * (size_t)n * (size_t)n;
     float *vp = malloc(cells * sizeof(float));
     float *w = ricker(par.nt, par.dt, par.fpeak);
+    /* vti, tti: eps 0.2, delta 0.1; tti: tilt 30, azimuth 45 degrees */
+    float *an[4] = {NULL, NULL, NULL, NULL};
+    static const float anv[4] = {0.2f, 0.1f, 30.0f, 45.0f};
+    for (int k = 0; k < (eq == FD_TTI ? 4 : eq == FD_VTI ? 2 : 0); k++) {
+        an[k] = malloc(cells * sizeof(float));
+        for (size_t i = 0; an[k] && i < cells; i++)
+            an[k][i] = anv[k];
+    }
     char err[256] = "";
     double gpts = 0.0;
     if (!vp || !w) {
@@ -155,7 +164,8 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
     }
     for (size_t i = 0; i < cells; i++)
         vp[i] = 2000.0f;
-    struct fd_model m = {.vp = vp, .rho = NULL};
+    struct fd_model m = {
+        .vp = vp, .rho = NULL, .epsilon = an[0], .delta = an[1], .theta = an[2], .phi = an[3]};
     struct fd_engine *e = fd_engine_create(kind, 0, &g, &m, &par, err, sizeof err);
     if (!e) {
         fprintf(stderr, "fd_bench: %s\n", err);
@@ -175,6 +185,8 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
 out:
     free(vp);
     free(w);
+    for (int k = 0; k < 4; k++)
+        free(an[k]);
     return gpts;
 }
 
@@ -290,9 +302,12 @@ static int compare(int n, int nt)
 static int row(const char *dev, enum fd_equation eq, int n, int width, double g,
                double secs, double bw)
 {
-    double bpp = eq == FD_ACOUSTIC1 ? 56.0 : 16.0;
-    printf("%-5s %-10s %-6d %-9s %9.3f %9.2f %6.0f %8.1f%%\n", dev,
-           eq == FD_ACOUSTIC1 ? "acoustic1" : "acoustic2", n, width ? "cpml20" : "none",
+    /* floats streamed per point and step: a2 4, a1 14, vti 19, tti 44 */
+    static const double bpps[] = {16.0, 56.0, 76.0, 176.0};
+    static const char *const names[] = {"acoustic2", "acoustic1", "vti", "tti"};
+    double bpp = bpps[eq];
+    printf("%-5s %-10s %-6d %-9s %9.3f %9.2f %6.0f %8.1f%%\n", dev, names[eq], n,
+           width ? (eq < FD_VTI ? "cpml20" : "sponge20") : "none",
            g, secs, bpp, 100.0 * g * bpp / bw);
     return g > 0 ? 0 : 2;
 }
@@ -305,7 +320,7 @@ static int kernels(enum fd_device_kind kind, int n, int steps, int threads, int 
     const int widths[2] = {0, 20};
     printf("%-5s %-10s %-6s %-9s %9s %9s %6s %9s\n", "dev", "equation", "grid",
            "boundary", "Gpts/s", "seconds", "B/pt", "roofline");
-    for (int eq = 0; eq < 2; eq++)
+    for (int eq = 0; eq < (kind == FD_DEVICE_CUDA ? 2 : 4); eq++)
         for (int k = 0; k < 2; k++) {
             double best = 0, bsecs = 0;
             for (int r = 0; r < reps; r++) {

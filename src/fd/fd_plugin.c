@@ -123,9 +123,9 @@ static int plugin_estimate(const char *config, const struct shotq_task_info *tas
         cache.mem = fd_check_shot_mem(&job);
         cache.nsrc = job.nsrc;
         /* Relative cost of a shot, by the arrays the time loop streams: vti
-         * (5 fields + 4 model) and tti (8 + 7) against acoustic1 (4 + 2);
+         * (19 floats per point and step) and tti (44) against acoustic1 (14);
          * acoustic2 stays 1. */
-        static const double weights[] = {1.0, 1.0, 1.5, 2.5};
+        static const double weights[] = {1.0, 1.0, 1.5, 3.0};
         cache.weight = weights[job.params.equation];
         fd_job_free(&job);
         if (!cache.config)

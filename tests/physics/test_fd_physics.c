@@ -264,6 +264,18 @@ static void test_green_acoustic1(void **state)
     check_green(FD_ACOUSTIC1);
 }
 
+/* A constant float array of n cells. */
+static float *fconst(size_t n, float v)
+{
+    float *a = malloc(n * sizeof(float));
+    assert_non_null(a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = v;
+    return a;
+}
+
+static const char *const eqname[] = {"acoustic2", "acoustic1", "vti", "tti"};
+
 /* (b) A receiver 5 cells from the absorbing layer matches the same receiver
  * in a model so large (with a 10-cell CPML) that nothing comes back within the
  * window: max difference below tol of the direct wave's peak. */
@@ -276,6 +288,16 @@ static void check_absorber(enum fd_equation eq, enum fd_boundary bnd, int width,
     job_init(&l, 90, 90, 90, eq, nt);
     s.par.boundary = bnd;
     s.par.boundary_width = width;
+    if (eq == FD_VTI || eq == FD_TTI) /* eps 0.2, delta 0.1; tti: tilt 30, azimuth 45 */
+        for (int k = 0; k < 2; k++) {
+            struct job *q = k ? &l : &s;
+            size_t c = (size_t)q->grid.nx * (size_t)q->grid.ny * (size_t)q->grid.nz;
+            q->eps = fconst(c, 0.2f);
+            q->del = fconst(c, 0.1f);
+            q->theta = eq == FD_TTI ? fconst(c, 30.0f) : NULL;
+            q->phi = eq == FD_TTI ? fconst(c, 45.0f) : NULL;
+            q->par.boundary = FD_BOUNDARY_SPONGE; /* the reference: 10 cells too */
+        }
     l.par.boundary_width = 10; /* reference: its edges are too far to matter */
     /* Same source-receiver pair; in the small model the receiver is 5 cells
      * from the bottom, 3 from a side; in the large one all edges are far. */
@@ -298,8 +320,8 @@ static void check_absorber(enum fd_equation eq, enum fd_boundary bnd, int width,
         }
         printf("  %s %s width %d receiver %zu: max edge difference %.5f of the direct "
                "peak\n",
-               bnd == FD_BOUNDARY_CPML ? "cpml" : "sponge",
-               eq == FD_ACOUSTIC2 ? "acoustic2" : "acoustic1", width, r, diff / peak);
+               bnd == FD_BOUNDARY_CPML ? "cpml" : "sponge", eqname[eq], width, r,
+               diff / peak);
         assert_true(diff < tol * peak);
     }
     free(ts.data);
@@ -440,6 +462,15 @@ static void test_sponge(void **state)
     check_absorber(FD_ACOUSTIC1, FD_BOUNDARY_SPONGE, 30, 0.05);
 }
 
+/* The sponge on vti and tti (eps 0.2, delta 0.1; tilt 30, azimuth 45): the
+ * same edge check, below 5 % of the direct peak. */
+static void test_sponge_aniso(void **state)
+{
+    (void)state;
+    check_absorber(FD_VTI, FD_BOUNDARY_SPONGE, 30, 0.05);
+    check_absorber(FD_TTI, FD_BOUNDARY_SPONGE, 30, 0.05);
+}
+
 /* (e) Free surface: a source and a receiver 20 cells deep, 10 apart, record
  * the direct wave and the surface ghost with reversed polarity at
  * t = r_image / c: p = w(t - r1/c)/(4 pi r1) - w(t - r2/c)/(4 pi r2). */
@@ -543,16 +574,6 @@ static void test_long_run_stable(void **state)
             free(t.data);
             job_free(&j);
         }
-}
-
-/* A constant float array of n cells. */
-static float *fconst(size_t n, float v)
-{
-    float *a = malloc(n * sizeof(float));
-    assert_non_null(a);
-    for (size_t i = 0; i < n; i++)
-        a[i] = v;
-    return a;
 }
 
 /* Peak time (s) of trace r, parabolic interpolation around the largest |x|. */
@@ -946,6 +967,7 @@ int main(void)
         cmocka_unit_test(test_reciprocity_acoustic2),
         cmocka_unit_test(test_reciprocity_acoustic1),
         cmocka_unit_test(test_sponge),
+        cmocka_unit_test(test_sponge_aniso),
         cmocka_unit_test(test_free_surface_acoustic2),
         cmocka_unit_test(test_free_surface_acoustic1),
         cmocka_unit_test(test_long_run_stable),
