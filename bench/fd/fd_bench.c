@@ -164,8 +164,12 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
     }
     for (size_t i = 0; i < cells; i++)
         vp[i] = 2000.0f;
-    struct fd_model m = {
-        .vp = vp, .rho = NULL, .epsilon = an[0], .delta = an[1], .theta = an[2], .phi = an[3]};
+    struct fd_model m = {.vp = vp,
+                         .rho = NULL,
+                         .epsilon = an[0],
+                         .delta = an[1],
+                         .theta = an[2],
+                         .phi = an[3]};
     struct fd_engine *e = fd_engine_create(kind, 0, &g, &m, &par, err, sizeof err);
     if (!e) {
         fprintf(stderr, "fd_bench: %s\n", err);
@@ -307,8 +311,8 @@ static int row(const char *dev, enum fd_equation eq, int n, int width, double g,
     static const char *const names[] = {"acoustic2", "acoustic1", "vti", "tti"};
     double bpp = bpps[eq];
     printf("%-5s %-10s %-6d %-9s %9.3f %9.2f %6.0f %8.1f%%\n", dev, names[eq], n,
-           width ? (eq < FD_VTI ? "cpml20" : "sponge20") : "none",
-           g, secs, bpp, 100.0 * g * bpp / bw);
+           width ? (eq < FD_VTI ? "cpml20" : "sponge20") : "none", g, secs, bpp,
+           100.0 * g * bpp / bw);
     return g > 0 ? 0 : 2;
 }
 

@@ -112,8 +112,7 @@ struct fd_backend_ops {
     int (*snapshot)(void *state, float *host, char *err, size_t errlen);
     /* Replaces model array which (< the equation's count) with host (cells
      * floats, layout as create's); between shots. Returns 0 or -1 with err. */
-    int (*set_model)(void *state, int which, const float *host, char *err,
-                     size_t errlen);
+    int (*set_model)(void *state, int which, const float *host, char *err, size_t errlen);
     /* Frees everything; NULL is ok. */
     void (*destroy)(void *state);
 };

@@ -13,17 +13,17 @@ struct fd_cpu {
     const struct fd_layout *L; /* layout, owned by the engine */
     int nth;                   /* OpenMP threads */
     int nf, nm;                /* wavefields, model arrays in use */
-    float *f[8];               /* a2: p, p-; a1: p, vx, vy, vz; vti: + sV; tti: + 3 scratch */
-    float *m[FD_MAX_MODEL];    /* a2: v^2 dt^2; a1: dt kappa, dt/rho */
+    float *f[8]; /* a2: p, p-; a1: p, vx, vy, vz; vti: + sV; tti: + 3 scratch */
+    float *m[FD_MAX_MODEL];        /* a2: v^2 dt^2; a1: dt kappa, dt/rho */
     float *base[8 + FD_MAX_MODEL]; /* allocations behind f[] and m[] (see cpu_create) */
-    float *psi[FD_MAXSLAB];    /* CPML memory: a2 psi, a1 psi of grad p */
-    float *zeta[FD_MAXSLAB];   /* CPML memory: a2 zeta, a1 psi of div v */
-    struct fd_interp src;      /* source spreading */
-    float coef[8];             /* source coefficients (fd_source_coef) */
-    struct fd_interp *rec;     /* receiver gathering, nrec */
-    size_t nrec;               /* receivers */
-    float *recbuf;             /* chunk x nrec samples, time-major */
-    int chunk;                 /* slots in recbuf */
+    float *psi[FD_MAXSLAB];        /* CPML memory: a2 psi, a1 psi of grad p */
+    float *zeta[FD_MAXSLAB];       /* CPML memory: a2 zeta, a1 psi of div v */
+    struct fd_interp src;          /* source spreading */
+    float coef[8];                 /* source coefficients (fd_source_coef) */
+    struct fd_interp *rec;         /* receiver gathering, nrec */
+    size_t nrec;                   /* receivers */
+    float *recbuf;                 /* chunk x nrec samples, time-major */
+    int chunk;                     /* slots in recbuf */
 };
 
 /* Field index of compute point (x, y, z) (layout in fd_backend.h). */

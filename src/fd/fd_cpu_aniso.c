@@ -100,10 +100,10 @@ FD_CLONES static void tti_grad_column(int64_t nz, const float *restrict h,
     for (int64_t z = 0; z < nz; z++) {
         float ax = 0.0f, ay = 0.0f, az = 0.0f;
         for (int k = 1; k <= 4; k++) {
-            ax += w[3 * (k - 1)] *
-                  ((v[z + k * sx] - h[z + k * sx]) - (v[z - (k - 1) * sx] - h[z - (k - 1) * sx]));
-            ay += w[3 * (k - 1) + 1] *
-                  ((v[z + k * sy] - h[z + k * sy]) - (v[z - (k - 1) * sy] - h[z - (k - 1) * sy]));
+            ax += w[3 * (k - 1)] * ((v[z + k * sx] - h[z + k * sx]) -
+                                    (v[z - (k - 1) * sx] - h[z - (k - 1) * sx]));
+            ay += w[3 * (k - 1) + 1] * ((v[z + k * sy] - h[z + k * sy]) -
+                                        (v[z - (k - 1) * sy] - h[z - (k - 1) * sy]));
             az += w[3 * (k - 1) + 2] *
                   ((v[z + k] - h[z + k]) - (v[z - (k - 1)] - h[z - (k - 1)]));
         }
@@ -147,8 +147,8 @@ FD_CLONES static void tti_vel_column(int64_t nz, const float *restrict h,
 
 /* 4-point average of n_i v_i from the grid of axis i (stride si) to the one of
  * axis j (stride sj) at index z: S_ji (n_i v_i). */
-static inline float stag_avg_nv(const float *n, const float *v,
-                                int64_t z, int64_t sj, int64_t si)
+static inline float stag_avg_nv(const float *n, const float *v, int64_t z, int64_t sj,
+                                int64_t si)
 {
     return 0.25f * ((n[z] * v[z] + n[z - si] * v[z - si]) +
                     (n[z + sj] * v[z + sj] + n[z + sj - si] * v[z + sj - si]));
@@ -165,9 +165,12 @@ FD_CLONES static void tti_proj_column(int64_t nz, const float *const *nv,
     const float *restrict vx = vv[0], *restrict vy = vv[1], *restrict vz = vv[2];
     for (int64_t z = 0; z < nz; z++) {
         const float px = nx[z] * vx[z], py = ny[z] * vy[z], pz = nzv[z] * vz[z];
-        ux[z] = nx[z] * (px + stag_avg_nv(ny, vy, z, sx, sy) + stag_avg_nv(nzv, vz, z, sx, 1));
-        uy[z] = ny[z] * (stag_avg_nv(nx, vx, z, sy, sx) + py + stag_avg_nv(nzv, vz, z, sy, 1));
-        uz[z] = nzv[z] * (stag_avg_nv(nx, vx, z, 1, sx) + stag_avg_nv(ny, vy, z, 1, sy) + pz);
+        ux[z] = nx[z] *
+                (px + stag_avg_nv(ny, vy, z, sx, sy) + stag_avg_nv(nzv, vz, z, sx, 1));
+        uy[z] = ny[z] *
+                (stag_avg_nv(nx, vx, z, sy, sx) + py + stag_avg_nv(nzv, vz, z, sy, 1));
+        uz[z] =
+            nzv[z] * (stag_avg_nv(nx, vx, z, 1, sx) + stag_avg_nv(ny, vy, z, 1, sy) + pz);
     }
 }
 

@@ -576,9 +576,8 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
         get_positive(c, K_FPEAK, &p->fpeak) ||
         get_choice(c, K_BOUNDARY, bnds, "cpml or sponge", &bnd) ||
         get_int(c, K_BOUNDARY_WIDTH, 0, 500, &p->boundary_width) ||
-        get_taper(c, &p->aniso_taper) ||
-        get_bool(c, K_FREE_SURFACE, &p->free_surface) || get_record_dt(c, job) ||
-        get_bool(c, K_MUTE_DIRECT, &job->mute_direct) ||
+        get_taper(c, &p->aniso_taper) || get_bool(c, K_FREE_SURFACE, &p->free_surface) ||
+        get_record_dt(c, job) || get_bool(c, K_MUTE_DIRECT, &job->mute_direct) ||
         get_choice(c, K_FORMAT, fmts, "segy or bin", &fmt) ||
         get_int(c, K_SNAPSHOT_EVERY, 0, INT_MAX, &p->snapshot_every))
         return c->rc;

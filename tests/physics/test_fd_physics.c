@@ -33,10 +33,10 @@ struct job {
 
 /* Collected traces: data[s * nrec + r]. */
 struct traces {
-    float *data; /* nsamp * nrec */
-    int nsamp;   /* output samples */
-    size_t nrec; /* receivers */
-    int calls;   /* on_samples calls */
+    float *data;    /* nsamp * nrec */
+    int nsamp;      /* output samples */
+    size_t nrec;    /* receivers */
+    int calls;      /* on_samples calls */
     double *energy; /* snapshots' sum p^2 (job_run_on with snapshots) */
     int nen, capen; /* entries used, allocated */
     size_t ncells;  /* model cells */
@@ -130,8 +130,10 @@ static struct traces job_run_on(struct fd_engine *e, const struct job *j)
         assert_non_null(t.energy);
         t.ncells = (size_t)j->grid.nx * (size_t)j->grid.ny * (size_t)j->grid.nz;
     }
-    struct fd_shot shot = {j->src, j->wav, j->rec, j->nrec, on_samples,
-                           j->par.snapshot_every > 0 ? on_snapshot : NULL, &t};
+    struct fd_shot shot = {j->src,     j->wav,
+                           j->rec,     j->nrec,
+                           on_samples, j->par.snapshot_every > 0 ? on_snapshot : NULL,
+                           &t};
     struct fd_stats st;
     int rc = fd_engine_run(e, &shot, &st, err, sizeof err);
     if (rc != 0)
