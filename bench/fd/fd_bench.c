@@ -216,6 +216,11 @@ static double compare_job(int n, int nt, enum fd_equation eq, enum fd_boundary b
     const double c = 10.0 * n; /* model size in metres */
     float *vp = malloc(cells * sizeof(float)), *rho = malloc(cells * sizeof(float));
     float *w = ricker(nt, par.dt, par.fpeak);
+    /* vti, tti: eps 0.25 / delta 0.1 below 0.4 n; tti: tilt 0..50 degrees with x, azimuth 30 */
+    float *an[4] = {NULL, NULL, NULL, NULL};
+    const int nan_ = eq == FD_TTI ? 4 : (eq == FD_VTI ? 2 : 0);
+    for (int a = 0; a < nan_; a++)
+        an[a] = malloc(cells * sizeof(float));
     struct kept k[2];
     double worst = -1.0;
     for (int i = 0; i < 2; i++) {
@@ -225,11 +230,20 @@ static double compare_job(int n, int nt, enum fd_equation eq, enum fd_boundary b
     }
     if (!vp || !rho || !w || !k[0].traces || !k[1].traces || !k[0].snap || !k[1].snap)
         goto out;
+    for (int a = 0; a < nan_; a++)
+        if (!an[a])
+            goto out;
     for (size_t i = 0; i < cells; i++) {
         size_t iz = i % (size_t)n;
         vp[i] = iz < (size_t)(0.4 * n) ? 1800.0f
                                        : (iz < (size_t)(0.66 * n) ? 2500.0f : 3000.0f);
         rho[i] = iz < (size_t)(0.4 * n) ? 1000.0f : 2200.0f;
+        const bool deep = iz >= (size_t)(0.4 * n);
+        const double fx = (double)(i / (size_t)n % (size_t)n) / (double)n;
+        const float av[4] = {deep ? 0.25f : 0.0f, deep ? 0.1f : 0.0f, (float)(50.0 * fx),
+                             30.0f};
+        for (int a = 0; a < nan_; a++)
+            an[a][i] = av[a];
     }
     const struct fd_point recs[4] = {{0.2 * c, 0.5 * c, 0.1 * c},
                                      {0.5 * c, 0.5 * c, 0.62 * c},
@@ -237,7 +251,12 @@ static double compare_job(int n, int nt, enum fd_equation eq, enum fd_boundary b
                                      {0.1 * c, 0.1 * c, 0.0}};
     for (int i = 0; i < 2; i++) {
         char err[256] = "";
-        struct fd_model m = {.vp = vp, .rho = eq == FD_ACOUSTIC1 ? rho : NULL};
+        struct fd_model m = {.vp = vp,
+                             .rho = eq != FD_ACOUSTIC2 ? rho : NULL,
+                             .epsilon = an[0],
+                             .delta = an[1],
+                             .theta = an[2],
+                             .phi = an[3]};
         struct fd_engine *e = fd_engine_create(i ? FD_DEVICE_CUDA : FD_DEVICE_CPU, 0, &g,
                                                &m, &par, err, sizeof err);
         if (!e) {
@@ -268,6 +287,8 @@ out:
     free(vp);
     free(rho);
     free(w);
+    for (int a = 0; a < 4; a++)
+        free(an[a]);
     for (int i = 0; i < 2; i++) {
         free(k[i].traces);
         free(k[i].snap);
@@ -286,13 +307,14 @@ static int compare(int n, int nt)
     int bad = 0;
     printf("grid %d^3, %d steps\n%-10s %-7s %-5s %12s  %s\n", n, nt, "equation", "bound",
            "fs", "rel.diff", "verdict");
-    for (int eq = 0; eq < 2; eq++)
-        for (int b = 0; b < 2; b++)
+    static const char *const names[] = {"acoustic2", "acoustic1", "vti", "tti"};
+    for (int eq = 0; eq < 4; eq++)
+        for (int b = eq < FD_VTI ? 0 : 1; b < 2; b++) /* vti, tti: sponge only */
             for (int fs = 0; fs < 2; fs++) {
                 double d =
                     compare_job(n, nt, (enum fd_equation)eq, (enum fd_boundary)b, fs);
                 const char *v = d < 0 ? "FAILED" : (d <= 1e-4 ? "ok" : "DIFFERS");
-                printf("%-10s %-7s %-5s %12.3e  %s\n", eq ? "acoustic1" : "acoustic2",
+                printf("%-10s %-7s %-5s %12.3e  %s\n", names[eq],
                        b ? "sponge" : "cpml", fs ? "yes" : "no", d, v);
                 fflush(stdout);
                 if (d < 0)

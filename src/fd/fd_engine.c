@@ -514,10 +514,7 @@ struct fd_engine *fd_engine_create(enum fd_device_kind kind, int ordinal,
     for (int i = 0; i < FD_MAX_MODEL; i++)
         cm[i] = m[i];
     bool aniso = params->equation == FD_VTI || params->equation == FD_TTI;
-    int rc = kind == FD_DEVICE_CUDA && aniso
-                 ? fail(err, errlen, "fd: equation %s: no CUDA kernels yet (use cpu)",
-                        params->equation == FD_VTI ? "vti" : "tti")
-                 : ops->create(&e->state, &e->L, cm, ordinal, err, errlen);
+    int rc = ops->create(&e->state, &e->L, cm, ordinal, err, errlen);
     if (rc == 0 && aniso && params->aniso_taper > 0.0)
         rc = taper_init(e, m, err, errlen);
     for (int i = 0; i < FD_MAX_MODEL; i++)
