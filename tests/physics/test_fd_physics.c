@@ -391,9 +391,9 @@ static void test_acoustic1_equals_acoustic2(void **state)
 }
 
 /* Runs j with source A, receiver B and the reverse; asserts rhoA p(B; A) =
- * rhoB p(A; B) within 1e-3 of the peak. */
+ * rhoB p(A; B) within tol of the peak. */
 static void assert_reciprocal(struct job *j, struct fd_point A, struct fd_point B,
-                              double rhoA, double rhoB, const char *what)
+                              double rhoA, double rhoB, const char *what, double tol)
 {
     j->src = A;
     j->rec[0] = B;
@@ -410,7 +410,7 @@ static void assert_reciprocal(struct job *j, struct fd_point A, struct fd_point 
     }
     printf("  reciprocity %s: max difference %.2e of the peak\n", what, diff / peak);
     assert_true(peak > 0);
-    assert_true(diff <= 1e-3 * peak);
+    assert_true(diff <= tol * peak);
     free(ab.data);
     free(ba.data);
 }
@@ -439,7 +439,7 @@ static void check_reciprocity(enum fd_equation eq)
     const double rhoA = eq == FD_ACOUSTIC1 ? 1000.0 : 1.0;
     const double rhoB = eq == FD_ACOUSTIC1 ? 2500.0 : 1.0;
     assert_reciprocal(&j, A, B, rhoA, rhoB,
-                      eq == FD_ACOUSTIC2 ? "acoustic2" : "acoustic1");
+                      eq == FD_ACOUSTIC2 ? "acoustic2" : "acoustic1", 1e-3);
     job_free(&j);
 }
 
@@ -899,7 +899,9 @@ static void test_tti_long_run_stable(void **state)
 
 /* Reciprocity in the layered TTI model (source and receiver in the isotropic
  * top and bottom layers, the waves crossing the tilted anisotropic one):
- * rho_A p(B; A) = rho_B p(A; B) within 1e-3 of the peak. */
+ * rho_A p(B; A) = rho_B p(A; B) within 1e-5 of the peak (the issue asks 1e-3;
+ * 1e-5 also catches a rotation whose stress update is not the transpose of the
+ * velocity update's: that measured 9.8e-4). */
 static void test_tti_reciprocity(void **state)
 {
     (void)state;
@@ -907,7 +909,7 @@ static void test_tti_reciprocity(void **state)
     tti_layered(&j, 48, 450, 0.9, true);
     j.par.boundary_width = 8;
     const struct fd_point A = {150, 240, 60}, B = {330, 190, 420};
-    assert_reciprocal(&j, A, B, 1000.0, 2300.0, "tti");
+    assert_reciprocal(&j, A, B, 1000.0, 2300.0, "tti", 1e-5);
     job_free(&j);
 }
 
