@@ -137,7 +137,8 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
 {
     struct fd_grid g = {n, n, n, 10.0, 10.0, 10.0};
     struct fd_params par = {.equation = eq,
-                            .boundary = width > 0 ? FD_BOUNDARY_CPML : FD_BOUNDARY_SPONGE,
+                            .boundary = width > 0 && eq < FD_VTI ? FD_BOUNDARY_CPML
+                                                                 : FD_BOUNDARY_SPONGE,
                             .boundary_width = width,
                             .nt = steps + 1,
                             .dt = 1e-3,
@@ -147,6 +148,14 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
     size_t cells = (size_t)n * (size_t)n * (size_t)n;
     float *vp = malloc(cells * sizeof(float));
     float *w = ricker(par.nt, par.dt, par.fpeak);
+    /* vti, tti: eps 0.2, delta 0.1; tti: tilt 30, azimuth 45 degrees */
+    float *an[4] = {NULL, NULL, NULL, NULL};
+    static const float anv[4] = {0.2f, 0.1f, 30.0f, 45.0f};
+    for (int k = 0; k < (eq == FD_TTI ? 4 : eq == FD_VTI ? 2 : 0); k++) {
+        an[k] = malloc(cells * sizeof(float));
+        for (size_t i = 0; an[k] && i < cells; i++)
+            an[k][i] = anv[k];
+    }
     char err[256] = "";
     double gpts = 0.0;
     if (!vp || !w) {
@@ -155,7 +164,12 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
     }
     for (size_t i = 0; i < cells; i++)
         vp[i] = 2000.0f;
-    struct fd_model m = {.vp = vp, .rho = NULL};
+    struct fd_model m = {.vp = vp,
+                         .rho = NULL,
+                         .epsilon = an[0],
+                         .delta = an[1],
+                         .theta = an[2],
+                         .phi = an[3]};
     struct fd_engine *e = fd_engine_create(kind, 0, &g, &m, &par, err, sizeof err);
     if (!e) {
         fprintf(stderr, "fd_bench: %s\n", err);
@@ -175,6 +189,8 @@ static double run_kernel(enum fd_device_kind kind, enum fd_equation eq, int n, i
 out:
     free(vp);
     free(w);
+    for (int k = 0; k < 4; k++)
+        free(an[k]);
     return gpts;
 }
 
@@ -200,6 +216,11 @@ static double compare_job(int n, int nt, enum fd_equation eq, enum fd_boundary b
     const double c = 10.0 * n; /* model size in metres */
     float *vp = malloc(cells * sizeof(float)), *rho = malloc(cells * sizeof(float));
     float *w = ricker(nt, par.dt, par.fpeak);
+    /* vti, tti: eps 0.25 / delta 0.1 below 0.4 n; tti: tilt 0..50 degrees with x, azimuth 30 */
+    float *an[4] = {NULL, NULL, NULL, NULL};
+    const int nan_ = eq == FD_TTI ? 4 : (eq == FD_VTI ? 2 : 0);
+    for (int a = 0; a < nan_; a++)
+        an[a] = malloc(cells * sizeof(float));
     struct kept k[2];
     double worst = -1.0;
     for (int i = 0; i < 2; i++) {
@@ -209,11 +230,20 @@ static double compare_job(int n, int nt, enum fd_equation eq, enum fd_boundary b
     }
     if (!vp || !rho || !w || !k[0].traces || !k[1].traces || !k[0].snap || !k[1].snap)
         goto out;
+    for (int a = 0; a < nan_; a++)
+        if (!an[a])
+            goto out;
     for (size_t i = 0; i < cells; i++) {
         size_t iz = i % (size_t)n;
         vp[i] = iz < (size_t)(0.4 * n) ? 1800.0f
                                        : (iz < (size_t)(0.66 * n) ? 2500.0f : 3000.0f);
         rho[i] = iz < (size_t)(0.4 * n) ? 1000.0f : 2200.0f;
+        const bool deep = iz >= (size_t)(0.4 * n);
+        const double fx = (double)(i / (size_t)n % (size_t)n) / (double)n;
+        const float av[4] = {deep ? 0.25f : 0.0f, deep ? 0.1f : 0.0f, (float)(50.0 * fx),
+                             30.0f};
+        for (int a = 0; a < nan_; a++)
+            an[a][i] = av[a];
     }
     const struct fd_point recs[4] = {{0.2 * c, 0.5 * c, 0.1 * c},
                                      {0.5 * c, 0.5 * c, 0.62 * c},
@@ -221,7 +251,12 @@ static double compare_job(int n, int nt, enum fd_equation eq, enum fd_boundary b
                                      {0.1 * c, 0.1 * c, 0.0}};
     for (int i = 0; i < 2; i++) {
         char err[256] = "";
-        struct fd_model m = {.vp = vp, .rho = eq == FD_ACOUSTIC1 ? rho : NULL};
+        struct fd_model m = {.vp = vp,
+                             .rho = eq != FD_ACOUSTIC2 ? rho : NULL,
+                             .epsilon = an[0],
+                             .delta = an[1],
+                             .theta = an[2],
+                             .phi = an[3]};
         struct fd_engine *e = fd_engine_create(i ? FD_DEVICE_CUDA : FD_DEVICE_CPU, 0, &g,
                                                &m, &par, err, sizeof err);
         if (!e) {
@@ -252,6 +287,8 @@ out:
     free(vp);
     free(rho);
     free(w);
+    for (int a = 0; a < 4; a++)
+        free(an[a]);
     for (int i = 0; i < 2; i++) {
         free(k[i].traces);
         free(k[i].snap);
@@ -270,13 +307,14 @@ static int compare(int n, int nt)
     int bad = 0;
     printf("grid %d^3, %d steps\n%-10s %-7s %-5s %12s  %s\n", n, nt, "equation", "bound",
            "fs", "rel.diff", "verdict");
-    for (int eq = 0; eq < 2; eq++)
-        for (int b = 0; b < 2; b++)
+    static const char *const names[] = {"acoustic2", "acoustic1", "vti", "tti"};
+    for (int eq = 0; eq < 4; eq++)
+        for (int b = eq < FD_VTI ? 0 : 1; b < 2; b++) /* vti, tti: sponge only */
             for (int fs = 0; fs < 2; fs++) {
                 double d =
                     compare_job(n, nt, (enum fd_equation)eq, (enum fd_boundary)b, fs);
                 const char *v = d < 0 ? "FAILED" : (d <= 1e-4 ? "ok" : "DIFFERS");
-                printf("%-10s %-7s %-5s %12.3e  %s\n", eq ? "acoustic1" : "acoustic2",
+                printf("%-10s %-7s %-5s %12.3e  %s\n", names[eq],
                        b ? "sponge" : "cpml", fs ? "yes" : "no", d, v);
                 fflush(stdout);
                 if (d < 0)
@@ -290,10 +328,13 @@ static int compare(int n, int nt)
 static int row(const char *dev, enum fd_equation eq, int n, int width, double g,
                double secs, double bw)
 {
-    double bpp = eq == FD_ACOUSTIC1 ? 56.0 : 16.0;
-    printf("%-5s %-10s %-6d %-9s %9.3f %9.2f %6.0f %8.1f%%\n", dev,
-           eq == FD_ACOUSTIC1 ? "acoustic1" : "acoustic2", n, width ? "cpml20" : "none",
-           g, secs, bpp, 100.0 * g * bpp / bw);
+    /* floats streamed per point and step: a2 4, a1 14, vti 19, tti 44 */
+    static const double bpps[] = {16.0, 56.0, 76.0, 176.0};
+    static const char *const names[] = {"acoustic2", "acoustic1", "vti", "tti"};
+    double bpp = bpps[eq];
+    printf("%-5s %-10s %-6d %-9s %9.3f %9.2f %6.0f %8.1f%%\n", dev, names[eq], n,
+           width ? (eq < FD_VTI ? "cpml20" : "sponge20") : "none", g, secs, bpp,
+           100.0 * g * bpp / bw);
     return g > 0 ? 0 : 2;
 }
 
@@ -305,7 +346,7 @@ static int kernels(enum fd_device_kind kind, int n, int steps, int threads, int 
     const int widths[2] = {0, 20};
     printf("%-5s %-10s %-6s %-9s %9s %9s %6s %9s\n", "dev", "equation", "grid",
            "boundary", "Gpts/s", "seconds", "B/pt", "roofline");
-    for (int eq = 0; eq < 2; eq++)
+    for (int eq = 0; eq < (kind == FD_DEVICE_CUDA ? 2 : 4); eq++)
         for (int k = 0; k < 2; k++) {
             double best = 0, bsecs = 0;
             for (int r = 0; r < reps; r++) {

@@ -81,9 +81,10 @@ struct fd_interp {
 };
 
 /* Number of model arrays per equation: acoustic2 {v^2 dt^2}; acoustic1
- * {dt rho v^2, dt / rho}; vti {dt rho v^2, dt / rho, 1 + 2 eps, sqrt(1 + 2 delta)}.
+ * {dt rho v^2, dt / rho}; vti {dt rho v^2, dt / rho, 1 + 2 eps, sqrt(1 + 2 delta)};
+ * tti: vti's and the symmetry axis {sin t cos f, sin t sin f, cos t}.
  * Each has layout->cells floats, halo filled. */
-#define FD_MAX_MODEL 4
+#define FD_MAX_MODEL 7
 
 struct fd_backend_ops {
     const char *name; /* "cpu" or "cuda" */
@@ -109,6 +110,9 @@ struct fd_backend_ops {
     int (*fetch)(void *state, int count, float *host, char *err, size_t errlen);
     /* Copies the pressure on the model grid (model layout) to host. */
     int (*snapshot)(void *state, float *host, char *err, size_t errlen);
+    /* Replaces model array which (< the equation's count) with host (cells
+     * floats, layout as create's); between shots. Returns 0 or -1 with err. */
+    int (*set_model)(void *state, int which, const float *host, char *err, size_t errlen);
     /* Frees everything; NULL is ok. */
     void (*destroy)(void *state);
 };
@@ -117,7 +121,7 @@ struct fd_backend_ops {
  * m0, m1: w * v^2 dt^2, computed identically by every back end. */
 static inline float fd_source_coef(enum fd_equation eq, float w, float m0, float m1)
 {
-    return eq == FD_ACOUSTIC2 ? w * m0 : w * (m0 * m1); /* vti as acoustic1 */
+    return eq == FD_ACOUSTIC2 ? w * m0 : w * (m0 * m1); /* vti, tti as acoustic1 */
 }
 
 extern const struct fd_backend_ops fd_cpu_ops;

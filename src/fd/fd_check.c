@@ -166,6 +166,22 @@ static int check_thomsen(const struct fd_job *job, const struct fd_model_data *m
     return 0;
 }
 
+/* tti: theta in [-90, 90], phi in [-360, 360] degrees, finite. Returns 0 or
+ * -EINVAL with err. */
+static int check_angles(const struct fd_job *job, const struct fd_model_data *m,
+                        char *err, size_t errlen)
+{
+    for (size_t i = 0; i < m->ncells; i++) {
+        if (!(fabsf(m->theta[i]) <= 90.0f))
+            return bad_cell_x(job, &job->theta, "theta", m->theta, i,
+                              "finite tilts in [-90, 90] degrees", err, errlen);
+        if (!(fabsf(m->phi[i]) <= 360.0f))
+            return bad_cell_x(job, &job->phi, "phi", m->phi, i,
+                              "finite azimuths in [-360, 360] degrees", err, errlen);
+    }
+    return 0;
+}
+
 int fd_check_model(const struct fd_job *job, const struct fd_model_data *m, double *vmin,
                    double *vmax, char *err, size_t errlen)
 {
@@ -178,6 +194,8 @@ int fd_check_model(const struct fd_job *job, const struct fd_model_data *m, doub
             return bad_cell(job, &job->rho, "rho", m->rho, i, err, errlen);
     }
     if (m->eps && m->del && check_thomsen(job, m, err, errlen) != 0)
+        return -EINVAL;
+    if (m->theta && m->phi && check_angles(job, m, err, errlen) != 0)
         return -EINVAL;
     float lo = m->vp[0], hi = 0.0f;
     for (size_t k = 0; k < m->ncells; k++) {

@@ -67,10 +67,8 @@ static void cpu_destroy(void *state)
     struct fd_cpu *s = state;
     if (!s)
         return;
-    for (int i = 0; i < 5; i++)
-        free(s->f[i]);
-    for (int i = 0; i < FD_MAX_MODEL; i++)
-        free(s->m[i]);
+    for (int i = 0; i < 8 + FD_MAX_MODEL; i++)
+        free(s->base[i]);
     for (int i = 0; i < FD_MAXSLAB; i++) {
         free(s->psi[i]);
         free(s->zeta[i]);
@@ -101,14 +99,22 @@ static int cpu_create(void **state, const struct fd_layout *L,
 #else
     s->nth = 1;
 #endif
-    s->nf = L->eq == FD_ACOUSTIC2 ? 2 : (L->eq == FD_VTI ? 5 : 4);
-    s->nm = L->eq == FD_ACOUSTIC2 ? 1 : (L->eq == FD_VTI ? 4 : 2);
-    for (int i = 0; i < s->nf; i++)
-        if (!(s->f[i] = falloc(L->cells, s->nth)))
+    static const int nf[] = {2, 4, 5, 8}, nm[] = {1, 2, 4, 7}; /* by equation */
+    s->nf = nf[L->eq];
+    s->nm = nm[L->eq];
+    /* Array k starts 64 k floats into its (2 MiB-aligned) allocation, so the
+     * 9..15 streams a TTI column reads at the same index do not all fall in
+     * the same cache sets. */
+    for (int i = 0; i < s->nf; i++) {
+        if (!(s->base[i] = falloc(L->cells + 64 * (size_t)i, s->nth)))
             goto out_nomem;
+        s->f[i] = s->base[i] + 64 * i;
+    }
     for (int i = 0; i < s->nm; i++) {
-        if (!(s->m[i] = falloc(L->cells, s->nth)))
+        const int k = s->nf + i;
+        if (!(s->base[8 + i] = falloc(L->cells + 64 * (size_t)k, s->nth)))
             goto out_nomem;
+        s->m[i] = s->base[8 + i] + 64 * k;
         memcpy(s->m[i], model[i], L->cells * sizeof(float));
     }
     for (int i = 0; i < L->nslab; i++)
@@ -185,12 +191,22 @@ static int cpu_step(void *state, float amp, char *err, size_t errlen)
             add_source(s, pn, amp);
             if (L->free_surface)
                 fd_cpu_image(s, pn, 0);
-        } else if (L->eq == FD_VTI) {
-            /* sponge only (the engine refuses CPML for vti). */
-            fd_cpu_vti_pass(s, false);
+        } else if (L->eq == FD_VTI || L->eq == FD_TTI) {
+            /* sponge only (the engine refuses CPML for vti and tti). */
+            if (L->eq == FD_VTI)
+                fd_cpu_vti_pass(s, false);
+            else {
+                fd_cpu_tti_pass(s, 0);
+                fd_cpu_tti_pass(s, 1);
+            }
             if (L->free_surface)
                 fd_cpu_image(s, s->f[3], 1);
-            fd_cpu_vti_pass(s, true);
+            if (L->eq == FD_VTI)
+                fd_cpu_vti_pass(s, true);
+            else {
+                fd_cpu_tti_pass(s, 2);
+                fd_cpu_tti_pass(s, 3);
+            }
 #pragma omp single
             {
                 add_source(s, p, amp);
@@ -270,6 +286,20 @@ static int cpu_snapshot(void *state, float *host, char *err, size_t errlen)
     return 0;
 }
 
+/* Replaces model array which. See fd_backend_ops.set_model. */
+static int cpu_set_model(void *state, int which, const float *host, char *err,
+                         size_t errlen)
+{
+    struct fd_cpu *s = state;
+    if (which < 0 || which >= s->nm) {
+        if (err && errlen)
+            snprintf(err, errlen, "fd cpu: no model array %d", which);
+        return -1;
+    }
+    memcpy(s->m[which], host, s->L->cells * sizeof(float));
+    return 0;
+}
+
 const struct fd_backend_ops fd_cpu_ops = {
     .name = "cpu",
     .create = cpu_create,
@@ -278,5 +308,6 @@ const struct fd_backend_ops fd_cpu_ops = {
     .record = cpu_record,
     .fetch = cpu_fetch,
     .snapshot = cpu_snapshot,
+    .set_model = cpu_set_model,
     .destroy = cpu_destroy,
 };

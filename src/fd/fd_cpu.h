@@ -13,16 +13,17 @@ struct fd_cpu {
     const struct fd_layout *L; /* layout, owned by the engine */
     int nth;                   /* OpenMP threads */
     int nf, nm;                /* wavefields, model arrays in use */
-    float *f[5];               /* a2: p, p-; a1: p, vx, vy, vz; vti: + sV */
-    float *m[FD_MAX_MODEL];    /* a2: v^2 dt^2; a1: dt kappa, dt/rho */
-    float *psi[FD_MAXSLAB];    /* CPML memory: a2 psi, a1 psi of grad p */
-    float *zeta[FD_MAXSLAB];   /* CPML memory: a2 zeta, a1 psi of div v */
-    struct fd_interp src;      /* source spreading */
-    float coef[8];             /* source coefficients (fd_source_coef) */
-    struct fd_interp *rec;     /* receiver gathering, nrec */
-    size_t nrec;               /* receivers */
-    float *recbuf;             /* chunk x nrec samples, time-major */
-    int chunk;                 /* slots in recbuf */
+    float *f[8]; /* a2: p, p-; a1: p, vx, vy, vz; vti: + sV; tti: + 3 scratch */
+    float *m[FD_MAX_MODEL];        /* a2: v^2 dt^2; a1: dt kappa, dt/rho */
+    float *base[8 + FD_MAX_MODEL]; /* allocations behind f[] and m[] (see cpu_create) */
+    float *psi[FD_MAXSLAB];        /* CPML memory: a2 psi, a1 psi of grad p */
+    float *zeta[FD_MAXSLAB];       /* CPML memory: a2 zeta, a1 psi of div v */
+    struct fd_interp src;          /* source spreading */
+    float coef[8];                 /* source coefficients (fd_source_coef) */
+    struct fd_interp *rec;         /* receiver gathering, nrec */
+    size_t nrec;                   /* receivers */
+    float *recbuf;                 /* chunk x nrec samples, time-major */
+    int chunk;                     /* slots in recbuf */
 };
 
 /* Field index of compute point (x, y, z) (layout in fd_backend.h). */
@@ -69,6 +70,9 @@ void fd_cpu_a1_cpml_vel(struct fd_cpu *s);
 void fd_cpu_a1_cpml_pres(struct fd_cpu *s);
 /* VTI velocity (stress = false) or stress pass (fd_cpu_aniso.c, omp for). */
 void fd_cpu_vti_pass(struct fd_cpu *s, bool stress);
+/* TTI pass 0..3: A (T = n D+(sV - sH)), B (velocities), C (U = N^T v), D
+ * (stresses) (fd_cpu_aniso.c, omp for). */
+void fd_cpu_tti_pass(struct fd_cpu *s, int pass);
 void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf);
 void fd_cpu_image(struct fd_cpu *s, float *f, int staggered);
 

@@ -81,7 +81,8 @@ struct cuda_state {
     const struct fd_layout *L;              /* layout, owned by the engine */
     int dev;                                /* CUDA ordinal */
     int nf, nm;                             /* wavefields, model arrays in use */
-    float *f[4];                            /* a2: p, p-; a1: p, vx, vy, vz */
+    float *f[8];                            /* a2: p, p-; a1: p, vx, vy, vz; vti +sV;
+                                               tti + 3 scratch (as fd_cpu) */
     float *m[FD_MAX_MODEL];                 /* model arrays */
     float *psi[FD_MAXSLAB];                 /* CPML memory variables */
     float *zeta[FD_MAXSLAB];                /* CPML memory variables */
@@ -262,6 +263,121 @@ __global__ void k_a1_pres(float *__restrict__ p, const float *__restrict__ ka,
     }
 }
 
+/* Column position of a thread of the interior launch; false when outside. */
+__device__ static inline bool col_pos(const geo &g, int64_t *x, int64_t *z, int64_t *y0,
+                                      int64_t *y1)
+{
+    *z = (int64_t)blockIdx.x * BZ + threadIdx.x;
+    *x = (int64_t)blockIdx.y * BX + threadIdx.y;
+    *y0 = (int64_t)blockIdx.z * YCHUNK;
+    *y1 = *y0 + YCHUNK < g.ny ? *y0 + YCHUNK : g.ny;
+    return *x < g.nx && *z < g.nz;
+}
+
+/* Device pointers of the tti passes. */
+struct tti_ptrs {
+    float *h, *v, *vx, *vy, *vz, *t0, *t1, *t2;
+    const float *kap, *b, *e, *q, *nx, *ny, *nz;
+};
+
+/* 4-point average S_ij u (see fd_cpu_aniso.c stag_avg). */
+__device__ static inline float d_avg(const float *u, int64_t i, int64_t si, int64_t sj)
+{
+    return 0.25f * ((u[i] + u[i - sj]) + (u[i + si] + u[i + si - sj]));
+}
+
+/* 4-point average S_ji (n v) (see stag_avg_nv). */
+__device__ static inline float d_avg_nv(const float *n, const float *v, int64_t i,
+                                        int64_t sj, int64_t si)
+{
+    return 0.25f * ((n[i] * v[i] + n[i - si] * v[i - si]) +
+                    (n[i + sj] * v[i + sj] + n[i + sj - si] * v[i + sj - si]));
+}
+
+/* tti pass 0..3 = A..D, vti velocities (4) and stresses (5), with
+ * fd_cpu_aniso.c's column functions' operation order. */
+__global__ void k_tti(tti_ptrs P, int pass, geo g, w13 c)
+{
+    int64_t x, z, y0, y1;
+    if (!col_pos(g, &x, &z, &y0, &y1))
+        return;
+    const int64_t sx = g.sx, sy = g.sy;
+    for (int64_t y = y0; y < y1; y++) {
+        const int64_t i = gidx(g, x, y, z);
+        if (pass == 4) {
+            float dx = 0.0f, dy = 0.0f, dz = 0.0f;
+            for (int k = 1; k <= H; k++) {
+                dx += c.w[3 * (k - 1)] * (P.h[i + k * sx] - P.h[i - (k - 1) * sx]);
+                dy += c.w[3 * (k - 1) + 1] * (P.h[i + k * sy] - P.h[i - (k - 1) * sy]);
+                dz += c.w[3 * (k - 1) + 2] * (P.v[i + k] - P.v[i - (k - 1)]);
+            }
+            P.vx[i] -= 0.5f * (P.b[i] + P.b[i + sx]) * dx;
+            P.vy[i] -= 0.5f * (P.b[i] + P.b[i + sy]) * dy;
+            P.vz[i] -= 0.5f * (P.b[i] + P.b[i + 1]) * dz;
+        } else if (pass == 5) {
+            float dh = 0.0f, dz = 0.0f;
+            for (int k = 1; k <= H; k++) {
+                dh += c.w[3 * (k - 1)] * (P.vx[i + (k - 1) * sx] - P.vx[i - k * sx]);
+                dh += c.w[3 * (k - 1) + 1] * (P.vy[i + (k - 1) * sy] - P.vy[i - k * sy]);
+                dz += c.w[3 * (k - 1) + 2] * (P.vz[i + (k - 1)] - P.vz[i - k]);
+            }
+            P.h[i] -= P.kap[i] * (P.e[i] * dh + P.q[i] * dz);
+            P.v[i] -= P.kap[i] * (P.q[i] * dh + dz);
+        } else if (pass == 0) {
+            float ax = 0.0f, ay = 0.0f, az = 0.0f;
+            for (int k = 1; k <= H; k++) {
+                ax += c.w[3 * (k - 1)] * ((P.v[i + k * sx] - P.h[i + k * sx]) -
+                                          (P.v[i - (k - 1) * sx] - P.h[i - (k - 1) * sx]));
+                ay += c.w[3 * (k - 1) + 1] *
+                      ((P.v[i + k * sy] - P.h[i + k * sy]) -
+                       (P.v[i - (k - 1) * sy] - P.h[i - (k - 1) * sy]));
+                az += c.w[3 * (k - 1) + 2] *
+                      ((P.v[i + k] - P.h[i + k]) - (P.v[i - (k - 1)] - P.h[i - (k - 1)]));
+            }
+            P.t0[i] = P.nx[i] * ax;
+            P.t1[i] = P.ny[i] * ay;
+            P.t2[i] = P.nz[i] * az;
+        } else if (pass == 1) {
+            float dx = 0.0f, dy = 0.0f, dz = 0.0f;
+            for (int k = 1; k <= H; k++) {
+                dx += c.w[3 * (k - 1)] * (P.h[i + k * sx] - P.h[i - (k - 1) * sx]);
+                dy += c.w[3 * (k - 1) + 1] * (P.h[i + k * sy] - P.h[i - (k - 1) * sy]);
+                dz += c.w[3 * (k - 1) + 2] * (P.h[i + k] - P.h[i - (k - 1)]);
+            }
+            const float rx = P.t0[i] + d_avg(P.t1, i, sx, sy) + d_avg(P.t2, i, sx, 1);
+            const float ry = d_avg(P.t0, i, sy, sx) + P.t1[i] + d_avg(P.t2, i, sy, 1);
+            const float rz = d_avg(P.t0, i, 1, sx) + d_avg(P.t1, i, 1, sy) + P.t2[i];
+            P.vx[i] -= 0.5f * (P.b[i] + P.b[i + sx]) * (dx + P.nx[i] * rx);
+            P.vy[i] -= 0.5f * (P.b[i] + P.b[i + sy]) * (dy + P.ny[i] * ry);
+            P.vz[i] -= 0.5f * (P.b[i] + P.b[i + 1]) * (dz + P.nz[i] * rz);
+        } else if (pass == 2) {
+            const float px = P.nx[i] * P.vx[i], py = P.ny[i] * P.vy[i],
+                        pz = P.nz[i] * P.vz[i];
+            P.t0[i] = P.nx[i] * (px + d_avg_nv(P.ny, P.vy, i, sx, sy) +
+                                 d_avg_nv(P.nz, P.vz, i, sx, 1));
+            P.t1[i] = P.ny[i] * (d_avg_nv(P.nx, P.vx, i, sy, sx) + py +
+                                 d_avg_nv(P.nz, P.vz, i, sy, 1));
+            P.t2[i] = P.nz[i] * (d_avg_nv(P.nx, P.vx, i, 1, sx) +
+                                 d_avg_nv(P.ny, P.vy, i, 1, sy) + pz);
+        } else {
+            float dv = 0.0f, du = 0.0f;
+            for (int k = 1; k <= H; k++) {
+                const float wx = c.w[3 * (k - 1)], wy = c.w[3 * (k - 1) + 1],
+                            wz = c.w[3 * (k - 1) + 2];
+                dv += wx * (P.vx[i + (k - 1) * sx] - P.vx[i - k * sx]);
+                dv += wy * (P.vy[i + (k - 1) * sy] - P.vy[i - k * sy]);
+                dv += wz * (P.vz[i + (k - 1)] - P.vz[i - k]);
+                du += wx * (P.t0[i + (k - 1) * sx] - P.t0[i - k * sx]);
+                du += wy * (P.t1[i + (k - 1) * sy] - P.t1[i - k * sy]);
+                du += wz * (P.t2[i + (k - 1)] - P.t2[i - k]);
+            }
+            const float eh = dv - du;
+            P.h[i] -= P.kap[i] * (P.e[i] * eh + P.q[i] * du);
+            P.v[i] -= P.kap[i] * (P.q[i] * eh + du);
+        }
+    }
+}
+
 /* Point of a box for this thread; false when outside. */
 __device__ static inline bool box_point(const sbox &b, int64_t *x, int64_t *y, int64_t *z)
 {
@@ -384,7 +500,8 @@ __global__ void k_sponge(float *f0, float *f1, float *f2, float *f3, int nf,
     const int64_t i = gidx(g, x, y, z);
     const float gg = gx[x] * gy[y] * gz[z];
     f0[i] *= gg;
-    f1[i] *= gg;
+    if (nf > 1)
+        f1[i] *= gg;
     if (nf > 2) {
         f2[i] *= gg;
         f3[i] *= gg;
@@ -512,7 +629,7 @@ static void cu_destroy(void *state)
     if (!s)
         return;
     cudaSetDevice(s->dev);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 8; i++)
         cudaFree(s->f[i]);
     for (int i = 0; i < FD_MAX_MODEL; i++)
         cudaFree(s->m[i]);
@@ -559,8 +676,9 @@ static int cu_create(void **state, const struct fd_layout *L,
     }
     s->L = L;
     s->dev = ordinal;
-    s->nf = L->eq == FD_ACOUSTIC2 ? 2 : 4;
-    s->nm = L->eq == FD_ACOUSTIC2 ? 1 : 2;
+    static const int nfs[] = {2, 4, 5, 8}, nms[] = {1, 2, 4, 7}; /* by equation */
+    s->nf = nfs[L->eq];
+    s->nm = nms[L->eq];
     for (int i = 0; i < s->nf; i++)
         if (dalloc(&s->f[i], L->cells, NULL, "allocating a wavefield", err, errlen))
             goto fail;
@@ -715,7 +833,8 @@ static int cu_sponge(struct cuda_state *s, float *const *f, int nf, const geo &g
         sbox b = shell_box(L, k);
         dim3 grid, block;
         box_launch(b, &grid, &block);
-        k_sponge<<<grid, block>>>(f[0], f[1], nf > 2 ? f[2] : NULL, nf > 3 ? f[3] : NULL,
+        k_sponge<<<grid, block>>>(f[0], nf > 1 ? f[1] : NULL, nf > 2 ? f[2] : NULL,
+                                  nf > 3 ? f[3] : NULL,
                                   nf, s->g[0], s->g[1], s->g[2], g, b);
         CKL("launching the sponge kernel");
     }
@@ -753,6 +872,41 @@ static int cu_a1_cpml(struct cuda_state *s, const geo &g, bool vel, char *err,
         CKL(vel ? "launching the CPML velocity kernel"
                 : "launching the CPML pressure kernel");
     }
+    return 0;
+}
+
+/* One vti or tti step, in fd_cpu.c cpu_step's order (sponge only). */
+static int cu_step_aniso(struct cuda_state *s, float amp, const geo &g, const w13 &wi,
+                         dim3 grid, dim3 block, char *err, size_t errlen)
+{
+    const struct fd_layout *L = s->L;
+    float **f = s->f;
+    tti_ptrs P = {f[0], f[4], f[1], f[2], f[3], f[5], f[6], f[7],
+                  s->m[0], s->m[1], s->m[2], s->m[3], s->m[4], s->m[5], s->m[6]};
+    if (L->eq == FD_VTI)
+        k_tti<<<grid, block>>>(P, 4, g, wi);
+    else {
+        k_tti<<<grid, block>>>(P, 0, g, wi);
+        k_tti<<<grid, block>>>(P, 1, g, wi);
+    }
+    CKL("launching an anisotropic velocity kernel");
+    if (L->free_surface && cu_image(s, f[3], 1, g, err, errlen))
+        return -1;
+    if (L->eq == FD_VTI)
+        k_tti<<<grid, block>>>(P, 5, g, wi);
+    else {
+        k_tti<<<grid, block>>>(P, 2, g, wi);
+        k_tti<<<grid, block>>>(P, 3, g, wi);
+    }
+    CKL("launching an anisotropic stress kernel");
+    k_source<<<1, 1>>>(f[0], s->src, amp);
+    k_source<<<1, 1>>>(f[4], s->src, amp);
+    CKL("launching the source kernel");
+    if (cu_sponge(s, f, 4, g, err, errlen) || cu_sponge(s, f + 4, 1, g, err, errlen))
+        return -1;
+    if (L->free_surface &&
+        (cu_image(s, f[0], 0, g, err, errlen) || cu_image(s, f[4], 0, g, err, errlen)))
+        return -1;
     return 0;
 }
 
@@ -802,6 +956,8 @@ static int cu_step(void *state, float amp, char *err, size_t errlen)
         s->f[1] = p;
         return 0;
     }
+    if (L->eq == FD_VTI || L->eq == FD_TTI)
+        return cu_step_aniso(s, amp, g, wi, grid, block, err, errlen);
     float *p = s->f[0];
     k_a1_vel<<<grid, block>>>(p, s->m[1], s->f[1], s->f[2], s->f[3], g, wi);
     CKL("launching the acoustic1 velocity kernel");
@@ -864,7 +1020,23 @@ static int cu_snapshot(void *state, float *host, char *err, size_t errlen)
     return 0;
 }
 
+/* Replaces model array which with host. See fd_backend_ops.set_model. */
+static int cu_set_model(void *state, int which, const float *host, char *err,
+                        size_t errlen)
+{
+    struct cuda_state *s = (struct cuda_state *)state;
+    if (which < 0 || which >= s->nm) {
+        if (err && errlen)
+            snprintf(err, errlen, "fd cuda: no model array %d", which);
+        return -1;
+    }
+    CK(cudaSetDevice(s->dev), "selecting the CUDA device");
+    CK(cudaMemcpy(s->m[which], host, s->L->cells * sizeof(float), cudaMemcpyHostToDevice),
+       "uploading a model array");
+    return 0;
+}
+
 extern "C" const struct fd_backend_ops fd_cuda_ops = {
-    "cuda",    cu_create, cu_begin_shot, cu_step,
-    cu_record, cu_fetch,  cu_snapshot,   cu_destroy,
+    "cuda",   cu_create,   cu_begin_shot, cu_step,    cu_record,
+    cu_fetch, cu_snapshot, cu_set_model,  cu_destroy,
 };

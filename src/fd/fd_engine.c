@@ -26,6 +26,8 @@ struct fd_engine {
     struct fd_grid grid;              /* model grid as given */
     struct fd_params params;          /* parameters as given (validated) */
     double vmax;                      /* largest velocity of the model */
+    float *aniso[2];                  /* aniso_taper: untapered padded m[2], m[3] */
+    float *tapered[2];                /* aniso_taper: per-shot copies */
 };
 
 /* Formats a one-line message into err (may be NULL). Returns -1. */
@@ -49,7 +51,9 @@ double fd_max_stable_dt(enum fd_equation eq, const struct fd_grid *grid, double 
         return 0.0;
     double s = 1.0 / (grid->dx * grid->dx) + 1.0 / (grid->dy * grid->dy) +
                1.0 / (grid->dz * grid->dz);
-    if (eq == FD_ACOUSTIC1 || eq == FD_VTI) /* vti: vmax = max vp sqrt(1 + 2 eps) */
+    /* vti, tti: vmax = max vp sqrt(1 + 2 eps); for tti too, since the rotated
+     * operator's spectrum is bounded by the unrotated one (docs/fd.md) */
+    if (eq == FD_ACOUSTIC1 || eq == FD_VTI || eq == FD_TTI)
         return 2.0 / (vmax * 2.0 * FD_CS_ABSSUM * sqrt(s));
     return 2.0 / (vmax * sqrt(FD_C2_ABSSUM * s));
 }
@@ -74,12 +78,16 @@ static int check_params(const struct fd_grid *g, const struct fd_params *p, char
         return fail(err, errlen, "fd: grid spacing %g,%g,%g: must be positive", g->dx,
                     g->dy, g->dz);
     if (p->equation != FD_ACOUSTIC2 && p->equation != FD_ACOUSTIC1 &&
-        p->equation != FD_VTI)
+        p->equation != FD_VTI && p->equation != FD_TTI)
         return fail(err, errlen, "fd: unknown equation %d", (int)p->equation);
-    if (p->equation == FD_VTI && p->boundary != FD_BOUNDARY_SPONGE)
+    if ((p->equation == FD_VTI || p->equation == FD_TTI) &&
+        p->boundary != FD_BOUNDARY_SPONGE)
         return fail(err, errlen,
-                    "fd: equation vti: boundary must be sponge (CPML for "
-                    "vti is not implemented yet)");
+                    "fd: equation %s: boundary must be sponge (CPML for "
+                    "vti/tti is not implemented)",
+                    p->equation == FD_VTI ? "vti" : "tti");
+    if (!(p->aniso_taper >= 0.0) || !isfinite(p->aniso_taper))
+        return fail(err, errlen, "fd: aniso_taper %g m: must be >= 0", p->aniso_taper);
     if (p->boundary != FD_BOUNDARY_CPML && p->boundary != FD_BOUNDARY_SPONGE)
         return fail(err, errlen, "fd: unknown boundary %d", (int)p->boundary);
     if (p->boundary_width < 0 || p->boundary_width > 1000)
@@ -300,7 +308,8 @@ static int64_t lidx(const struct fd_layout *L, int64_t x, int64_t y, int64_t z)
 /* Fills a padded model array from a model-layout one, extending edge values
  * into the absorbing layers and the halo. what: 0 = v^2 dt^2 (acoustic2),
  * 1 = dt rho v^2, 2 = dt / rho (acoustic1; rho defaults to 1000), 3 = 1 + 2 eps,
- * 4 = sqrt(1 + 2 delta) (vti; NULL arrays are 0). */
+ * 4 = sqrt(1 + 2 delta) (vti; NULL arrays are 0), 5..7 = symmetry axis
+ * x, y, z components sin t cos f, sin t sin f, cos t (tti; degrees). */
 static void pad_model(const struct fd_layout *L, float *dst, const struct fd_model *mo,
                       double dt, int what)
 {
@@ -321,7 +330,16 @@ static void pad_model(const struct fd_layout *L, float *dst, const struct fd_mod
                 double v = mo->vp[c];
                 double r = mo->rho ? mo->rho[c] : 1000.0;
                 double out;
-                if (what == 3)
+                const double deg = FD_PI / 180.0;
+                const double t = mo->theta ? mo->theta[c] * deg : 0.0;
+                const double f = mo->phi ? mo->phi[c] * deg : 0.0;
+                if (what == 5)
+                    out = sin(t) * cos(f);
+                else if (what == 6)
+                    out = sin(t) * sin(f);
+                else if (what == 7)
+                    out = cos(t);
+                else if (what == 3)
                     out = 1.0 + 2.0 * (mo->epsilon ? mo->epsilon[c] : 0.0f);
                 else if (what == 4)
                     out = sqrt(1.0 + 2.0 * (mo->delta ? mo->delta[c] : 0.0f));
@@ -365,11 +383,73 @@ static int check_model(const struct fd_grid *g, const struct fd_model *m, double
         if (m->delta && !(m->delta[i] > -0.5f))
             return fail(err, errlen, "fd: delta %g at cell %zu: must be > -0.5",
                         (double)m->delta[i], i);
+        if ((m->theta && !(fabsf(m->theta[i]) <= 90.0f)) ||
+            (m->phi && !(fabsf(m->phi[i]) <= 360.0f)))
+            return fail(err, errlen,
+                        "fd: theta/phi at cell %zu: need |theta| <= 90, |phi| <= 360 "
+                        "degrees",
+                        i);
         if (m->rho && (!(m->rho[i] > 0.0f) || !isfinite(m->rho[i])))
             return fail(err, errlen, "fd: density %g at cell %zu: must be positive",
                         (double)m->rho[i], i);
     }
     *vmax = hi;
+    return 0;
+}
+
+/* aniso_taper: keeps the untapered padded m[2] = 1 + 2 eps and m[3] =
+ * sqrt(1 + 2 delta) and allocates the per-shot copies. Returns 0 or -1 with err. */
+static int taper_init(struct fd_engine *e, float *const *m, char *err, size_t errlen)
+{
+    for (int i = 0; i < 2; i++) {
+        e->aniso[i] = malloc(e->L.cells * sizeof(float));
+        e->tapered[i] = malloc(e->L.cells * sizeof(float));
+        if (!e->aniso[i] || !e->tapered[i])
+            return fail(err, errlen, "fd: out of memory for the aniso_taper copies");
+        memcpy(e->aniso[i], m[2 + i], e->L.cells * sizeof(float));
+    }
+    return 0;
+}
+
+/* aniso_taper: scales eps and delta by w(r) = sin^2(pi r / 2R) within R of the
+ * source (w = 1 beyond; eps >= delta is kept) and uploads m[2], m[3]. Returns 0
+ * or -1 with err. */
+static int taper_shot(struct fd_engine *e, const struct fd_point *src, char *err,
+                      size_t errlen)
+{
+    const struct fd_layout *L = &e->L;
+    const double R = e->params.aniso_taper;
+    const double d[3] = {e->grid.dx, e->grid.dy, e->grid.dz};
+    const double c[3] = {src->x, src->y, src->z};
+    int64_t lo[3], hi[3];
+    for (int a = 0; a < 3; a++) {
+        /* compute index of model coordinate u: off + u / d */
+        lo[a] = (int64_t)floor((c[a] - R) / d[a]) + L->off[a];
+        hi[a] = (int64_t)ceil((c[a] + R) / d[a]) + L->off[a] + 1;
+        lo[a] = lo[a] < 0 ? 0 : lo[a];
+        hi[a] = hi[a] > L->n[a] ? L->n[a] : hi[a];
+    }
+    for (int i = 0; i < 2; i++)
+        memcpy(e->tapered[i], e->aniso[i], L->cells * sizeof(float));
+    for (int64_t y = lo[1]; y < hi[1]; y++)
+        for (int64_t x = lo[0]; x < hi[0]; x++)
+            for (int64_t z = lo[2]; z < hi[2]; z++) {
+                double rx = (double)(x - L->off[0]) * d[0] - c[0];
+                double ry = (double)(y - L->off[1]) * d[1] - c[1];
+                double rz = (double)(z - L->off[2]) * d[2] - c[2];
+                double r = sqrt(rx * rx + ry * ry + rz * rz);
+                if (r >= R)
+                    continue;
+                double w = sin(0.5 * FD_PI * r / R);
+                w *= w;
+                int64_t k = lidx(L, x, y, z);
+                double e1 = e->aniso[0][k] - 1.0, q = e->aniso[1][k];
+                e->tapered[0][k] = (float)(1.0 + w * e1);
+                e->tapered[1][k] = (float)sqrt(1.0 + w * (q * q - 1.0));
+            }
+    for (int i = 0; i < 2; i++)
+        if (e->ops->set_model(e->state, 2 + i, e->tapered[i], err, errlen) != 0)
+            return -1;
     return 0;
 }
 
@@ -416,8 +496,9 @@ struct fd_engine *fd_engine_create(enum fd_device_kind kind, int ordinal,
     if (layout_profiles(&e->L, grid, params, vmax, err, errlen) != 0)
         goto out_free_engine;
 
-    float *m[FD_MAX_MODEL] = {NULL, NULL, NULL, NULL};
-    int nm = params->equation == FD_ACOUSTIC2 ? 1 : (params->equation == FD_VTI ? 4 : 2);
+    float *m[FD_MAX_MODEL] = {NULL};
+    static const int nms[] = {1, 2, 4, 7}; /* model arrays by equation */
+    int nm = nms[params->equation];
     for (int i = 0; i < nm; i++) {
         m[i] = malloc(e->L.cells * sizeof(float));
         if (!m[i]) {
@@ -429,14 +510,24 @@ struct fd_engine *fd_engine_create(enum fd_device_kind kind, int ordinal,
         pad_model(&e->L, m[i], model, params->dt,
                   params->equation == FD_ACOUSTIC2 ? 0 : 1 + i);
     }
-    const float *cm[FD_MAX_MODEL] = {m[0], m[1], m[2], m[3]};
-    int rc = kind == FD_DEVICE_CUDA && params->equation == FD_VTI
-                 ? fail(err, errlen, "fd: equation vti: no CUDA kernels yet (use cpu)")
-                 : ops->create(&e->state, &e->L, cm, ordinal, err, errlen);
+    const float *cm[FD_MAX_MODEL];
+    for (int i = 0; i < FD_MAX_MODEL; i++)
+        cm[i] = m[i];
+    bool aniso = params->equation == FD_VTI || params->equation == FD_TTI;
+    int rc = ops->create(&e->state, &e->L, cm, ordinal, err, errlen);
+    if (rc == 0 && aniso && params->aniso_taper > 0.0)
+        rc = taper_init(e, m, err, errlen);
     for (int i = 0; i < FD_MAX_MODEL; i++)
         free(m[i]);
-    if (rc != 0)
+    if (rc != 0) {
+        if (e->state)
+            ops->destroy(e->state);
+        for (int i = 0; i < 2; i++) {
+            free(e->aniso[i]);
+            free(e->tapered[i]);
+        }
         goto out_free_layout;
+    }
     return e;
 
 out_free_model:
@@ -456,6 +547,10 @@ void fd_engine_destroy(struct fd_engine *e)
         return;
     e->ops->destroy(e->state);
     layout_free(&e->L);
+    for (int i = 0; i < 2; i++) {
+        free(e->aniso[i]);
+        free(e->tapered[i]);
+    }
     free(e);
 }
 
@@ -481,9 +576,9 @@ uint64_t fd_engine_mem_estimate(const struct fd_grid *grid,
     if (check_params(grid, params, NULL, 0) != 0 ||
         layout_init(&L, grid, params, NULL, 0) != 0)
         return 0;
-    /* wavefields + model: a2 2 + 1, a1 4 + 2, vti 5 + 4 */
-    uint64_t fields =
-        params->equation == FD_ACOUSTIC2 ? 3 : (params->equation == FD_VTI ? 9 : 6);
+    /* wavefields + model: a2 2 + 1, a1 4 + 2, vti 5 + 4, tti 8 + 7 */
+    static const uint64_t nfields[] = {3, 6, 9, 15};
+    uint64_t fields = nfields[params->equation];
     uint64_t bytes = fields * (uint64_t)L.cells * sizeof(float);
     for (int i = 0; i < L.nslab; i++)
         bytes += 2u * (uint64_t)L.slab[i].cells * sizeof(float);
@@ -575,6 +670,8 @@ int fd_engine_run(struct fd_engine *e, const struct fd_shot *shot, struct fd_sta
         if (interp_point(e, &shot->receivers[r], 1.0, &rec[r], "receiver", r, err,
                          errlen) != 0)
             goto out_free;
+    if (e->aniso[0] && taper_shot(e, &shot->source, err, errlen) != 0)
+        goto out_free;
     if (e->ops->begin_shot(e->state, &src, rec, nrec, chunk, err, errlen) != 0)
         goto out_free;
 
@@ -609,7 +706,7 @@ int fd_engine_run(struct fd_engine *e, const struct fd_shot *shot, struct fd_sta
         if (n == p->nt - 1)
             break; /* the last sample needs no further step */
         double amp = shot->wavelet[n];
-        if (p->equation == FD_ACOUSTIC1 || p->equation == FD_VTI) {
+        if (p->equation != FD_ACOUSTIC2) {
             cum += amp;
             amp = cum;
         }

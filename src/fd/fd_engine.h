@@ -26,7 +26,8 @@ extern "C" {
 enum fd_equation {
     FD_ACOUSTIC2 = 0, /* constant density, 2nd order in time, 8th-order Laplacian */
     FD_ACOUSTIC1 = 1, /* variable density, p-v staggered grid, 8th order */
-    FD_VTI = 2        /* pseudo-acoustic qP VTI, variable density (fd_cpu_aniso.c) */
+    FD_VTI = 2,       /* pseudo-acoustic qP VTI, variable density (fd_cpu_aniso.c) */
+    FD_TTI = 3        /* pseudo-acoustic qP TTI (tilted VTI), variable density */
 };
 
 enum fd_boundary { FD_BOUNDARY_CPML = 0, FD_BOUNDARY_SPONGE = 1 };
@@ -49,12 +50,16 @@ struct fd_params {
     double fpeak;       /* dominant frequency of the wavelet (Hz), for CPML tuning */
     int snapshot_every; /* 0 = no snapshots */
     int threads;        /* CPU threads (0 = OpenMP default) */
+    double aniso_taper; /* vti, tti: eps, delta -> 0 within this radius (m) of the
+                           source, sin^2 taper; 0 = none */
 };
 
 struct fd_model {
     const float *vp;              /* nx*ny*nz, m/s, required */
     const float *rho;             /* nx*ny*nz, kg/m^3, NULL = constant density */
-    const float *epsilon, *delta; /* vti: nx*ny*nz Thomsen parameters, NULL = 0 */
+    const float *epsilon, *delta; /* vti, tti: nx*ny*nz Thomsen parameters, NULL = 0 */
+    const float *theta, *phi;     /* tti: tilt from vertical, azimuth from x (degrees),
+                                     NULL = 0 */
 };
 
 struct fd_point {

@@ -31,6 +31,12 @@
       "Thomsen epsilon (vti), same forms as vp; 0 <= epsilon <= 1, >= delta")            \
     X(DELTA, "model", "delta", "0",                                                      \
       "Thomsen delta (vti), same forms as vp; -0.5 < delta <= epsilon")                  \
+    X(THETA, "model", "theta", "0",                                                      \
+      "tti: tilt of the symmetry axis from vertical (degrees, -90..90), same forms "     \
+      "as vp")                                                                           \
+    X(PHI, "model", "phi", "0",                                                          \
+      "tti: azimuth of the symmetry axis from x toward y (degrees, -360..360), same "    \
+      "forms as vp")                                                                     \
     X(ORDER, "model", "order", "zxy",                                                    \
       "layout of model files: zxy (z fastest, then x, then y) or xyz (x fastest, "       \
       "then y, then z)")                                                                 \
@@ -47,7 +53,8 @@
       "PATH of receiver positions, 'x y z' per line (instead of receiver_x/y/z)")        \
     X(EQUATION, "modeling", "equation", "acoustic2",                                     \
       "acoustic2 (constant density, 2nd order in time), acoustic1 (variable "            \
-      "density, staggered p-v) or vti (pseudo-acoustic qP VTI, sponge only)")            \
+      "density, staggered p-v), vti (pseudo-acoustic qP VTI, sponge only) or tti "       \
+      "(tilted VTI, sponge only)")                                                       \
     X(NT, "modeling", "nt", NULL, "time steps; samples at t = 0, dt, ..., (nt-1)*dt")    \
     X(DT, "modeling", "dt", NULL, "time step (s)")                                       \
     X(WAVELET, "modeling", "wavelet", "ricker",                                          \
@@ -55,6 +62,9 @@
       "or raw float32 if the name ends in .bin; zero-padded to nt samples")              \
     X(FPEAK, "modeling", "fpeak", NULL, "peak frequency of the wavelet (Hz)")            \
     X(BOUNDARY, "modeling", "boundary", "cpml", "absorbing boundary: cpml or sponge")    \
+    X(ANISO_TAPER, "modeling", "aniso_taper", "0",                                       \
+      "vti, tti: taper epsilon and delta to 0 within this radius (m) of each shot, "     \
+      "w = sin^2(pi r / 2R) (suppresses the qSV artefact); 0 = off")                     \
     X(BOUNDARY_WIDTH, "modeling", "boundary_width", "20",                                \
       "absorbing cells added outside the model on each side (0..500)")                   \
     X(FREE_SURFACE, "modeling", "free_surface", "no",                                    \
@@ -429,11 +439,22 @@ static int get_prop(struct parse_ctx *c, const char *dir, enum key_id id,
     return get_prop_x(c, dir, id, p, true);
 }
 
-/* epsilon or delta: any number (ranges are checked with the model, fd_check). */
+/* epsilon, delta, theta or phi: any number (ranges are checked with the model,
+ * fd_check). */
 static int get_thomsen(struct parse_ctx *c, const char *dir, enum key_id id,
                        struct fd_prop *p)
 {
     return get_prop_x(c, dir, id, p, false);
+}
+
+/* aniso_taper: a finite radius >= 0 in metres. Returns 0 or -EINVAL. */
+static int get_taper(struct parse_ctx *c, double *out)
+{
+    if (!parse_num(text_of(c, K_ANISO_TAPER), out) || !(*out >= 0.0)) {
+        bad_value(c, K_ANISO_TAPER, "a radius >= 0 (m)");
+        return -EINVAL;
+    }
+    return 0;
 }
 
 /* One survey group: either the file key or all three axis keys. */
@@ -536,7 +557,7 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
     struct fd_params *p = &job->params;
     int order, eq, bnd, fmt;
     static const char *const orders[] = {"zxy", "xyz", NULL};
-    static const char *const eqs[] = {"acoustic2", "acoustic1", "vti", NULL};
+    static const char *const eqs[] = {"acoustic2", "acoustic1", "vti", "tti", NULL};
     static const char *const bnds[] = {"cpml", "sponge", NULL};
     static const char *const fmts[] = {"segy", "bin", NULL};
     static const char *const wavs[] = {"ricker", "gaussian", "dgaussian", NULL};
@@ -547,17 +568,19 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
         get_prop(c, dir, K_VP, &job->vp) || get_prop(c, dir, K_RHO, &job->rho) ||
         get_thomsen(c, dir, K_EPSILON, &job->eps) ||
         get_thomsen(c, dir, K_DELTA, &job->del) ||
+        get_thomsen(c, dir, K_THETA, &job->theta) ||
+        get_thomsen(c, dir, K_PHI, &job->phi) ||
         get_positions(c, dir, K_SOURCE_X, K_SOURCES, "shots", &job->sources,
                       &job->nsrc) ||
         get_positions(c, dir, K_RECEIVER_X, K_RECEIVERS, "receivers", &job->receivers,
                       &job->nrec) ||
-        get_choice(c, K_EQUATION, eqs, "acoustic2, acoustic1 or vti", &eq) ||
+        get_choice(c, K_EQUATION, eqs, "acoustic2, acoustic1, vti or tti", &eq) ||
         get_int(c, K_NT, 1, 100000000, &p->nt) || get_positive(c, K_DT, &p->dt) ||
         get_positive(c, K_FPEAK, &p->fpeak) ||
         get_choice(c, K_BOUNDARY, bnds, "cpml or sponge", &bnd) ||
         get_int(c, K_BOUNDARY_WIDTH, 0, 500, &p->boundary_width) ||
-        get_bool(c, K_FREE_SURFACE, &p->free_surface) || get_record_dt(c, job) ||
-        get_bool(c, K_MUTE_DIRECT, &job->mute_direct) ||
+        get_taper(c, &p->aniso_taper) || get_bool(c, K_FREE_SURFACE, &p->free_surface) ||
+        get_record_dt(c, job) || get_bool(c, K_MUTE_DIRECT, &job->mute_direct) ||
         get_choice(c, K_FORMAT, fmts, "segy or bin", &fmt) ||
         get_int(c, K_SNAPSHOT_EVERY, 0, INT_MAX, &p->snapshot_every))
         return c->rc;
@@ -565,8 +588,11 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
     p->equation = (enum fd_equation)eq;
     p->boundary = (enum fd_boundary)bnd;
     job->format = (enum fd_format)fmt;
-    if (p->equation == FD_VTI && p->boundary != FD_BOUNDARY_SPONGE) {
-        bad_value(c, K_BOUNDARY, "sponge with equation = vti (no vti CPML yet)");
+    if ((p->equation == FD_VTI || p->equation == FD_TTI) &&
+        p->boundary != FD_BOUNDARY_SPONGE) {
+        bad_value(c, K_BOUNDARY,
+                  p->equation == FD_VTI ? "sponge with equation = vti (no vti CPML yet)"
+                                        : "sponge with equation = tti (no tti CPML yet)");
         return c->rc;
     }
     int w = find_choice(text_of(c, K_WAVELET), wavs);
@@ -648,6 +674,8 @@ void fd_job_free(struct fd_job *job)
     prop_free(&job->rho);
     prop_free(&job->eps);
     prop_free(&job->del);
+    prop_free(&job->theta);
+    prop_free(&job->phi);
     free(job->sources);
     free(job->receivers);
     free(job->wavelet_path);
@@ -683,7 +711,8 @@ int fd_job_nsamples(const struct fd_job *job)
 
 const char *fd_job_equation_name(enum fd_equation eq)
 {
-    return eq == FD_VTI ? "vti" : (eq == FD_ACOUSTIC1 ? "acoustic1" : "acoustic2");
+    static const char *const names[] = {"acoustic2", "acoustic1", "vti", "tti"};
+    return names[eq];
 }
 
 const char *fd_job_boundary_name(enum fd_boundary b)

@@ -61,7 +61,8 @@ struct fd_job {
     struct fd_grid grid;        /* [model] nx ny nz dx dy dz */
     struct fd_prop vp;          /* [model] vp */
     struct fd_prop rho;         /* [model] rho */
-    struct fd_prop eps, del;    /* [model] epsilon, delta (vti) */
+    struct fd_prop eps, del;    /* [model] epsilon, delta (vti, tti) */
+    struct fd_prop theta, phi;  /* [model] tilt, azimuth in degrees (tti) */
     enum fd_order order;        /* [model] order of model files */
     struct fd_point *sources;   /* expanded shot positions, owned */
     size_t nsrc;                /* number of shots */

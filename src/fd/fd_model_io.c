@@ -98,10 +98,16 @@ int fd_model_load(const struct fd_job *job, struct fd_model_data *m, char *err,
         if (!m->rho)
             goto out_fail;
     }
-    if (job->params.equation == FD_VTI) {
+    if (job->params.equation == FD_VTI || job->params.equation == FD_TTI) {
         m->eps = fd_model_load_prop(job, &job->eps, "epsilon", err, errlen);
         m->del = m->eps ? fd_model_load_prop(job, &job->del, "delta", err, errlen) : NULL;
         if (!m->del)
+            goto out_fail;
+    }
+    if (job->params.equation == FD_TTI) {
+        m->theta = fd_model_load_prop(job, &job->theta, "theta", err, errlen);
+        m->phi = m->theta ? fd_model_load_prop(job, &job->phi, "phi", err, errlen) : NULL;
+        if (!m->phi)
             goto out_fail;
     }
     return 0;
@@ -116,6 +122,8 @@ void fd_model_free(struct fd_model_data *m)
     free(m->rho);
     free(m->eps);
     free(m->del);
+    free(m->theta);
+    free(m->phi);
     memset(m, 0, sizeof *m);
 }
 

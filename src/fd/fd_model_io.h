@@ -8,10 +8,11 @@
 #include "fd/fd_job.h"
 
 struct fd_model_data {
-    float *vp;        /* ncells, owned */
-    float *rho;       /* ncells, owned; NULL for acoustic2 (constant density) */
-    float *eps, *del; /* ncells, owned; vti only, else NULL */
-    size_t ncells;    /* nx * ny * nz */
+    float *vp;          /* ncells, owned */
+    float *rho;         /* ncells, owned; NULL for acoustic2 (constant density) */
+    float *eps, *del;   /* ncells, owned; vti and tti only, else NULL */
+    float *theta, *phi; /* ncells, owned, degrees; tti only, else NULL */
+    size_t ncells;      /* nx * ny * nz */
 };
 
 /* Fills one property: a constant, layers by depth (cell iz at z = iz*dz takes

@@ -122,9 +122,12 @@ static int plugin_estimate(const char *config, const struct shotq_task_info *tas
         cache.config = strdup(config);
         cache.mem = fd_check_shot_mem(&job);
         cache.nsrc = job.nsrc;
-        /* Relative cost of a shot, by the arrays the time loop streams: vti
-         * (5 fields + 4 model) against acoustic1 (4 + 2); acoustic2 stays 1. */
-        cache.weight = job.params.equation == FD_VTI ? 1.5 : 1.0;
+        /* Relative cost of a shot: vti streams 19 floats per point and step
+         * against acoustic1's 14 (measured 1.3-1.5x); tti 44 in four sweeps,
+         * measured 4-8.5x acoustic1 on the 2-core CPU (docs/benchmarks-fd.md);
+         * acoustic2 stays 1. */
+        static const double weights[] = {1.0, 1.0, 1.5, 6.0};
+        cache.weight = weights[job.params.equation];
         fd_job_free(&job);
         if (!cache.config)
             return -ENOMEM;

@@ -6,8 +6,8 @@
  *             "gpu": CUDA ordinal dev->cuda_ordinal; else CPU, dev->ncpus threads)
  *   run       computes shot task->id, writes its file, prints one line to stdout:
  *             "shot K: W s wall, E s engine, G Gpts/s, N traces -> PATH"
- *   estimate  memory of one shot (fd_engine_mem_estimate) and weight 1.0 (every
- *             shot of a job costs the same)
+ *   estimate  memory of one shot (fd_engine_mem_estimate) and weight 1.0
+ *             (acoustic), 1.5 (vti) or 6.0 (tti); every shot of a job costs the same
  *   fini      frees the engine and the model
  */
 #ifndef FD_PLUGIN_H

@@ -65,7 +65,9 @@ struct fd_engine *fd_shot_engine(const struct fd_prepared *p, enum fd_device_kin
     struct fd_model m = {.vp = p->model.vp,
                          .rho = p->model.rho,
                          .epsilon = p->model.eps,
-                         .delta = p->model.del};
+                         .delta = p->model.del,
+                         .theta = p->model.theta,
+                         .phi = p->model.phi};
     return fd_engine_create(kind, ordinal, &p->job.grid, &m, &params, err, errlen);
 }
 

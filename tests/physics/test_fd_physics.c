@@ -23,6 +23,7 @@ struct job {
     struct fd_params par;   /* engine parameters */
     float *vp, *rho;        /* model arrays (rho may be NULL) */
     float *eps, *del;       /* vti Thomsen parameters (NULL = 0) */
+    float *theta, *phi;     /* tti tilt and azimuth, degrees (NULL = 0) */
     struct fd_point src;    /* source */
     struct fd_point rec[8]; /* receivers */
     size_t nrec;            /* receivers in use */
@@ -32,10 +33,13 @@ struct job {
 
 /* Collected traces: data[s * nrec + r]. */
 struct traces {
-    float *data; /* nsamp * nrec */
-    int nsamp;   /* output samples */
-    size_t nrec; /* receivers */
-    int calls;   /* on_samples calls */
+    float *data;    /* nsamp * nrec */
+    int nsamp;      /* output samples */
+    size_t nrec;    /* receivers */
+    int calls;      /* on_samples calls */
+    double *energy; /* snapshots' sum p^2 (job_run_on with snapshots) */
+    int nen, capen; /* entries used, allocated */
+    size_t ncells;  /* model cells */
 };
 
 /* Stores a block of samples; checks it stays inside the gather. */
@@ -90,30 +94,77 @@ static void job_free(struct job *j)
     free(j->rho);
     free(j->eps);
     free(j->del);
+    free(j->theta);
+    free(j->phi);
     free(j->wav);
 }
 
-/* Runs a job on a device; returns the traces (caller frees .data). */
-static struct traces job_run(const struct job *j, enum fd_device_kind kind)
+/* Snapshot callback: appends sum p^2 over the model (an energy proxy) to the
+ * traces' energy series. */
+static int on_snapshot(void *ctx, int step, const float *p)
+{
+    (void)step;
+    struct traces *t = ctx;
+    double e = 0.0;
+    for (size_t i = 0; i < t->ncells; i++)
+        e += (double)p[i] * (double)p[i];
+    if (t->nen >= t->capen)
+        return -1;
+    t->energy[t->nen++] = e;
+    return 0;
+}
+
+/* Runs the shot of job j on engine e (kept); with snapshot_every > 0 the
+ * energy series is filled. Returns the traces (caller frees .data, .energy). */
+static struct traces job_run_on(struct fd_engine *e, const struct job *j)
 {
     char err[256] = "";
-    struct fd_model m = {.vp = j->vp, .rho = j->rho, .epsilon = j->eps, .delta = j->del};
-    struct fd_engine *e =
-        fd_engine_create(kind, 0, &j->grid, &m, &j->par, err, sizeof err);
-    if (!e)
-        fprintf(stderr, "create: %s\n", err);
-    assert_non_null(e);
     struct traces t = {0};
     t.nrec = j->nrec;
     t.nsamp = (j->par.nt + j->par.record_every - 1) / j->par.record_every;
     t.data = calloc((size_t)t.nsamp * t.nrec, sizeof(float));
     assert_non_null(t.data);
-    struct fd_shot shot = {j->src, j->wav, j->rec, j->nrec, on_samples, NULL, &t};
+    if (j->par.snapshot_every > 0) {
+        t.capen = j->par.nt / j->par.snapshot_every + 1;
+        t.energy = calloc((size_t)t.capen, sizeof(double));
+        assert_non_null(t.energy);
+        t.ncells = (size_t)j->grid.nx * (size_t)j->grid.ny * (size_t)j->grid.nz;
+    }
+    struct fd_shot shot = {j->src,     j->wav,
+                           j->rec,     j->nrec,
+                           on_samples, j->par.snapshot_every > 0 ? on_snapshot : NULL,
+                           &t};
     struct fd_stats st;
     int rc = fd_engine_run(e, &shot, &st, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "run: %s\n", err);
     assert_int_equal(rc, 0);
+    return t;
+}
+
+/* Creates an engine for job j on a device. */
+static struct fd_engine *job_engine(const struct job *j, enum fd_device_kind kind)
+{
+    char err[256] = "";
+    struct fd_model m = {.vp = j->vp,
+                         .rho = j->rho,
+                         .epsilon = j->eps,
+                         .delta = j->del,
+                         .theta = j->theta,
+                         .phi = j->phi};
+    struct fd_engine *e =
+        fd_engine_create(kind, 0, &j->grid, &m, &j->par, err, sizeof err);
+    if (!e)
+        fprintf(stderr, "create: %s\n", err);
+    assert_non_null(e);
+    return e;
+}
+
+/* Runs a job on a device; returns the traces (caller frees .data). */
+static struct traces job_run(const struct job *j, enum fd_device_kind kind)
+{
+    struct fd_engine *e = job_engine(j, kind);
+    struct traces t = job_run_on(e, j);
     fd_engine_destroy(e);
     return t;
 }
@@ -215,6 +266,18 @@ static void test_green_acoustic1(void **state)
     check_green(FD_ACOUSTIC1);
 }
 
+/* A constant float array of n cells. */
+static float *fconst(size_t n, float v)
+{
+    float *a = malloc(n * sizeof(float));
+    assert_non_null(a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = v;
+    return a;
+}
+
+static const char *const eqname[] = {"acoustic2", "acoustic1", "vti", "tti"};
+
 /* (b) A receiver 5 cells from the absorbing layer matches the same receiver
  * in a model so large (with a 10-cell CPML) that nothing comes back within the
  * window: max difference below tol of the direct wave's peak. */
@@ -227,6 +290,16 @@ static void check_absorber(enum fd_equation eq, enum fd_boundary bnd, int width,
     job_init(&l, 90, 90, 90, eq, nt);
     s.par.boundary = bnd;
     s.par.boundary_width = width;
+    if (eq == FD_VTI || eq == FD_TTI) /* eps 0.2, delta 0.1; tti: tilt 30, azimuth 45 */
+        for (int k = 0; k < 2; k++) {
+            struct job *q = k ? &l : &s;
+            size_t c = (size_t)q->grid.nx * (size_t)q->grid.ny * (size_t)q->grid.nz;
+            q->eps = fconst(c, 0.2f);
+            q->del = fconst(c, 0.1f);
+            q->theta = eq == FD_TTI ? fconst(c, 30.0f) : NULL;
+            q->phi = eq == FD_TTI ? fconst(c, 45.0f) : NULL;
+            q->par.boundary = FD_BOUNDARY_SPONGE; /* the reference: 10 cells too */
+        }
     l.par.boundary_width = 10; /* reference: its edges are too far to matter */
     /* Same source-receiver pair; in the small model the receiver is 5 cells
      * from the bottom, 3 from a side; in the large one all edges are far. */
@@ -249,8 +322,8 @@ static void check_absorber(enum fd_equation eq, enum fd_boundary bnd, int width,
         }
         printf("  %s %s width %d receiver %zu: max edge difference %.5f of the direct "
                "peak\n",
-               bnd == FD_BOUNDARY_CPML ? "cpml" : "sponge",
-               eq == FD_ACOUSTIC2 ? "acoustic2" : "acoustic1", width, r, diff / peak);
+               bnd == FD_BOUNDARY_CPML ? "cpml" : "sponge", eqname[eq], width, r,
+               diff / peak);
         assert_true(diff < tol * peak);
     }
     free(ts.data);
@@ -317,6 +390,31 @@ static void test_acoustic1_equals_acoustic2(void **state)
     }
 }
 
+/* Runs j with source A, receiver B and the reverse; asserts rhoA p(B; A) =
+ * rhoB p(A; B) within tol of the peak. */
+static void assert_reciprocal(struct job *j, struct fd_point A, struct fd_point B,
+                              double rhoA, double rhoB, const char *what, double tol)
+{
+    j->src = A;
+    j->rec[0] = B;
+    j->nrec = 1;
+    struct traces ab = job_run(j, FD_DEVICE_CPU);
+    j->src = B;
+    j->rec[0] = A;
+    struct traces ba = job_run(j, FD_DEVICE_CPU);
+    double peak = 0, diff = 0;
+    for (int i = 0; i < ab.nsamp; i++) {
+        double x = rhoA * ab.data[i], y = rhoB * ba.data[i];
+        peak = fabs(x) > peak ? fabs(x) : peak;
+        diff = fabs(x - y) > diff ? fabs(x - y) : diff;
+    }
+    printf("  reciprocity %s: max difference %.2e of the peak\n", what, diff / peak);
+    assert_true(peak > 0);
+    assert_true(diff <= tol * peak);
+    free(ab.data);
+    free(ba.data);
+}
+
 /* (d) Source-receiver reciprocity in a layered model: p(B; A) = p(A; B) for
  * acoustic2; for acoustic1 with layered density, rho_A p(B; A) = rho_B p(A; B)
  * (the monopole injects c^2 W into p, so the symmetric operator carries 1/rho
@@ -340,25 +438,8 @@ static void check_reciprocity(enum fd_equation eq)
     const struct fd_point A = {200, 300, 150}, B = {420, 240, 450};
     const double rhoA = eq == FD_ACOUSTIC1 ? 1000.0 : 1.0;
     const double rhoB = eq == FD_ACOUSTIC1 ? 2500.0 : 1.0;
-    j.src = A;
-    j.rec[0] = B;
-    j.nrec = 1;
-    struct traces ab = job_run(&j, FD_DEVICE_CPU);
-    j.src = B;
-    j.rec[0] = A;
-    struct traces ba = job_run(&j, FD_DEVICE_CPU);
-    double peak = 0, diff = 0;
-    for (int i = 0; i < ab.nsamp; i++) {
-        double x = rhoA * ab.data[i], y = rhoB * ba.data[i];
-        peak = fabs(x) > peak ? fabs(x) : peak;
-        diff = fabs(x - y) > diff ? fabs(x - y) : diff;
-    }
-    printf("  reciprocity %s: max difference %.2e of the peak\n",
-           eq == FD_ACOUSTIC2 ? "acoustic2" : "acoustic1", diff / peak);
-    assert_true(peak > 0);
-    assert_true(diff <= 1e-3 * peak);
-    free(ab.data);
-    free(ba.data);
+    assert_reciprocal(&j, A, B, rhoA, rhoB,
+                      eq == FD_ACOUSTIC2 ? "acoustic2" : "acoustic1", 1e-3);
     job_free(&j);
 }
 
@@ -381,6 +462,15 @@ static void test_sponge(void **state)
     (void)state;
     check_absorber(FD_ACOUSTIC2, FD_BOUNDARY_SPONGE, 30, 0.05);
     check_absorber(FD_ACOUSTIC1, FD_BOUNDARY_SPONGE, 30, 0.05);
+}
+
+/* The sponge on vti and tti (eps 0.2, delta 0.1; tilt 30, azimuth 45): the
+ * same edge check, below 5 % of the direct peak. */
+static void test_sponge_aniso(void **state)
+{
+    (void)state;
+    check_absorber(FD_VTI, FD_BOUNDARY_SPONGE, 30, 0.05);
+    check_absorber(FD_TTI, FD_BOUNDARY_SPONGE, 30, 0.05);
 }
 
 /* (e) Free surface: a source and a receiver 20 cells deep, 10 apart, record
@@ -488,16 +578,6 @@ static void test_long_run_stable(void **state)
         }
 }
 
-/* A constant float array of n cells. */
-static float *fconst(size_t n, float v)
-{
-    float *a = malloc(n * sizeof(float));
-    assert_non_null(a);
-    for (size_t i = 0; i < n; i++)
-        a[i] = v;
-    return a;
-}
-
 /* Peak time (s) of trace r, parabolic interpolation around the largest |x|. */
 static double peak_time(const struct traces *t, size_t r, double dt)
 {
@@ -528,6 +608,26 @@ static void vti_init(struct job *j, int n, int nt, float eps, float del)
     j->src = (struct fd_point){h, h, h};
 }
 
+/* Asserts rel_l2(got_r, ref_r) <= tol for each of the nrec receivers;
+ * prints "  what, receiver r: rel L2 ...". */
+static void assert_close(const struct traces *got, const struct traces *ref, double tol,
+                         const char *what)
+{
+    double *a = malloc((size_t)ref->nsamp * sizeof(double)),
+           *b = malloc((size_t)ref->nsamp * sizeof(double));
+    assert_non_null(a);
+    assert_non_null(b);
+    for (size_t r = 0; r < ref->nrec; r++) {
+        trace(got, r, a);
+        trace(ref, r, b);
+        double e = rel_l2(a, b, ref->nsamp);
+        printf("  %s, receiver %zu: rel L2 %.2e\n", what, r, e);
+        assert_true(e <= tol);
+    }
+    free(a);
+    free(b);
+}
+
 /* vti with eps = delta = 0 equals acoustic1 (relative L2 <= 1e-4). */
 static void test_vti_equals_acoustic1(void **state)
 {
@@ -545,19 +645,7 @@ static void test_vti_equals_acoustic1(void **state)
         j[k].nrec = 2;
     }
     struct traces t0 = job_run(&j[0], FD_DEVICE_CPU), t1 = job_run(&j[1], FD_DEVICE_CPU);
-    double *a = malloc((size_t)t0.nsamp * sizeof(double)),
-           *b = malloc((size_t)t0.nsamp * sizeof(double));
-    assert_non_null(a);
-    assert_non_null(b);
-    for (size_t r = 0; r < 2; r++) {
-        trace(&t0, r, a);
-        trace(&t1, r, b);
-        double e = rel_l2(a, b, t0.nsamp);
-        printf("  vti(eps=delta=0) vs acoustic1, receiver %zu: rel L2 %.2e\n", r, e);
-        assert_true(e <= 1e-4);
-    }
-    free(a);
-    free(b);
+    assert_close(&t0, &t1, 1e-4, "vti(eps=delta=0) vs acoustic1");
     free(t0.data);
     free(t1.data);
     job_free(&j[0]);
@@ -633,6 +721,245 @@ static void test_vti_anelliptic(void **state)
     check_vti_times(0.25f, 0.1f, 5, 0.005, 0.0);
 }
 
+/* Symmetry axis of tilt th, azimuth ph (radians) and a unit vector normal to
+ * it in the axis' vertical plane (e1 = d n / d th). */
+static void tilt_frame(double th, double ph, double n[3], double e1[3])
+{
+    n[0] = sin(th) * cos(ph);
+    n[1] = sin(th) * sin(ph);
+    n[2] = cos(th);
+    e1[0] = cos(th) * cos(ph);
+    e1[1] = cos(th) * sin(ph);
+    e1[2] = -sin(th);
+}
+
+/* Fills the tti angle arrays of job j with constants (degrees). */
+static void tti_angles(struct job *j, float th, float ph)
+{
+    size_t c = (size_t)j->grid.nx * (size_t)j->grid.ny * (size_t)j->grid.nz;
+    j->par.equation = FD_TTI;
+    j->theta = fconst(c, th);
+    j->phi = fconst(c, ph);
+}
+
+/* tti with theta = phi = 0 equals vti (relative L2 <= 1e-5), anelliptic
+ * medium with a density jump. */
+static void test_tti_untilted_equals_vti(void **state)
+{
+    (void)state;
+    struct job j[2];
+    struct traces t[2];
+    for (int k = 0; k < 2; k++) {
+        vti_init(&j[k], 40, 300, 0.25f, 0.1f);
+        j[k].rho = fconst((size_t)40 * 40 * 40, 1800.0f);
+        for (size_t i = 0; i < (size_t)40 * 40 * 40; i++)
+            if (i % 40 > 26) {
+                j[k].rho[i] = 2400.0f;
+                j[k].vp[i] = 2600.0f;
+            }
+        j[k].par.dt = 0.8e-3;
+        if (k)
+            tti_angles(&j[k], 0.0f, 0.0f);
+        j[k].rec[0] = (struct fd_point){195, 195, 350};
+        j[k].rec[1] = (struct fd_point){50, 300, 120};
+        j[k].rec[2] = (struct fd_point){320, 60, 200};
+        j[k].nrec = 3;
+        t[k] = job_run(&j[k], FD_DEVICE_CPU);
+    }
+    assert_close(&t[1], &t[0], 1e-5, "tti(theta=phi=0) vs vti");
+    for (int k = 0; k < 2; k++) {
+        free(t[k].data);
+        job_free(&j[k]);
+    }
+}
+
+/* TTI with theta = 30, phi = 45 degrees: direct-wave peak times in five
+ * directions 0..90 degrees from the tilted axis (in its vertical plane) match
+ * the same directions of the untilted VTI run and the exact qP group
+ * velocity within 0.5 %. */
+static void test_tti_tilted_times(void **state)
+{
+    (void)state;
+    const int n = 61, nt = 260, ndir = 5;
+    const double R = 250.0, eps = 0.25, del = 0.1;
+    double tv[5], tt[5];
+    for (int k = 0; k < 2; k++) {
+        struct job j;
+        vti_init(&j, n, nt, (float)eps, (float)del);
+        double th = k ? 30.0 : 0.0, ph = k ? 45.0 : 0.0, ax[3], e1[3];
+        if (k)
+            tti_angles(&j, (float)th, (float)ph);
+        tilt_frame(th * PI / 180, ph * PI / 180, ax, e1);
+        for (int d = 0; d < ndir; d++) {
+            double psi = PI / 2 * d / (ndir - 1), u[3];
+            for (int a = 0; a < 3; a++)
+                u[a] = R * (cos(psi) * ax[a] + sin(psi) * e1[a]);
+            j.rec[d] = (struct fd_point){j.src.x + u[0], j.src.y + u[1], j.src.z + u[2]};
+        }
+        j.nrec = (size_t)ndir;
+        struct traces t = job_run(&j, FD_DEVICE_CPU);
+        for (int d = 0; d < ndir; d++)
+            (k ? tt : tv)[d] = peak_time(&t, (size_t)d, j.par.dt) - 1.0 / j.par.fpeak;
+        free(t.data);
+        job_free(&j);
+    }
+    for (int d = 0; d < ndir; d++) {
+        double psi = PI / 2 * d / (ndir - 1);
+        double T = R / qp_group(2000.0, eps, del, psi);
+        printf("  tti 30/45 at %4.1f deg from the axis: t %.5f s, vti %.5f s (%+.2f %%), "
+               "exact %.5f s (%+.2f %%)\n",
+               psi * 180 / PI, tt[d], tv[d], 100 * (tt[d] - tv[d]) / tv[d], T,
+               100 * (tt[d] - T) / T);
+        assert_true(fabs(tt[d] - tv[d]) <= 0.005 * tv[d]);
+        assert_true(fabs(tt[d] - T) <= 0.005 * T);
+    }
+}
+
+/* A layered TTI model of n^3 10 m cells: three layers with vp, rho, eps,
+ * delta jumps (eps >= delta) and a tilt growing smoothly from 0 to 60
+ * degrees across the model (with x and z), azimuth 30 degrees. iso_ends:
+ * eps = delta = 0 in the top and bottom layers. Sets dt to frac of the CFL. */
+static void tti_layered(struct job *j, int n, int nt, double frac, bool iso_ends)
+{
+    job_init(j, n, n, n, FD_TTI, nt);
+    size_t c = (size_t)n * (size_t)n * (size_t)n;
+    j->rho = fconst(c, 1000.0f);
+    j->eps = fconst(c, 0.0f);
+    j->del = fconst(c, 0.0f);
+    j->theta = fconst(c, 0.0f);
+    j->phi = fconst(c, 30.0f);
+    j->par.boundary = FD_BOUNDARY_SPONGE;
+    j->par.boundary_width = 10;
+    static const float vp[3] = {1800, 2500, 3000}, rho[3] = {1000, 1900, 2300},
+                       ep[3] = {0.1f, 0.3f, 0.2f}, de[3] = {0.05f, 0.1f, 0.2f};
+    double vmax = 0.0;
+    for (size_t i = 0; i < c; i++) {
+        size_t iz = i % (size_t)n, ix = i / (size_t)n % (size_t)n;
+        int l = iz < (size_t)n / 3 ? 0 : (iz < 2 * (size_t)n / 3 ? 1 : 2);
+        j->vp[i] = vp[l];
+        j->rho[i] = rho[l];
+        bool iso = iso_ends && l != 1;
+        j->eps[i] = iso ? 0.0f : ep[l];
+        j->del[i] = iso ? 0.0f : de[l];
+        double x = (double)(ix + iz) / (2.0 * (n - 1));
+        j->theta[i] = (float)(60.0 * x * x * (3.0 - 2.0 * x)); /* smoothstep 0..60 */
+        double v = vp[l] * sqrt(1.0 + 2.0 * j->eps[i]);
+        vmax = v > vmax ? v : vmax;
+    }
+    j->par.dt = frac * fd_max_stable_dt(FD_TTI, &j->grid, vmax);
+    j->par.fpeak = 15.0;
+    for (int i = 0; i < nt; i++)
+        j->wav[i] = (float)ricker(i * j->par.dt, j->par.fpeak, 1.0 / j->par.fpeak);
+}
+
+/* Stability: 4000 steps at 0.95 of the CFL limit in the layered TTI model
+ * (tilt 0..60 degrees, eps/delta jumps), sponge sides, with and without the
+ * free surface: the energy proxy sum p^2 (every 50 steps) stays finite, has
+ * fallen below 0.1 of its peak, and does not grow over the last 1000 steps
+ * (its maximum there is at most its maximum over the 1000 steps before). */
+static void test_tti_long_run_stable(void **state)
+{
+    (void)state;
+    const int n = 24, nt = 4000;
+    for (int fs = 0; fs < 2; fs++) {
+        struct job j;
+        tti_layered(&j, n, nt, 0.95, false);
+        j.par.free_surface = fs;
+        j.par.snapshot_every = 50;
+        j.src = (struct fd_point){80, 120, 60};
+        j.rec[0] = (struct fd_point){150, 120, 180};
+        j.nrec = 1;
+        struct fd_engine *e = job_engine(&j, FD_DEVICE_CPU);
+        struct traces t = job_run_on(e, &j);
+        fd_engine_destroy(e);
+        double peak = 0.0, late = 0.0, before = 0.0;
+        for (int i = 0; i < t.nen; i++) {
+            int step = (i + 1) * 50;
+            assert_true(isfinite(t.energy[i]));
+            peak = t.energy[i] > peak ? t.energy[i] : peak;
+            if (step > 3000)
+                late = t.energy[i] > late ? t.energy[i] : late;
+            else if (step > 2000)
+                before = t.energy[i] > before ? t.energy[i] : before;
+        }
+        printf("  tti stability (4000 steps, 0.95 CFL) free surface %s: energy peak "
+               "%.3e, max over steps 2000-3000 %.3e, over 3000-4000 %.3e\n",
+               fs ? "yes" : "no", peak, before, late);
+        if (getenv("FD_PHYSICS_VERBOSE"))
+            for (int i = 0; i < t.nen; i += 4)
+                printf("    step %d: %.3e\n", (i + 1) * 50, t.energy[i]);
+        assert_true(peak > 0.0);
+        assert_true(late < 0.1 * peak);
+        assert_true(late <= before);
+        free(t.energy);
+        free(t.data);
+        job_free(&j);
+    }
+}
+
+/* Reciprocity in the layered TTI model (source and receiver in the isotropic
+ * top and bottom layers, the waves crossing the tilted anisotropic one):
+ * rho_A p(B; A) = rho_B p(A; B) within 1e-5 of the peak (the issue asks 1e-3;
+ * 1e-5 also catches a rotation whose stress update is not the transpose of the
+ * velocity update's: that measured 9.8e-4). */
+static void test_tti_reciprocity(void **state)
+{
+    (void)state;
+    struct job j;
+    tti_layered(&j, 48, 450, 0.9, true);
+    j.par.boundary_width = 8;
+    const struct fd_point A = {150, 240, 60}, B = {330, 190, 420};
+    assert_reciprocal(&j, A, B, 1000.0, 2300.0, "tti", 1e-5);
+    job_free(&j);
+}
+
+/* aniso_taper: (1) a radius covering the whole model makes vti (eps 0.25,
+ * delta 0.1) the isotropic acoustic1 (rel L2 <= 1e-5); (2) the taper follows
+ * the shot: a second shot elsewhere on the same engine equals that shot on a
+ * fresh engine (bit for bit), and differs from the untapered run. */
+static void test_aniso_taper(void **state)
+{
+    (void)state;
+    struct job j, a;
+    vti_init(&j, 30, 200, 0.25f, 0.1f);
+    vti_init(&a, 30, 200, 0.0f, 0.0f);
+    a.par.equation = FD_ACOUSTIC1;
+    j.par.aniso_taper = 1e6;
+    j.rec[0] = a.rec[0] = (struct fd_point){250, 145, 145};
+    j.rec[1] = a.rec[1] = (struct fd_point){145, 145, 40};
+    j.nrec = a.nrec = 2;
+    struct traces tj = job_run(&j, FD_DEVICE_CPU), ta = job_run(&a, FD_DEVICE_CPU);
+    assert_close(&tj, &ta, 1e-5, "aniso_taper 1e6 m vs acoustic1");
+    free(tj.data);
+    free(ta.data);
+    /* (2) radius 60 m: shot 1 then shot 2 on one engine; shot 2 on a fresh one. */
+    j.par.aniso_taper = 60.0;
+    struct fd_engine *e = job_engine(&j, FD_DEVICE_CPU);
+    struct traces s1 = job_run_on(e, &j);
+    j.src = (struct fd_point){90, 180, 120};
+    struct traces s2 = job_run_on(e, &j);
+    fd_engine_destroy(e);
+    struct traces f2 = job_run(&j, FD_DEVICE_CPU);
+    j.par.aniso_taper = 0.0;
+    struct traces u2 = job_run(&j, FD_DEVICE_CPU);
+    double dmax = 0.0;
+    for (int i = 0; i < s2.nsamp * 2; i++) {
+        assert_true(s2.data[i] == f2.data[i]);
+        double d = fabs(s2.data[i] - u2.data[i]);
+        dmax = d > dmax ? d : dmax;
+    }
+    printf("  aniso_taper 60 m: second shot equals a fresh engine; differs from the "
+           "untapered run by %.2e\n",
+           dmax);
+    assert_true(dmax > 0.0);
+    free(s1.data);
+    free(s2.data);
+    free(f2.data);
+    free(u2.data);
+    job_free(&j);
+    job_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,12 +971,21 @@ int main(void)
         cmocka_unit_test(test_reciprocity_acoustic2),
         cmocka_unit_test(test_reciprocity_acoustic1),
         cmocka_unit_test(test_sponge),
+        cmocka_unit_test(test_sponge_aniso),
         cmocka_unit_test(test_free_surface_acoustic2),
         cmocka_unit_test(test_free_surface_acoustic1),
         cmocka_unit_test(test_long_run_stable),
         cmocka_unit_test(test_vti_equals_acoustic1),
         cmocka_unit_test(test_vti_elliptic),
         cmocka_unit_test(test_vti_anelliptic),
+        cmocka_unit_test(test_tti_untilted_equals_vti),
+        cmocka_unit_test(test_tti_tilted_times),
+        cmocka_unit_test(test_tti_long_run_stable),
+        cmocka_unit_test(test_tti_reciprocity),
+        cmocka_unit_test(test_aniso_taper),
     };
+    /* FD_PHYSICS_FILTER=PATTERN runs only the matching tests (cmocka glob). */
+    if (getenv("FD_PHYSICS_FILTER"))
+        cmocka_set_test_filter(getenv("FD_PHYSICS_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

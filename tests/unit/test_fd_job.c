@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "test_fd_util.h"
+#include "fd/fd_check.h"
 #include "fd/fd_geom.h"
 #include "fd/fd_job.h"
 #include "fd/fd_model_io.h"
@@ -228,6 +229,47 @@ static void test_record_dt(void **state)
     fd_job_free(&job);
 }
 
+/* equation = tti: theta/phi (layers, constant), aniso_taper, loading, the
+ * angle check naming the cell, the CPML and negative-radius refusals. */
+static void test_tti_keys(void **state)
+{
+    (void)state;
+    struct fd_job job;
+    struct fd_model_data m;
+    char err[512];
+    assert_int_equal(
+        load(MODEL
+             "epsilon = 0.2\ndelta = 0.1\ntheta = 0,30@300\nphi = 45\n" SURVEY MODELING
+             "equation = tti\nboundary = sponge\naniso_taper = 25\n",
+             &job, err, sizeof err),
+        0);
+    assert_int_equal(job.params.equation, FD_TTI);
+    assert_true(job.params.aniso_taper == 25.0);
+    assert_string_equal(fd_job_equation_name(job.params.equation), "tti");
+    assert_int_equal(fd_model_load(&job, &m, err, sizeof err), 0);
+    assert_non_null(m.theta);
+    assert_non_null(m.phi);
+    assert_true(m.theta[2] == 0.0f && m.theta[3] == 30.0f && m.phi[7] == 45.0f);
+    double vmin, vmax;
+    assert_int_equal(fd_check_model(&job, &m, &vmin, &vmax, err, sizeof err), 0);
+    assert_true(fabs(vmax - 2000.0 * sqrt(1.4)) < 1e-3);
+    m.theta[(size_t)(2 * 11 + 3) * 5 + 4] = 100.0f; /* cell (3, 2, 4) */
+    assert_int_equal(fd_check_model(&job, &m, &vmin, &vmax, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "job.ini:11: key 'theta': expected finite tilts in [-90, "
+                                "90] degrees, got 100 at cell (ix, iy, iz) = (3, 2, 4)"));
+    m.theta[(size_t)(2 * 11 + 3) * 5 + 4] = 0.0f;
+    m.phi[0] = NAN;
+    assert_int_equal(fd_check_model(&job, &m, &vmin, &vmax, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "key 'phi': expected finite azimuths"));
+    fd_model_free(&m);
+    fd_job_free(&job);
+    expect_error(MODEL SURVEY MODELING "equation = tti\n",
+                 "key 'boundary': expected sponge with equation = tti");
+    expect_error(MODEL SURVEY MODELING
+                 "equation = tti\nboundary = sponge\naniso_taper = -1\n",
+                 "key 'aniso_taper': expected a radius >= 0 (m), got '-1'");
+}
+
 static void test_layers_and_files(void **state)
 {
     (void)state;
@@ -400,8 +442,9 @@ int main(void)
         cmocka_unit_test(test_shot_numbering), cmocka_unit_test(test_axis_ranges),
         cmocka_unit_test(test_points_file),    cmocka_unit_test(test_errors),
         cmocka_unit_test(test_record_dt),      cmocka_unit_test(test_layers_and_files),
-        cmocka_unit_test(test_wavelets),       cmocka_unit_test(test_peak_sample),
-        cmocka_unit_test(test_help_table),     cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_tti_keys),       cmocka_unit_test(test_wavelets),
+        cmocka_unit_test(test_peak_sample),    cmocka_unit_test(test_help_table),
+        cmocka_unit_test(test_resolve),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

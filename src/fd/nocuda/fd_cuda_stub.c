@@ -84,6 +84,15 @@ static int stub_snapshot(void *state, float *host, char *err, size_t errlen)
     return stub_begin_shot(state, NULL, NULL, 0, 0, err, errlen);
 }
 
+/* Never reached. Returns -1. */
+static int stub_set_model(void *state, int which, const float *host, char *err,
+                          size_t errlen)
+{
+    (void)which;
+    (void)host;
+    return stub_begin_shot(state, NULL, NULL, 0, 0, err, errlen);
+}
+
 /* Nothing to free. */
 static void stub_destroy(void *state)
 {
@@ -98,5 +107,6 @@ const struct fd_backend_ops fd_cuda_ops = {
     .record = stub_record,
     .fetch = stub_fetch,
     .snapshot = stub_snapshot,
+    .set_model = stub_set_model,
     .destroy = stub_destroy,
 };
