@@ -28,7 +28,7 @@ grep -q "this device (0) cannot run it" p/logs/task-*.1.err || fail "failed atte
 #    children, retried, done.
 start=$(date +%s.%N)
 mpmd sim:a:1 sim:b:1 -- run -q --tasks 0-3 --timeout 0.5 --run-dir hang -- \
-  sh -c 'if [ "$SHOTQ_DEVICE" = 1 ] && [ "$SHOTQ_ATTEMPT" = 1 ]; then sleep 31; fi'
+  sh -c "if [ \"\$SHOTQ_DEVICE\" = 1 ] && [ \"\$SHOTQ_ATTEMPT\" = 1 ]; then sleep 31$$; fi"
 timeout 60 "${MPMD[@]}"
 took=$("$PY" -c "import sys,time; print(time.time()-float(sys.argv[1]))" "$start")
 "$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) < 10 else 1)" "$took" || fail "timeout not enforced ($took s)"
@@ -36,7 +36,7 @@ took=$("$PY" -c "import sys,time; print(time.time()-float(sys.argv[1]))" "$start
 [ "$(json hang/report.json 'len(r["failed_attempts"])>=1 and all(f["device"]==1 and f["exit_code"]==124 for f in r["failed_attempts"])')" = True ] \
   || fail "expected timeouts on device 1: $(json hang/report.json 'r["failed_attempts"]')"
 sleep 0.3
-! pgrep -f "sleep 31" >/dev/null || fail "the hung task's process survived"
+! pgrep -f "^sleep 31$$\$" >/dev/null || fail "the hung task's process survived"
 
 # 3. A plugin crashing its worker on every attempt: the remote worker is
 #    restarted; the task fails after its retries; the others are done.

@@ -44,7 +44,7 @@ printf '[mo\033del]\n' > ctl.ini
 exact "shotq model: $WORK/ctl.ini:1: expected a section [model], [survey], [modeling] or [output], got '[mo\\x1bdel]'" \
   model ctl.ini --check
 printf '[model]\nn\033x = 3\n' > key.ini
-exact "shotq model: $WORK/key.ini:2: key 'n\\x1bx' in [model]: expected one of nx, ny, nz, dx, dy, dz, vp, rho, epsilon, delta, order" \
+exact "shotq model: $WORK/key.ini:2: key 'n\\x1bx' in [model]: expected one of nx, ny, nz, dx, dy, dz, vp, rho, epsilon, delta, theta, phi, order" \
   model key.ini --check
 # Ids above 2^53-1 (see also test_run_ids.sh).
 exact "shotq: error: --tasks '9007199254740992': position 1: expected a task id from 0 to 9007199254740991 (2^53-1)" \

@@ -15,14 +15,14 @@ grep -q "task 3: .*logs: none (no output)" err || fail "summary names logs that 
 # 2. A task hangs past --timeout: killed (with its children), retried, reported.
 start=$(date +%s.%N)
 expect_status 1 "$SHOTQ" run -q --devices cpu:2 --tasks 0-3 --timeout 0.5 --retries 1 \
-  --run-dir hang -- sh -c 'if [ {} = 2 ]; then sleep 30; fi'
+  --run-dir hang -- sh -c "if [ {} = 2 ]; then sleep 30$$; fi"
 took=$("$PY" -c "import sys,time; print(time.time()-float(sys.argv[1]))" "$start")
 "$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) < 10 else 1)" "$took" || fail "timeout not enforced ($took s)"
 [ "$(json hang/report.json '[t for t in r["tasks"] if t["id"]==2][0]["exit_code"]')" = 124 ]
 [ "$(json hang/report.json '[t for t in r["tasks"] if t["id"]==2][0]["attempts"]')" = 2 ]
 grep -q "timeout" err || fail "timeout not named in the summary"
 sleep 0.5
-! pgrep -f "sleep 30" >/dev/null || fail "the hung task's process survived"
+! pgrep -f "^sleep 30$$\$" >/dev/null || fail "the hung task's process survived"
 
 # 3. Fails on device 0 only: retried on another device and succeeds.
 "$SHOTQ" run -q --devices sim:a:1x3 --tasks 0-8 --run-dir dev0 -- sh -c '[ "$SHOTQ_DEVICE" != 0 ]'
