@@ -136,27 +136,30 @@ static bool put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
     return true;
 }
 
-/* Appends the blank-separated words of s, each NUL-terminated. */
-static bool put_words(char *buf, size_t cap, size_t *len, const char *s)
+/* Appends the words of the argument string s (shell-like quoting, see
+ * tasks_split_args), each NUL-terminated; with join, joined by single blanks
+ * instead (for {args} inside a longer word), without a final NUL. Returns
+ * false when they do not fit (or s is malformed, which tasks_read refuses). */
+static bool put_words(char *buf, size_t cap, size_t *len, const char *s, bool join)
 {
-    while (*s) {
-        while (*s == ' ' || *s == '\t')
-            s++;
-        const char *e = s;
-        while (*e && *e != ' ' && *e != '\t')
-            e++;
-        if (e > s &&
-            (!put(buf, cap, len, s, (size_t)(e - s)) || !put(buf, cap, len, "", 1)))
-            return false;
-        s = e;
+    size_t start = *len, col;
+    const char *what;
+    long n = tasks_split_args(s, buf, cap, len, &col, &what);
+    if (n < 0)
+        return false;
+    if (join && n > 0) {
+        (*len)--; /* the last word's NUL */
+        for (size_t i = start; i < *len; i++)
+            buf[i] = buf[i] ? buf[i] : ' ';
     }
     return true;
 }
 
 /* Builds the command of one attempt as NUL-separated words in buf:
  * placeholders {} {task} {device} {slot} {attempt} {args} are substituted;
- * a word that is exactly "{args}" becomes the task's argument words; without
- * any {args}, the argument words are appended. Returns the length or -1. */
+ * a word that is exactly "{args}" becomes the task's argument words (one
+ * argv element each); inside a longer word, {args} is the words joined by
+ * single blanks; without any {args}, the argument words are appended. Returns the length or -1. */
 static long build_command(const struct runner *r, size_t ti, int dev, int slot,
                           int attempt, char *buf, size_t cap)
 {
@@ -175,7 +178,7 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
     for (char **a = r->c->cmd; *a; a++) {
         if (!strcmp(*a, "{args}")) {
             used_args = true;
-            if (!put_words(buf, cap, &len, args))
+            if (!put_words(buf, cap, &len, args, false))
                 return -1;
             continue;
         }
@@ -192,7 +195,7 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
             }
             if (!hit && !strncmp(p, "{args}", 6)) {
                 used_args = true;
-                if (!put(buf, cap, &len, args, strlen(args)))
+                if (!put_words(buf, cap, &len, args, true))
                     return -1;
                 p += 6;
                 hit = true;
@@ -206,7 +209,7 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
         if (!put(buf, cap, &len, "", 1))
             return -1;
     }
-    if (!used_args && !put_words(buf, cap, &len, args))
+    if (!used_args && !put_words(buf, cap, &len, args, false))
         return -1;
     return (long)len;
 }
