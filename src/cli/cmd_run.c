@@ -50,6 +50,15 @@ static const char run_usage[] =
     "  --gantt FILE.svg    Gantt chart of the run\n"
     "  --quiet, -q         no progress output\n"
     "Command placeholders: {} or {task}, {device}, {slot}, {attempt}, {args}.\n"
+    "Task ARGS are split like a shell would, without expansion: '...', \"...\", \\.\n"
+    "Each task's environment: SHOTQ_TASK, SHOTQ_DEVICE, SHOTQ_DEVICE_NAME,\n"
+    "SHOTQ_DEVICE_SPEED, SHOTQ_SLOT, SHOTQ_ATTEMPT, SHOTQ_RUN_DIR, CUDA_VISIBLE_DEVICES.\n"
+    "sim: devices are for trying out policies: a task on one runs on this machine\n"
+    "like any other command, at full speed; shotq only sets SHOTQ_DEVICE_SPEED to\n"
+    "SPEED (and CUDA_VISIBLE_DEVICES to \"\", so no GPU is visible) and admits tasks\n"
+    "against MEM_MIB (default 16384). To make a sim device slow, the command must\n"
+    "act on it, e.g. sh -c 'sleep $(echo \"0.4 / $SHOTQ_DEVICE_SPEED\" | bc -l)'.\n"
+    "Watch a run from elsewhere with shotq status [RUN_DIR].\n"
     "Exit status: 0 all done, 1 some task failed, 2 bad input, 130 interrupted.\n";
 
 struct run_opts {
