@@ -215,6 +215,13 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
     return (long)len;
 }
 
+long runner_command(const struct runner_config *c, size_t ti, int dev, int slot,
+                    int attempt, char *buf, size_t cap)
+{
+    struct runner r = {.c = c}; /* build_command reads only r.c */
+    return build_command(&r, ti, dev, slot, attempt, buf, cap);
+}
+
 /* ---- workers ---- */
 
 /* Starts the worker process of w. Returns 0 or -errno. */
