@@ -446,7 +446,8 @@ static int print_plan(const struct runner_config *c)
         printf("  ... %zu more task(s)\n", ts->n - PLAN_TASKS);
     printf("%zu of %zu task(s) fit on only some devices\n", partial, ts->n);
     if (c->plugin_mode) {
-        printf("plugin %s, config '%s'\n", c->plugin, c->plugin_config ? c->plugin_config : "");
+        printf("plugin %s, config '%s'\n", c->plugin,
+               c->plugin_config ? c->plugin_config : "");
         return 0;
     }
     static char buf[PROTO_MAX];

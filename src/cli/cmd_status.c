@@ -70,8 +70,8 @@ static int parse(int argc, char **argv, struct status_opts *o)
             if (!v && i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
                 v = argv[++i];
             char *end;
-            if (v && (o->watch = strtod(v, &end), end == v || *end || !(o->watch >= 0.1) ||
-                      o->watch > 3600)) {
+            if (v && (o->watch = strtod(v, &end),
+                      end == v || *end || !(o->watch >= 0.1) || o->watch > 3600)) {
                 fprintf(stderr,
                         "shotq status: --watch '%s': expected seconds from 0.1 to 3600\n",
                         v);

@@ -160,7 +160,8 @@ static bool put_words(char *buf, size_t cap, size_t *len, const char *s, bool jo
  * placeholders {} {task} {device} {slot} {attempt} {args} are substituted;
  * a word that is exactly "{args}" becomes the task's argument words (one
  * argv element each); inside a longer word, {args} is the words joined by
- * single blanks; without any {args}, the argument words are appended. Returns the length or -1. */
+ * single blanks; without any {args}, the argument words are appended.
+ * Returns the length or -1. */
 static long build_command(const struct runner *r, size_t ti, int dev, int slot,
                           int attempt, char *buf, size_t cap)
 {

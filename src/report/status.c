@@ -207,8 +207,8 @@ static int read_state(const char *run_dir, struct status_report *r, char *err,
 /* One task event of the journal, for the tally. */
 struct tev {
     int64_t task;
-    size_t seq;   /* line */
-    char kind;    /* 's' start, 'd' done, 'f' fail, 'r' retry */
+    size_t seq; /* line */
+    char kind;  /* 's' start, 'd' done, 'f' fail, 'r' retry */
     int attempt;
 };
 
@@ -404,8 +404,7 @@ static int64_t total_from_what(const char *what)
     return -1;
 }
 
-int status_collect(const char *run_dir, struct status_report *r, char *err,
-                   size_t errlen)
+int status_collect(const char *run_dir, struct status_report *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->total = r->pending = -1;
@@ -448,10 +447,10 @@ int status_collect(const char *run_dir, struct status_report *r, char *err,
         r->pid = r->st.pid;
         snprintf(r->host, sizeof r->host, "%s", r->st.host);
     }
-    r->coord = alive ? STATUS_LIVE
-               : r->have_state && r->st.finished && r->running == 0 ? STATUS_FINISHED
+    r->coord = alive                                                 ? STATUS_LIVE
+               : r->have_state && r->st.finished && r->running == 0  ? STATUS_FINISHED
                : r->total >= 0 && r->pending == 0 && r->running == 0 ? STATUS_FINISHED
-                                                                    : STATUS_GONE;
+                                                                     : STATUS_GONE;
     return 0;
 }
 
@@ -476,10 +475,11 @@ static void coord_line(FILE *f, const struct status_report *r, double now)
     } else if (r->coord == STATUS_FINISHED) {
         fputs("coordinator: finished (every task ended)\n", f);
     } else {
-        fprintf(f,
-                "coordinator: gone (pid %ld on %s is no longer running: killed, crashed "
-                "or interrupted); the run did not finish: shotq run --resume continues it\n",
-                r->pid, r->host);
+        fprintf(
+            f,
+            "coordinator: gone (pid %ld on %s is no longer running: killed, crashed "
+            "or interrupted); the run did not finish: shotq run --resume continues it\n",
+            r->pid, r->host);
     }
 }
 
@@ -493,8 +493,9 @@ static void dev_lines(FILE *f, const struct status_report *r, double now)
     fprintf(f, "devices (as of %.1f s ago):\n", now - r->st.updated);
     for (size_t d = 0; d < r->st.ndevs; d++) {
         const struct status_dev *v = &r->st.devs[d];
-        fprintf(f, "  %zu %-16s %-8s speed %.3g  util %3.0f%%  busy %.1f s  done %" PRId64
-                   "  failed attempts %" PRId64,
+        fprintf(f,
+                "  %zu %-16s %-8s speed %.3g  util %3.0f%%  busy %.1f s  done %" PRId64
+                "  failed attempts %" PRId64,
                 d, v->name, v->state, v->speed, 100 * v->utilisation, v->busy_s, v->done,
                 v->failed);
         if (v->nrunning && r->coord == STATUS_LIVE) {
@@ -534,7 +535,8 @@ static void fail_lines(FILE *f, const struct status_report *r)
         fprintf(f, "  %8.1f s  ", e->t);
         if (e->dev >= 0)
             fprintf(f, "device %ld: ", e->dev);
-        fprintf(f, "%s: %s\n", e->ev, util_escape(e->detail, UTIL_ESC_ALL, esc, sizeof esc));
+        fprintf(f, "%s: %s\n", e->ev,
+                util_escape(e->detail, UTIL_ESC_ALL, esc, sizeof esc));
     }
 }
 
@@ -556,7 +558,8 @@ char *status_text(const char *run_dir, const struct status_report *r, double now
     else
         fputs("pending unknown (total unknown)\n", f);
     if (r->coord == STATUS_LIVE && r->have_state && r->st.eta >= 0)
-        fprintf(f, "ETA: %.0f s (estimated %.1f s ago)\n", r->st.eta, now - r->st.updated);
+        fprintf(f, "ETA: %.0f s (estimated %.1f s ago)\n", r->st.eta,
+                now - r->st.updated);
     else if (r->coord == STATUS_LIVE)
         fputs("ETA: unknown\n", f);
     dev_lines(f, r, now);

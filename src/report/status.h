@@ -31,20 +31,20 @@ struct status_dev {
     int slots;            /* workers on it */
     int64_t done, failed; /* successful tasks, failed attempts */
     size_t nrunning;      /* tasks running on it now */
-    size_t queued;        /* tasks sent to its workers ahead (prefetched), not yet running */
+    size_t queued; /* tasks sent to its workers ahead (prefetched), not yet running */
     int64_t running[STATUS_RUNNING_MAX]; /* the first of them */
 };
 
 /* The coordinator's state file, RUN_DIR/state.json. */
 struct status_state {
-    long pid;           /* coordinator */
-    char host[256];     /* its host name */
-    double started;     /* Unix time the run (this coordinator) started */
-    double updated;     /* Unix time of this state */
-    double elapsed;     /* run seconds at that time */
-    double eta;         /* seconds left then, < 0 unknown */
-    int64_t total;      /* tasks in the run */
-    bool finished;      /* no task is pending or running */
+    long pid;       /* coordinator */
+    char host[256]; /* its host name */
+    double started; /* Unix time the run (this coordinator) started */
+    double updated; /* Unix time of this state */
+    double elapsed; /* run seconds at that time */
+    double eta;     /* seconds left then, < 0 unknown */
+    int64_t total;  /* tasks in the run */
+    bool finished;  /* no task is pending or running */
     struct status_dev *devs;
     size_t ndevs;
 };
@@ -57,18 +57,18 @@ int status_write_state(const char *run_dir, const struct status_state *s, char *
 /* A task that failed for good, with its logs. */
 struct status_fail {
     int64_t task;
-    int attempt;           /* its last attempt, from the journal */
-    int log_attempt;       /* attempt whose logs were found (highest present), 0 none */
-    char err_path[4200];   /* RUN_DIR/logs/task-ID.ATTEMPT.err, "" if none */
-    char out_path[4200];   /* ... .out, "" if none */
-    char last_line[256];   /* last non-empty line of its stderr log, escaped */
+    int attempt;         /* its last attempt, from the journal */
+    int log_attempt;     /* attempt whose logs were found (highest present), 0 none */
+    char err_path[4200]; /* RUN_DIR/logs/task-ID.ATTEMPT.err, "" if none */
+    char out_path[4200]; /* ... .out, "" if none */
+    char last_line[256]; /* last non-empty line of its stderr log, escaped */
 };
 
 /* A device or run event from the journal. */
 struct status_event {
-    double t;        /* run seconds of its coordinator */
-    long dev;        /* -1 for the run */
-    char ev[16];     /* "quarantine", "probe", "recover", "retire", "halt" */
+    double t;    /* run seconds of its coordinator */
+    long dev;    /* -1 for the run */
+    char ev[16]; /* "quarantine", "probe", "recover", "retire", "halt" */
     char detail[160];
 };
 
@@ -82,8 +82,8 @@ struct status_report {
     char host[256];          /* ditto ("?" unknown) */
     int64_t total;           /* -1 unknown */
     int64_t done, failed, running, pending; /* pending -1 when total unknown */
-    bool have_state;         /* state.json was read */
-    struct status_state st;  /* valid with have_state */
+    bool have_state;                        /* state.json was read */
+    struct status_state st;                 /* valid with have_state */
     struct status_fail *fails;
     size_t nfails;
     struct status_event *events;
@@ -93,8 +93,8 @@ struct status_report {
 /* Fills r from RUN_DIR. Counts come from the journal alone: a task is done
  * when a "done" event names it; otherwise by its last event: "start" running
  * (sent to a worker: this includes tasks prefetched behind a running one, the
- * devices' "queued"), "fail" failed, "retry" pending. The total comes from state.json, else from
- * the header ("..., N tasks"), else is unknown. Returns 0; -ENOTDIR when
+ * devices' "queued"), "fail" failed, "retry" pending. The total comes from state.json,
+ * else from the header ("..., N tasks"), else is unknown. Returns 0; -ENOTDIR when
  * RUN_DIR has no journal (err: one line naming RUN_DIR); -EINVAL for a
  * corrupt journal or state file (err names file and line); -ENOMEM. Free r
  * with status_free. Never changes anything in RUN_DIR. */

@@ -303,8 +303,9 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
             LINE_ERR(what);
         size_t col = 0, wlen = 0;
         if (tasks_split_args(p, NULL, 0, &wlen, &col, &what) < 0) {
-            snprintf(err, errlen, "%s:%zu: column %zu: expected %s, got the end of the line",
-                     ename, lineno, (size_t)(p - line) + col, what);
+            snprintf(err, errlen,
+                     "%s:%zu: column %zu: expected %s, got the end of the line", ename,
+                     lineno, (size_t)(p - line) + col, what);
             rc = -EINVAL;
             goto out;
         }

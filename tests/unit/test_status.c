@@ -89,13 +89,28 @@ static void test_counts(void **state)
     status_free(&r);
 
     /* state.json: written and read back; its total wins over the header's. */
-    struct status_dev dv = {.name = "gpu0", .state = "resting", .speed = 2.5,
-                            .busy_s = 3, .utilisation = 0.5, .probe_at = 12, .slots = 2,
-                            .done = 4, .failed = 1, .nrunning = 1, .queued = 2,
+    struct status_dev dv = {.name = "gpu0",
+                            .state = "resting",
+                            .speed = 2.5,
+                            .busy_s = 3,
+                            .utilisation = 0.5,
+                            .probe_at = 12,
+                            .slots = 2,
+                            .done = 4,
+                            .failed = 1,
+                            .nrunning = 1,
+                            .queued = 2,
                             .running = {3}};
-    struct status_state st = {.pid = 1, .host = "h", .started = 100, .updated = 110,
-                              .elapsed = 10, .eta = 5, .total = 9, .finished = false,
-                              .devs = &dv, .ndevs = 1};
+    struct status_state st = {.pid = 1,
+                              .host = "h",
+                              .started = 100,
+                              .updated = 110,
+                              .elapsed = 10,
+                              .eta = 5,
+                              .total = 9,
+                              .finished = false,
+                              .devs = &dv,
+                              .ndevs = 1};
     assert_int_equal(status_write_state(dir, &st, err, sizeof err), 0);
     assert_int_equal(status_collect(dir, &r, err, sizeof err), 0);
     assert_true(r.have_state);
@@ -109,7 +124,8 @@ static void test_counts(void **state)
     assert_int_equal(r.st.devs[0].running[0], 3);
     char *text = status_text(dir, &r, 111);
     assert_non_null(text);
-    assert_non_null(strstr(text, "tasks: 2 done, 1 failed, 1 interrupted, 5 pending (of 9)\n"));
+    assert_non_null(
+        strstr(text, "tasks: 2 done, 1 failed, 1 interrupted, 5 pending (of 9)\n"));
     assert_non_null(strstr(text, "  task 4 (attempt 1): a later attempt\n"));
     free(text);
     status_free(&r);
