@@ -13,6 +13,7 @@ int cmd_run(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* `shotq guard --watch PID`: internal; started by the coordinator (see
  * exec/guard.h). Returns the exit status. */

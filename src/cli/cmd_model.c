@@ -310,11 +310,11 @@ static int draw_png(const struct fd_job *job, long long k, const char *out, doub
     return 0;
 }
 
-/* True when the scheduler options ask to resume a run. */
-static bool wants_resume(const struct model_opts *o)
+/* True when the scheduler options passed through include the flag name. */
+static bool wants(const struct model_opts *o, const char *name)
 {
     for (int k = 1; k < o->npass; k++)
-        if (!strcmp(o->pass[k], "--resume"))
+        if (!strcmp(o->pass[k], name))
             return true;
     return false;
 }
@@ -366,7 +366,7 @@ int cmd_model(int argc, char **argv)
         if (rc)
             goto out;
     }
-    rc = fd_prepare(abs, &prep, err, sizeof err);
+    rc = fd_prepare_dirs(abs, &prep, !wants(&o, "--dry-run"), err, sizeof err);
     if (rc) {
         fprintf(stderr, "shotq model: %s\n", err);
         rc = 2;
@@ -392,7 +392,7 @@ int cmd_model(int argc, char **argv)
     } else if (o.png_shot < 0 || o.npass > 1) {
         struct run_preset preset = {"builtin:fd", abs, (int64_t)prep.job.nsrc};
         /* Shots half-written by a killed run are computed again: drop them. */
-        if (wants_resume(&o))
+        if (wants(&o, "--resume"))
             atomic_clean_stale(prep.job.out_dir);
         rc = run_main(o.npass, o.pass, &preset);
     }

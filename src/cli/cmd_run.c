@@ -52,7 +52,19 @@ static const char run_usage[] =
     "  --report FILE       another copy of report.json\n"
     "  --gantt FILE.svg    Gantt chart of the run\n"
     "  --quiet, -q         no progress output\n"
+    "  --dry-run           print the plan (devices and their speed priors, which\n"
+    "                      devices can hold each task, the first commands) and\n"
+    "                      exit: starts nothing, writes nothing\n"
     "Command placeholders: {} or {task}, {device}, {slot}, {attempt}, {args}.\n"
+    "Task ARGS are split like a shell would, without expansion: '...', \"...\", \\.\n"
+    "Each task's environment: SHOTQ_TASK, SHOTQ_DEVICE, SHOTQ_DEVICE_NAME,\n"
+    "SHOTQ_DEVICE_SPEED, SHOTQ_SLOT, SHOTQ_ATTEMPT, SHOTQ_RUN_DIR, CUDA_VISIBLE_DEVICES.\n"
+    "sim: devices are for trying out policies: a task on one runs on this machine\n"
+    "like any other command, at full speed; shotq only sets SHOTQ_DEVICE_SPEED to\n"
+    "SPEED (and CUDA_VISIBLE_DEVICES to \"\", so no GPU is visible) and admits tasks\n"
+    "against MEM_MIB (default 16384). To make a sim device slow, the command must\n"
+    "act on it, e.g. sh -c 'sleep $(echo \"0.4 / $SHOTQ_DEVICE_SPEED\" | bc -l)'.\n"
+    "Watch a run from elsewhere with shotq status [RUN_DIR].\n"
     "Exit status: 0 all done, 1 some task failed, 2 bad input, 130 interrupted.\n";
 
 struct run_opts {
@@ -63,7 +75,7 @@ struct run_opts {
     long max_log_mib; /* --max-log */
     double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
-    bool resume, quiet;
+    bool resume, quiet, dry_run;
     char **cmd; /* after "--" */
 };
 
@@ -174,6 +186,9 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
         } else if (opts_is(o, "--quiet") || opts_is(o, "-q")) {
             rc = opts_flag(o);
             ro->quiet = true;
+        } else if (opts_is(o, "--dry-run")) {
+            rc = opts_flag(o);
+            ro->dry_run = true;
         } else if (opts_is(o, "--plugin") && !preset) {
             rc = opts_str(o, &ro->plugin);
         } else if (opts_is(o, "--plugin-config") && !preset) {
@@ -361,6 +376,99 @@ static int check_fit(const struct dev_list *devs, const struct taskset *ts, char
     return 0;
 }
 
+/* Whether device d can hold a task needing mem bytes (as check_fit: a CPU
+ * always, a GPU within its free memory, a sim device within its memory). */
+static bool admits(const struct dev_info *d, uint64_t mem)
+{
+    if (d->kind == DEV_CPU)
+        return true;
+    return mem <= (d->kind == DEV_GPU ? d->mem_free : d->mem_total);
+}
+
+/* Prints the words of a command (NUL-separated, len bytes) on one line,
+ * single-quoting those a shell would split or expand. */
+static void print_words(const char *buf, long len)
+{
+    for (const char *p = buf; p < buf + len; p += strlen(p) + 1) {
+        char esc[512];
+        util_escape(p, UTIL_ESC_ALL, esc, sizeof esc);
+        if (p > buf)
+            putchar(' ');
+        if (*esc && !esc[strcspn(esc, " \t'\"\\$`*?[]{}()<>|&;#~")]) {
+            fputs(esc, stdout);
+            continue;
+        }
+        putchar('\'');
+        for (const char *q = esc; *q; q++)
+            fputs(*q == '\'' ? "'\\''" : (char[]){*q, 0}, stdout);
+        putchar('\'');
+    }
+    putchar('\n');
+}
+
+#define PLAN_TASKS 20   /* tasks whose admission --dry-run lists */
+#define PLAN_COMMANDS 3 /* tasks whose command --dry-run shows */
+
+/* --dry-run: prints the devices with their speed priors, each task's
+ * admission (the first PLAN_TASKS, then a count of those no device or only
+ * some devices hold) and the first commands. Starts and writes nothing.
+ * Returns the exit status (0). */
+static int print_plan(const struct runner_config *c)
+{
+    const struct dev_list *devs = c->devs;
+    const struct taskset *ts = c->tasks;
+    printf("plan (--dry-run: nothing is started or written): %s, policy %s, %d slot(s) "
+           "per device, run directory %s\n",
+           c->what, sched_policy_name(c->sp.policy), c->sp.slots, c->run_dir);
+    printf("devices (speed prior, memory for admission):\n");
+    for (size_t d = 0; d < devs->n; d++) {
+        const struct dev_info *v = &devs->v[d];
+        printf("  %zu %-4s %-20s speed %.3g  ", d, dev_kind_name(v->kind), v->name,
+               v->speed);
+        if (v->kind == DEV_CPU)
+            printf("memory: no limit\n");
+        else
+            printf("memory %.0f MiB%s\n",
+                   (double)(v->kind == DEV_GPU ? v->mem_free : v->mem_total) / 1048576.0,
+                   v->kind == DEV_GPU ? " free" : "");
+    }
+    printf("tasks (weight, memory: devices that can hold it):\n");
+    size_t partial = 0;
+    for (size_t i = 0; i < ts->n; i++) {
+        size_t n = 0;
+        for (size_t d = 0; d < devs->n; d++)
+            n += admits(&devs->v[d], ts->mem[i]);
+        partial += n < devs->n;
+        if (i >= PLAN_TASKS)
+            continue;
+        printf("  task %" PRId64 ": weight %g, memory %.0f MiB:", ts->id[i], ts->weight[i],
+               (double)ts->mem[i] / 1048576.0);
+        for (size_t d = 0; d < devs->n; d++)
+            if (admits(&devs->v[d], ts->mem[i]))
+                printf(" %zu", d);
+        printf(n == devs->n ? " (all)\n" : "\n");
+    }
+    if (ts->n > PLAN_TASKS)
+        printf("  ... %zu more task(s)\n", ts->n - PLAN_TASKS);
+    printf("%zu of %zu task(s) fit on only some devices\n", partial, ts->n);
+    if (c->plugin_mode) {
+        printf("plugin %s, config '%s'\n", c->plugin,
+               c->plugin_config ? c->plugin_config : "");
+        return 0;
+    }
+    static char buf[PROTO_MAX];
+    printf("commands (attempt 1 on device 0, slot 0):\n");
+    for (size_t i = 0; i < ts->n && i < PLAN_COMMANDS; i++) {
+        long len = runner_command(c, i, 0, 0, 1, buf, sizeof buf);
+        printf("  task %" PRId64 ": ", ts->id[i]);
+        if (len < 0)
+            printf("(too long)\n");
+        else
+            print_words(buf, len);
+    }
+    return 0;
+}
+
 /* The options' defaults (every rank parses the same options). */
 static struct run_opts run_opts_default(void)
 {
@@ -499,6 +607,10 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     if (ro.costs_from &&
         costhist_apply(ro.costs_from, ts.id, ts.weight, ts.n, err, sizeof err) < 0) {
         log_msg(LOG_ERROR, "%s", err);
+        goto out;
+    }
+    if (ro.dry_run) {
+        status = print_plan(&rc_);
         goto out;
     }
     struct runner_remote remote;

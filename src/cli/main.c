@@ -13,6 +13,7 @@ static void usage(FILE *f)
           "  run       [OPTIONS] --plugin LIB.so        run plugin tasks\n"
           "  model     JOB.ini [OPTIONS] [--shot K]     3D acoustic FD modelling\n"
           "  simulate  --devices sim:SPEC --tasks N     plan on a virtual clock\n"
+          "  status    [RUN_DIR] [--json] [--watch]     a run's progress, live or not\n"
           "Run `shotq COMMAND --help` for the options of a command.\n",
           f);
 }
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
         return cmd_model(argc - 1, argv + 1);
     if (!strcmp(c, "simulate"))
         return cmd_simulate(argc - 1, argv + 1);
+    if (!strcmp(c, "status"))
+        return cmd_status(argc - 1, argv + 1);
     if (!strcmp(c, "worker"))
         return cmd_worker(argc - 1, argv + 1);
     if (!strcmp(c, "guard"))
@@ -41,7 +44,7 @@ int main(int argc, char **argv)
         return 0;
     }
     fprintf(stderr,
-            "shotq: unknown command '%s' (expected devices, run, model or simulate)\n",
+            "shotq: unknown command '%s' (expected devices, run, model, simulate or status)\n",
             c);
     return 2;
 }

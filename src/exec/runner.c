@@ -38,6 +38,7 @@
 #include "util/atomic_file.h"
 #include "report/record.h"
 #include "report/report.h"
+#include "report/status.h"
 #include "util/escape.h"
 #include "util/log.h"
 
@@ -138,27 +139,31 @@ static bool put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
     return true;
 }
 
-/* Appends the blank-separated words of s, each NUL-terminated. */
-static bool put_words(char *buf, size_t cap, size_t *len, const char *s)
+/* Appends the words of the argument string s (shell-like quoting, see
+ * tasks_split_args), each NUL-terminated; with join, joined by single blanks
+ * instead (for {args} inside a longer word), without a final NUL. Returns
+ * false when they do not fit (or s is malformed, which tasks_read refuses). */
+static bool put_words(char *buf, size_t cap, size_t *len, const char *s, bool join)
 {
-    while (*s) {
-        while (*s == ' ' || *s == '\t')
-            s++;
-        const char *e = s;
-        while (*e && *e != ' ' && *e != '\t')
-            e++;
-        if (e > s &&
-            (!put(buf, cap, len, s, (size_t)(e - s)) || !put(buf, cap, len, "", 1)))
-            return false;
-        s = e;
+    size_t start = *len, col;
+    const char *what;
+    long n = tasks_split_args(s, buf, cap, len, &col, &what);
+    if (n < 0)
+        return false;
+    if (join && n > 0) {
+        (*len)--; /* the last word's NUL */
+        for (size_t i = start; i < *len; i++)
+            buf[i] = buf[i] ? buf[i] : ' ';
     }
     return true;
 }
 
 /* Builds the command of one attempt as NUL-separated words in buf:
  * placeholders {} {task} {device} {slot} {attempt} {args} are substituted;
- * a word that is exactly "{args}" becomes the task's argument words; without
- * any {args}, the argument words are appended. Returns the length or -1. */
+ * a word that is exactly "{args}" becomes the task's argument words (one
+ * argv element each); inside a longer word, {args} is the words joined by
+ * single blanks; without any {args}, the argument words are appended.
+ * Returns the length or -1. */
 static long build_command(const struct runner *r, size_t ti, int dev, int slot,
                           int attempt, char *buf, size_t cap)
 {
@@ -177,7 +182,7 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
     for (char **a = r->c->cmd; *a; a++) {
         if (!strcmp(*a, "{args}")) {
             used_args = true;
-            if (!put_words(buf, cap, &len, args))
+            if (!put_words(buf, cap, &len, args, false))
                 return -1;
             continue;
         }
@@ -194,7 +199,7 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
             }
             if (!hit && !strncmp(p, "{args}", 6)) {
                 used_args = true;
-                if (!put(buf, cap, &len, args, strlen(args)))
+                if (!put_words(buf, cap, &len, args, true))
                     return -1;
                 p += 6;
                 hit = true;
@@ -208,9 +213,16 @@ static long build_command(const struct runner *r, size_t ti, int dev, int slot,
         if (!put(buf, cap, &len, "", 1))
             return -1;
     }
-    if (!used_args && !put_words(buf, cap, &len, args))
+    if (!used_args && !put_words(buf, cap, &len, args, false))
         return -1;
     return (long)len;
+}
+
+long runner_command(const struct runner_config *c, size_t ti, int dev, int slot,
+                    int attempt, char *buf, size_t cap)
+{
+    struct runner r = {.c = c}; /* build_command reads only r.c */
+    return build_command(&r, ti, dev, slot, attempt, buf, cap);
 }
 
 /* ---- workers ---- */
@@ -894,6 +906,67 @@ static void draw(struct runner *r, double now, bool final)
     progress_draw(&r->prog, &st, final);
 }
 
+/* Rewrites RUN_DIR/state.json for `shotq status` (report/status.h): at most
+ * once a second, and always when final (every task ended). A failure is
+ * logged once; the run goes on (status then shows an older state). */
+static void write_state(struct runner *r, double now, bool final)
+{
+    static double last = -1; /* one run per process; a new run restarts now */
+    static bool warned;
+    if (!final && last >= 0 && now >= last && now - last < 1.0)
+        return;
+    last = now;
+    size_t nd = r->c->devs->n;
+    struct status_dev *sd = calloc(nd ? nd : 1, sizeof *sd);
+    if (!sd)
+        return;
+    static const char *const qnames[] = {"ok", "resting", "probing", "retired"};
+    for (size_t d = 0; d < nd; d++) {
+        struct sched_dev_stats ds;
+        sched_dev_stats(r->s, d, &ds);
+        struct status_dev *v = &sd[d];
+        snprintf(v->name, sizeof v->name, "%s", r->c->devs->v[d].name);
+        snprintf(v->state, sizeof v->state, "%s",
+                 r->dev_dead[d] ? "dead" : qnames[r->qstate[d] & 3]);
+        v->speed = ds.speed_estimate;
+        v->busy_s = ds.busy_s;
+        v->probe_at = ds.quarantined && !ds.retired ? ds.probe_at : -1;
+        v->done = ds.tasks_done;
+        v->failed = ds.tasks_failed;
+        for (size_t i = 0; i < r->nw; i++) {
+            const struct worker *w = &r->w[i];
+            if ((size_t)w->dev != d)
+                continue;
+            v->slots++;
+            if (w->qn > 0 && v->nrunning < STATUS_RUNNING_MAX)
+                v->running[v->nrunning] = r->c->tasks->id[w->q[w->qh]];
+            v->nrunning += w->qn > 0;
+            v->queued += w->qn > 1 ? (size_t)w->qn - 1 : 0;
+        }
+        double cap = now * (v->slots ? v->slots : 1);
+        v->utilisation = cap > 0 ? fmin(1.0, ds.busy_s / cap) : 0;
+    }
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    struct status_state st = {.pid = (long)getpid(),
+                              .updated = (double)rt.tv_sec + (double)rt.tv_nsec * 1e-9,
+                              .elapsed = now,
+                              .eta = final ? 0 : sched_eta(r->s, now),
+                              .total = (int64_t)r->c->tasks->n,
+                              .finished = final,
+                              .devs = sd,
+                              .ndevs = nd};
+    st.started = st.updated - now;
+    gethostname(st.host, sizeof st.host - 1);
+    char err[512];
+    if (status_write_state(r->c->run_dir, &st, err, sizeof err) && !warned) {
+        warned = true;
+        progress_clear(&r->prog);
+        log_msg(LOG_WARN, "%s (shotq status shows an older state)", err);
+    }
+    free(sd);
+}
+
 /* Multi-node runs dispatch nothing until every worker has started (or failed
  * to), for at most START_GATE_S: remote workers start later than local ones,
  * and short tasks would otherwise all go to the first devices up, whose
@@ -1278,6 +1351,7 @@ int runner_run(const struct runner_config *c)
             log_msg(LOG_ERROR, "journal: cannot write (%s): stopping", strerror(errno));
             sched_drain(r->s);
         }
+        write_state(r, now, sched_finished(r->s));
         if (sched_finished(r->s))
             break;
         if (sched_count(r->s, SCHED_RUNNING) == 0 && !can_progress(r)) {

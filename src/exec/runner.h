@@ -70,6 +70,13 @@ struct runner_config {
     const struct runner_remote *remote; /* workers on other nodes, NULL = none */
 };
 
+/* The command an attempt of task index ti on device dev, slot slot would
+ * run, placeholders expanded: NUL-terminated words back to back in buf (cap
+ * bytes). For `shotq run --dry-run`; starts and writes nothing. Returns the
+ * length, or -1 when it does not fit. */
+long runner_command(const struct runner_config *c, size_t ti, int dev, int slot,
+                    int attempt, char *buf, size_t cap);
+
 /* Runs every task. Returns the exit status: 0 all done, 1 some failed,
  * 2 bad input (nothing started), 130 interrupted. */
 int runner_run(const struct runner_config *c);

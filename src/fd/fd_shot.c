@@ -18,6 +18,12 @@ static const double pi = 3.14159265358979323846;
 
 int fd_prepare(const char *job_path, struct fd_prepared *p, char *err, size_t errlen)
 {
+    return fd_prepare_dirs(job_path, p, true, err, errlen);
+}
+
+int fd_prepare_dirs(const char *job_path, struct fd_prepared *p, bool make_out_dir,
+                    char *err, size_t errlen)
+{
     memset(p, 0, sizeof *p);
     int rc = fd_job_load(job_path, &p->job, err, errlen);
     if (rc)
@@ -42,7 +48,7 @@ int fd_prepare(const char *job_path, struct fd_prepared *p, char *err, size_t er
                     p->job.path, p->job.lines.wavelet, p->job.wavelet_path,
                     (size_t)p->job.params.nt - padded, p->job.params.nt);
     }
-    if (!rc)
+    if (!rc && make_out_dir)
         rc = fd_mkdirs(p->job.out_dir, err, errlen);
     if (rc)
         fd_prepared_free(p);

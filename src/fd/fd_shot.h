@@ -5,6 +5,7 @@
 #ifndef FD_SHOT_H
 #define FD_SHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ struct fd_prepared {
  * Returns 0, or -errno (-EINVAL for bad input) with one line in err; *p is
  * zeroed on failure. */
 int fd_prepare(const char *job_path, struct fd_prepared *p, char *err, size_t errlen);
+
+/* fd_prepare, creating the output directory only with make_out_dir (without:
+ * for `shotq model --dry-run`, which writes nothing). */
+int fd_prepare_dirs(const char *job_path, struct fd_prepared *p, bool make_out_dir,
+                    char *err, size_t errlen);
 
 /* Releases everything fd_prepare made. Safe on a zeroed struct. */
 void fd_prepared_free(struct fd_prepared *p);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/atomic_file.h"
@@ -85,69 +86,104 @@ static bool valid_task_id(const cJSON *task)
     return v >= 0 && v <= 9007199254740991.0 && v == floor(v);
 }
 
-/* Replays an existing journal. Returns 0, or -ESTALE / -EINVAL with err set.
- * *complete is the length of the file up to its last newline: anything after
- * it is a record torn by a crash. */
-static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn on_done,
-                  void *ctx, off_t *complete, char *err, size_t errlen)
+/* Reads the journal open on fd into a malloc'ed text cut after its last
+ * newline (anything after it is a record torn by a crash); *complete is that
+ * length. Returns the text, or NULL with err set and errno. */
+static char *read_complete(const char *path, int fd, off_t *complete, char *err,
+                           size_t errlen)
 {
     size_t len;
+    errno = 0;
     char *text = slurp(fd, &len);
     if (!text) {
         int e = errno ? errno : EIO;
         snprintf(err, errlen, "%s: cannot read: %s", path, util_errtext(-e));
-        return -e;
+        errno = e;
+        return NULL;
     }
     size_t good = len;
     while (good > 0 && text[good - 1] != '\n')
         good--;
     *complete = (off_t)good;
-    text[good] = '\0'; /* a torn last record never completed: ignore it */
+    text[good] = '\0';
+    return text;
+}
+
+/* Fills e from the event line o (line lineno). Returns 0, or -EINVAL with err
+ * set when its task is not an exact integer id. */
+static int parse_entry(const char *path, size_t lineno, const cJSON *o,
+                       struct jrnl_entry *e, char *err, size_t errlen)
+{
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
+    const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
+    const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attempt");
+    const cJSON *dev = cJSON_GetObjectItemCaseSensitive(o, "dev");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "exit");
+    const cJSON *detail = cJSON_GetObjectItemCaseSensitive(o, "detail");
+    *e = (struct jrnl_entry){.line = lineno, .ev = "", .task = -1, .dev = -1, .detail = ""};
+    if (cJSON_IsString(ev))
+        e->ev = ev->valuestring;
+    if ((task || !strcmp(e->ev, "done")) && !valid_task_id(task)) {
+        /* A rounded or invented id must not mark some task done. */
+        snprintf(err, errlen,
+                 "%s:%zu: expected \"task\" to be an integer task id from 0 to "
+                 "9007199254740991 (2^53-1) (corrupt journal)",
+                 path, lineno);
+        return -EINVAL;
+    }
+    if (task)
+        e->task = (int64_t)task->valuedouble;
+    if (cJSON_IsNumber(att))
+        e->attempt = att->valueint;
+    if (cJSON_IsNumber(dev))
+        e->dev = (long)dev->valuedouble;
+    if (cJSON_IsNumber(t))
+        e->t = t->valuedouble;
+    if (cJSON_IsNumber(ex))
+        e->exit_code = ex->valueint;
+    if (cJSON_IsString(detail))
+        e->detail = detail->valuestring;
+    return 0;
+}
+
+/* Parses the complete journal text (path for messages): line 1 is the header,
+ * given to fn as an entry with .header set; every later line as an event.
+ * Stops at the first nonzero return of fn and returns it; else 0, or -EINVAL
+ * with err set (a line that is no JSON object, a bad task id, an empty
+ * journal). */
+static int parse_text(const char *path, char *text, jrnl_entry_fn fn, void *ctx,
+                      char *err, size_t errlen)
+{
     int rc = 0;
     size_t lineno = 0;
     char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line;
+    for (char *line = strtok_r(text, "\n", &save); line && !rc;
          line = strtok_r(NULL, "\n", &save)) {
         lineno++;
         cJSON *o = cJSON_Parse(line);
         if (!o) {
             snprintf(err, errlen, "%s:%zu: expected a JSON object (corrupt journal)",
                      path, lineno);
-            rc = -EINVAL;
-            break;
+            return -EINVAL;
         }
+        struct jrnl_entry e;
         if (lineno == 1) {
+            struct jrnl_header h = {"", ""};
             const cJSON *fp = cJSON_GetObjectItemCaseSensitive(o, "fingerprint");
-            char want[32];
-            snprintf(want, sizeof want, "%016" PRIx64, fingerprint);
-            if (!cJSON_IsString(fp) || strcmp(fp->valuestring, want)) {
-                const cJSON *what = cJSON_GetObjectItemCaseSensitive(o, "what");
-                snprintf(err, errlen,
-                         "%s: made for a different task set or command (%s); "
-                         "refusing to resume: use another --run-dir",
-                         path, cJSON_IsString(what) ? what->valuestring : "?");
-                rc = -ESTALE;
-            }
-        } else {
-            const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
-            const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
-            bool done = cJSON_IsString(ev) && !strcmp(ev->valuestring, "done");
-            if ((task || done) && !valid_task_id(task)) {
-                /* A rounded or invented id must not mark some task done. */
-                snprintf(err, errlen,
-                         "%s:%zu: expected \"task\" to be an integer task id from 0 to "
-                         "9007199254740991 (2^53-1) (corrupt journal)",
-                         path, lineno);
-                rc = -EINVAL;
-            } else if (done) {
-                on_done(ctx, (int64_t)task->valuedouble);
-            }
+            const cJSON *what = cJSON_GetObjectItemCaseSensitive(o, "what");
+            snprintf(h.fingerprint, sizeof h.fingerprint, "%s",
+                     cJSON_IsString(fp) ? fp->valuestring : "");
+            snprintf(h.what, sizeof h.what, "%s",
+                     cJSON_IsString(what) ? what->valuestring : "?");
+            e = (struct jrnl_entry){.line = 1, .ev = "", .task = -1, .dev = -1,
+                                    .detail = "", .header = &h};
+            rc = fn(ctx, &e);
+        } else if (!(rc = parse_entry(path, lineno, o, &e, err, errlen))) {
+            rc = fn(ctx, &e);
         }
         cJSON_Delete(o);
-        if (rc)
-            break;
     }
-    free(text);
     if (!rc && lineno == 0) { /* written by a shotq before headers were atomic */
         snprintf(err, errlen,
                  "%s: expected a journal header, found an empty file (nothing was "
@@ -155,6 +191,70 @@ static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn o
                  path);
         rc = -EINVAL;
     }
+    return rc;
+}
+
+/* What replay's entry function needs. */
+struct replay_ctx {
+    const char *path;
+    uint64_t fingerprint;
+    jrnl_done_fn on_done;
+    void *ctx;
+    char *err;
+    size_t errlen;
+};
+
+/* parse_text's function for --resume: checks the header's fingerprint
+ * (-ESTALE, err set) and passes each done task to on_done. */
+static int replay_entry(void *ctx, const struct jrnl_entry *e)
+{
+    struct replay_ctx *rc = ctx;
+    if (e->header) {
+        char want[32];
+        snprintf(want, sizeof want, "%016" PRIx64, rc->fingerprint);
+        if (strcmp(e->header->fingerprint, want)) {
+            snprintf(rc->err, rc->errlen,
+                     "%s: made for a different task set or command (%s); "
+                     "refusing to resume: use another --run-dir",
+                     rc->path, e->header->what);
+            return -ESTALE;
+        }
+    } else if (!strcmp(e->ev, "done")) {
+        rc->on_done(rc->ctx, e->task);
+    }
+    return 0;
+}
+
+/* Replays an existing journal. Returns 0, or -ESTALE / -EINVAL with err set.
+ * *complete is the length of the file up to its last newline: anything after
+ * it is a record torn by a crash. */
+static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn on_done,
+                  void *ctx, off_t *complete, char *err, size_t errlen)
+{
+    char *text = read_complete(path, fd, complete, err, errlen);
+    if (!text)
+        return -errno;
+    struct replay_ctx rc = {path, fingerprint, on_done, ctx, err, errlen};
+    int r = parse_text(path, text, replay_entry, &rc, err, errlen);
+    free(text);
+    return r;
+}
+
+int jrnl_read(const char *run_dir, jrnl_entry_fn fn, void *ctx, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/journal", run_dir);
+    int fd = sysio.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        return -e;
+    }
+    off_t complete;
+    char *text = read_complete(path, fd, &complete, err, errlen);
+    int rc = text ? parse_text(path, text, fn, ctx, err, errlen) : -errno;
+    free(text);
+    sysio.close(fd);
     return rc;
 }
 
@@ -235,39 +335,28 @@ static int create(const char *run_dir, const char *path, uint64_t fingerprint,
     return rc;
 }
 
+/* jrnl_attempts' state: the caller's callback. */
+struct attempts_ctx {
+    jrnl_attempt_fn fn; /* the caller's callback */
+    void *ctx;          /* its context */
+};
+
+/* Passes a task event's attempt on; skips the header and run notes. */
+static int on_attempt_entry(void *ctx, const struct jrnl_entry *e)
+{
+    const struct attempts_ctx *a = ctx;
+    if (!e->header && e->task >= 0 && e->attempt >= 1 &&
+        (!strcmp(e->ev, "start") || !strcmp(e->ev, "done") || !strcmp(e->ev, "fail") ||
+         !strcmp(e->ev, "retry")))
+        a->fn(a->ctx, e->task, e->attempt);
+    return 0;
+}
+
 int jrnl_attempts(const char *run_dir, jrnl_attempt_fn on_attempt, void *ctx)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/journal", run_dir);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    size_t len;
-    char *text = slurp(fd, &len);
-    int e = errno;
-    close(fd);
-    if (!text)
-        return -e;
-    while (len > 0 && text[len - 1] != '\n')
-        len--;
-    text[len] = '\0'; /* a torn last record never completed */
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        cJSON *o = cJSON_Parse(line);
-        const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
-        const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
-        const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attempt");
-        if (cJSON_IsString(ev) && (!strcmp(ev->valuestring, "start") || !strcmp(ev->valuestring, "done") ||
-             !strcmp(ev->valuestring, "fail") || !strcmp(ev->valuestring, "retry")) &&
-            cJSON_IsNumber(task) && task->valuedouble >= 0 &&
-            task->valuedouble < 9223372036854775808.0 && cJSON_IsNumber(att) &&
-            att->valuedouble >= 1 && att->valuedouble < 1e9)
-            on_attempt(ctx, (int64_t)task->valuedouble, (int)att->valuedouble);
-        cJSON_Delete(o);
-    }
-    free(text);
-    return 0;
+    struct attempts_ctx a = {on_attempt, ctx};
+    char err[512];
+    return jrnl_read(run_dir, on_attempt_entry, &a, err, sizeof err);
 }
 
 int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool resume,
@@ -430,8 +519,17 @@ int jrnl_lock(const char *run_dir, int *fd, char *err, size_t errlen)
         return -e;
     }
     int rc;
-    while ((rc = flock(f, LOCK_EX | LOCK_NB)) < 0 && errno == EINTR)
-        ;
+    /* `shotq status` takes a shared lock for a moment to see whether a
+     * coordinator holds it: a busy lock is tried again for about a second
+     * before it counts as held by another coordinator. */
+    for (int tries = 0; tries < 20; tries++) {
+        while ((rc = flock(f, LOCK_EX | LOCK_NB)) < 0 && errno == EINTR)
+            ;
+        if (rc == 0 || errno != EWOULDBLOCK)
+            break;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     if (rc < 0) {
         int e = errno;
         char who[256] = "";

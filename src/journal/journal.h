@@ -39,8 +39,41 @@ typedef void (*jrnl_attempt_fn)(void *ctx, int64_t task_id, int attempt);
  * calls on_attempt for every "start", "done", "fail" and "retry" event of
  * RUN_DIR/journal with its task id and attempt (records without a valid
  * attempt, other events, a torn last record are skipped; the header is not
- * checked: call after jrnl_open). Returns 0 or -errno (nothing called). */
+ * checked: call after jrnl_open). Reads through jrnl_read. Returns 0, or
+ * -errno (-EINVAL for a corrupt journal, which jrnl_open refuses first). */
 int jrnl_attempts(const char *run_dir, jrnl_attempt_fn on_attempt, void *ctx);
+
+/* The journal's header (line 1). */
+struct jrnl_header {
+    char fingerprint[24]; /* 16 hex digits, "" if missing */
+    char what[512];       /* the run's one-line description ("?" if missing) */
+};
+
+/* One line of the journal as jrnl_read gives it. */
+struct jrnl_entry {
+    size_t line;                     /* 1-based line number */
+    const struct jrnl_header *header; /* line 1 only, else NULL */
+    const char *ev;                  /* "start", "done", "fail", "retry" or a note's
+                                        ("quarantine", ...); "" on line 1 */
+    int64_t task;                    /* -1 for run events */
+    int attempt;                     /* 0 if none */
+    long dev;                        /* -1 if none */
+    double t;                        /* seconds since its coordinator started */
+    int exit_code;                   /* done/fail/retry */
+    const char *detail;              /* a note's text, "" otherwise */
+};
+
+/* Called for each line; a nonzero return stops the reading and is returned.
+ * Pointers in e are valid during the call only. */
+typedef int (*jrnl_entry_fn)(void *ctx, const struct jrnl_entry *e);
+
+/* Reads RUN_DIR/journal read-only, for `shotq status`: takes no lock and
+ * changes nothing, so it is safe beside a live coordinator appending to it.
+ * Calls fn for the header and then every complete event line in order (a torn
+ * last line is skipped). Returns 0; -errno with err "PATH: cannot open: ..."
+ * (-ENOENT: no journal); -EINVAL with err "PATH:LINE: ..." for a corrupt
+ * journal; or fn's nonzero return. */
+int jrnl_read(const char *run_dir, jrnl_entry_fn fn, void *ctx, char *err, size_t errlen);
 
 /* Buffers one event. Returns 0 or -ENOMEM. */
 int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,

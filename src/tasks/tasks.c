@@ -181,6 +181,82 @@ static const char *parse_attrs(const char **p, double *weight, uint64_t *mem)
     }
 }
 
+/* Appends byte c to the words being built (see tasks_split_args). Returns
+ * false when it does not fit. */
+static bool split_put(char *out, size_t cap, size_t *len, char c)
+{
+    if (out) {
+        if (*len + 2 > cap)
+            return false;
+        out[*len] = c;
+    }
+    (*len)++;
+    return true;
+}
+
+/* Whether a backslash inside double quotes escapes c (POSIX sh). */
+static bool dq_escapes(char c)
+{
+    return c == '"' || c == '\\' || c == '$' || c == '`' || c == '\n';
+}
+
+/* Copies the quoted part at *p (its opening quote there) into the word and
+ * leaves *p after the closing quote. Returns 0, -E2BIG, or -EINVAL when the
+ * line ends first. */
+static int split_quoted(const char **p, char *out, size_t cap, size_t *len)
+{
+    char q = **p;
+    const char *s = *p + 1;
+    for (; *s && *s != q; s++) {
+        if (q == '"' && *s == '\\' && dq_escapes(s[1])) {
+            s++;
+            if (*s == '\n')
+                continue; /* backslash-newline: removed */
+        }
+        if (!split_put(out, cap, len, *s))
+            return -E2BIG;
+    }
+    if (!*s)
+        return -EINVAL;
+    *p = s + 1;
+    return 0;
+}
+
+long tasks_split_args(const char *s, char *out, size_t cap, size_t *len, size_t *col,
+                      const char **expected)
+{
+    long words = 0;
+    const char *p = s;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            return words;
+        while (*p && *p != ' ' && *p != '\t') {
+            int rc = 0;
+            const char *at = p;
+            if (*p == '\'' || *p == '"') {
+                rc = split_quoted(&p, out, cap, len);
+                *expected = *at == '"' ? "a closing \" for the quote opened here"
+                                       : "a closing ' for the quote opened here";
+            } else if (*p == '\\' && !p[1]) {
+                rc = -EINVAL;
+                *expected = "a character after the backslash";
+            } else {
+                p += *p == '\\';
+                rc = split_put(out, cap, len, *p++) ? 0 : -E2BIG;
+            }
+            if (rc == -EINVAL)
+                *col = (size_t)(at - s) + 1;
+            if (rc)
+                return rc;
+        }
+        if (!split_put(out, cap, len, '\0'))
+            return -E2BIG;
+        words++;
+    }
+}
+
 int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t errlen)
 {
     char *line = NULL;
@@ -225,6 +301,14 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
         const char *what = parse_attrs(&p, &weight, &mem);
         if (what)
             LINE_ERR(what);
+        size_t col = 0, wlen = 0;
+        if (tasks_split_args(p, NULL, 0, &wlen, &col, &what) < 0) {
+            snprintf(err, errlen,
+                     "%s:%zu: column %zu: expected %s, got the end of the line", ename,
+                     lineno, (size_t)(p - line) + col, what);
+            rc = -EINVAL;
+            goto out;
+        }
         if (tasks_add(ts, id, weight, mem, p)) {
             errno = ENOMEM;
             break;

@@ -1,6 +1,8 @@
 /* tasks: the task set of a run, from --tasks RANGE, a tasks file or stdin.
  * A task has a unique id from 0 to TASKS_ID_MAX, a weight (default 1), a
- * memory need in bytes (0 = none) and an argument string (may be empty). */
+ * memory need in bytes (0 = none) and an argument string (may be empty),
+ * kept as written (the fingerprint hashes it) and split into words by
+ * tasks_split_args when a command is built. */
 #ifndef SHOTQ_TASKS_H
 #define SHOTQ_TASKS_H
 
@@ -52,6 +54,19 @@ int tasks_add(struct taskset *ts, int64_t id, double weight, uint64_t mem,
  * first ("FILE:LINE: task id N appears twice (first on line L; expected
  * unique ids)"). */
 int tasks_check_unique(struct taskset *ts, char *err, size_t errlen);
+
+/* Splits an argument string s into words with shell-like quoting: blanks
+ * (space, tab) separate words; '...' is literal; in "..." a backslash escapes
+ * only \" \\ \$ \` (and newline), elsewhere it stays; outside quotes a
+ * backslash makes the next character literal. Nothing is expanded ($, *, ~ are
+ * ordinary characters); '' or "" is an empty word. Each word is written
+ * NUL-terminated at out + *len, advancing *len, with at least one byte of cap
+ * left over; with out NULL nothing is written (only checked and *len
+ * counted). Returns the number of words; -E2BIG when they do not fit; or
+ * -EINVAL with *col the 1-based column in s of the unterminated quote or the
+ * trailing backslash and *expected what was expected there. */
+long tasks_split_args(const char *s, char *out, size_t cap, size_t *len, size_t *col,
+                      const char **expected);
 
 static inline const char *tasks_args(const struct taskset *ts, size_t i)
 {

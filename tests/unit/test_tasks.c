@@ -57,6 +57,19 @@ static void test_ranges(void **state)
     }
 }
 
+/* Reads the task file text `in` (named "f") and checks that it is refused
+ * with exactly the message msg. */
+static void expect_read_error(const char *in, const char *msg)
+{
+    char err[256];
+    FILE *g = fmemopen((void *)in, strlen(in), "r");
+    struct taskset t2 = {0};
+    assert_int_equal(tasks_read(&t2, g, "f", err, sizeof err), -EINVAL);
+    assert_string_equal(err, msg);
+    fclose(g);
+    tasks_free(&t2);
+}
+
 static void test_file(void **state)
 {
     (void)state;
@@ -101,14 +114,8 @@ static void test_file(void **state)
          "f:1: column 3: expected weight=W with W a positive number, got "
          "'weight=\\x1b[2J'"},
     };
-    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        FILE *g = fmemopen((void *)bad[k].in, strlen(bad[k].in), "r");
-        struct taskset t2 = {0};
-        assert_int_equal(tasks_read(&t2, g, "f", err, sizeof err), -EINVAL);
-        assert_string_equal(err, bad[k].msg);
-        fclose(g);
-        tasks_free(&t2);
-    }
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        expect_read_error(bad[k].in, bad[k].msg);
 }
 
 static void test_duplicates(void **state)
@@ -155,6 +162,90 @@ static void test_id_max(void **state)
     tasks_free(&ts);
 }
 
+/* Splits s and checks the words against want (n of them). */
+static void check_split(const char *s, const char *const *want, long n)
+{
+    char buf[256];
+    size_t len = 0, col = 0;
+    const char *what = NULL;
+    assert_int_equal(tasks_split_args(s, buf, sizeof buf, &len, &col, &what), n);
+    size_t off = 0;
+    for (long i = 0; i < n; i++) {
+        assert_true(off < len);
+        assert_string_equal(buf + off, want[i]);
+        off += strlen(want[i]) + 1;
+    }
+    assert_int_equal(off, len);
+    size_t len2 = 0; /* the checking mode counts the same bytes */
+    assert_int_equal(tasks_split_args(s, NULL, 0, &len2, &col, &what), n);
+    assert_int_equal(len2, len);
+}
+
+static void test_split_args(void **state)
+{
+    (void)state;
+    check_split("", NULL, 0);
+    check_split("  \t ", NULL, 0);
+    check_split("--shot 3  x", (const char *[]){"--shot", "3", "x"}, 3);
+    check_split("'a b' \"c d\"", (const char *[]){"a b", "c d"}, 2);
+    check_split("'it''s' x'y'z", (const char *[]){"its", "xyz"}, 2);
+    check_split("'a\\b \"q\" $HOME'", (const char *[]){"a\\b \"q\" $HOME"}, 1);
+    check_split("\"\\\" \\\\ \\$ \\` \\n\"", (const char *[]){"\" \\ $ ` \\n"}, 1);
+    check_split("a\\ b \\'c \\\\", (const char *[]){"a b", "'c", "\\"}, 3);
+    check_split("'' \"\" x", (const char *[]){"", "", "x"}, 3);
+    check_split("$HOME * ~ #x", (const char *[]){"$HOME", "*", "~", "#x"}, 4);
+
+    static const struct {
+        const char *in;
+        size_t col;
+        const char *what;
+    } bad[] = {
+        {"a 'b c", 3, "a closing ' for the quote opened here"},
+        {"x\"y", 2, "a closing \" for the quote opened here"},
+        {"\"a\\\"", 1, "a closing \" for the quote opened here"},
+        {"ok \\", 4, "a character after the backslash"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        size_t len = 0, col = 0;
+        const char *what = NULL;
+        assert_int_equal(tasks_split_args(bad[k].in, NULL, 0, &len, &col, &what), -EINVAL);
+        assert_int_equal(col, bad[k].col);
+        assert_string_equal(what, bad[k].what);
+    }
+    char small[4];
+    size_t len = 0, col;
+    const char *what;
+    assert_int_equal(tasks_split_args("abc", small, sizeof small, &len, &col, &what),
+                     -E2BIG);
+}
+
+/* Task lines with quoted arguments: kept as written, an unterminated quote
+ * refused with its file, line and column. */
+static void test_file_quotes(void **state)
+{
+    (void)state;
+    const char text[] = "1 weight=2 'a b' \"c\"\n";
+    FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
+    struct taskset ts = {0};
+    char err[256];
+    assert_int_equal(tasks_read(&ts, f, "t.txt", err, sizeof err), 0);
+    fclose(f);
+    assert_string_equal(tasks_args(&ts, 0), "'a b' \"c\"");
+    tasks_free(&ts);
+    static const struct {
+        const char *in, *msg;
+    } bad[] = {
+        {"1\n2 mem=4 x 'y z\n", "f:2: column 11: expected a closing ' for the quote "
+                                "opened here, got the end of the line"},
+        {"3 \"a\n", "f:1: column 3: expected a closing \" for the quote opened here, "
+                    "got the end of the line"},
+        {"4 a\\\n", "f:1: column 4: expected a character after the backslash, got the "
+                    "end of the line"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        expect_read_error(bad[k].in, bad[k].msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +253,8 @@ int main(void)
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_id_max),
+        cmocka_unit_test(test_split_args),
+        cmocka_unit_test(test_file_quotes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
