@@ -136,7 +136,9 @@ static int parse_entry(const char *path, size_t lineno, const cJSON *o,
         e->task = (int64_t)task->valuedouble;
     if (cJSON_IsNumber(att))
         e->attempt = att->valueint;
-    if (cJSON_IsNumber(dev))
+    /* A device index out of range (a corrupt or hand-edited line) reads as
+     * none: casting it would be undefined. */
+    if (cJSON_IsNumber(dev) && dev->valuedouble >= 0 && dev->valuedouble < 1e9)
         e->dev = (long)dev->valuedouble;
     if (cJSON_IsNumber(t))
         e->t = t->valuedouble;
