@@ -19,6 +19,7 @@
 #include "exec/spawn.h"
 #include "journal/journal.h"
 #include "sched/costhist.h"
+#include "sched/simrun.h"
 #include "tasks/tasks.h"
 #include "util/escape.h"
 #include "util/log.h"
@@ -53,8 +54,9 @@ static const char run_usage[] =
     "  --gantt FILE.svg    Gantt chart of the run\n"
     "  --quiet, -q         no progress output\n"
     "  --dry-run           print the plan (devices and their speed priors, which\n"
-    "                      devices can hold each task, the first commands) and\n"
-    "                      exit: starts nothing, writes nothing\n"
+    "                      devices can hold each task, the first commands, the\n"
+    "                      simulated makespan) and exit: starts nothing, writes\n"
+    "                      nothing\n"
     "Command placeholders: {} or {task}, {device}, {slot}, {attempt}, {args}.\n"
     "Task ARGS are split like a shell would, without expansion: '...', \"...\", \\.\n"
     "Each task's environment: SHOTQ_TASK, SHOTQ_DEVICE, SHOTQ_DEVICE_NAME,\n"
@@ -406,6 +408,36 @@ static void print_words(const char *buf, long len)
     putchar('\n');
 }
 
+/* --dry-run's makespan: the same policy on a virtual clock (src/sched/simrun)
+ * with every device at its speed prior and each task taking its weight /
+ * speed seconds. Prints one line; a simulation that cannot run says so. */
+static void print_plan_makespan(const struct runner_config *c)
+{
+    const struct dev_list *devs = c->devs;
+    struct simrun_dev *sd = calloc(devs->n ? devs->n : 1, sizeof *sd);
+    struct simrun_result res = {0};
+    int rc = sd ? 0 : -ENOMEM;
+    for (size_t d = 0; !rc && d < devs->n; d++) {
+        const struct dev_info *v = &devs->v[d];
+        sd[d].speed = v->speed > 0 ? v->speed : 1;
+        sd[d].mem_total = v->kind == DEV_CPU   ? 0
+                          : v->kind == DEV_GPU ? v->mem_free
+                                               : v->mem_total;
+    }
+    if (!rc)
+        rc = simrun(&c->sp, sd, devs->n, c->tasks->weight, c->tasks->mem, c->tasks->n, 0,
+                    NULL, &res);
+    if (rc)
+        printf("simulated makespan: not available (%s)\n", util_errtext(rc));
+    else
+        printf("simulated makespan: %.4g (lower bound %.4g), in the time a weight-1 task "
+               "takes on a speed-1 device, with the speed priors above%s\n",
+               res.makespan_s, res.lower_bound_s,
+               res.tasks_unrun ? "; some tasks fit no device" : "");
+    simrun_result_free(&res);
+    free(sd);
+}
+
 #define PLAN_TASKS 20   /* tasks whose admission --dry-run lists */
 #define PLAN_COMMANDS 3 /* tasks whose command --dry-run shows */
 
@@ -451,6 +483,7 @@ static int print_plan(const struct runner_config *c)
     if (ts->n > PLAN_TASKS)
         printf("  ... %zu more task(s)\n", ts->n - PLAN_TASKS);
     printf("%zu of %zu task(s) fit on only some devices\n", partial, ts->n);
+    print_plan_makespan(c);
     if (c->plugin_mode) {
         printf("plugin %s, config '%s'\n", c->plugin,
                c->plugin_config ? c->plugin_config : "");

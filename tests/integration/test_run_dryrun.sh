@@ -1,5 +1,6 @@
 # --dry-run prints the plan (devices with their speed priors, each task's
-# admission, the first commands with placeholders expanded), exits 0, starts
+# admission, the first commands with placeholders expanded, the simulated
+# makespan), exits 0, starts
 # nothing and writes nothing in the run directory: a new one is not created,
 # an existing one (also with --resume) is unchanged.
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +18,11 @@ expect_line "  task 1: weight 3, memory 3000 MiB: 0"
 expect_line "1 of 3 task(s) fit on only some devices"
 expect_line "  task 0: sh -c 'touch ran.\$0' 0 'a b' c"
 expect_line "  task 2: sh -c 'touch ran.\$0' 2 y"
+# The makespan the same policy gives on a virtual clock, as `shotq simulate` says.
+"$SHOTQ" run --dry-run --devices sim:a:1x2,b:0.5x2 --tasks 0-99 -- true > plan.txt
+expect_line "simulated makespan: 34 (lower bound 33.33), in the time a weight-1 task takes on a speed-1 device, with the speed priors above"
+"$SHOTQ" simulate --devices sim:a:1x2,b:0.5x2 --tasks 100 2>&1 | grep -q "^makespan  *34.000000 s" \
+  || fail "shotq simulate disagrees with --dry-run"
 
 # An existing run directory is left exactly as it was.
 "$SHOTQ" run -q --devices $DEVS --tasks-file t.txt --run-dir r -- sh -c 'touch ran.$0' {} {args}
