@@ -1245,48 +1245,37 @@ static int setup(struct runner *r)
     return 0;
 }
 
-int runner_run(const struct runner_config *c)
+/* Opens the run: checks RUN_DIR/logs, opens the journal (replaying it on
+ * resume), takes the run-directory lock, creates logs/, cleans a dead run's
+ * temp files, becomes a child subreaper and starts the guard, restores
+ * attempt numbers and starts the scheduler. Returns 0, or the exit status (2
+ * for a bad or busy run directory, 1 otherwise) with the reason logged. */
+static int open_run(struct runner *r, int *lock_fd)
 {
-    struct runner rr, *r = &rr;
-    memset(r, 0, sizeof *r);
-    r->c = c;
-    r->sigpipe[0] = r->sigpipe[1] = -1;
-    int status = 1;
-    int lock_fd = -1; /* RUN_DIR/lock, held until the end */
-    /* Our handlers stay until the report is written and the journal closed:
-     * a burst of interrupts still ends with a report and exit 130. */
-    struct sigaction old_int, old_term;
-    bool handlers = false;
+    const struct runner_config *c = r->c;
     char err[1024] = "";
-    if (setup(r)) {
-        log_msg(LOG_ERROR, "out of memory");
-        goto out;
-    }
     if (check_logs_dir(c->run_dir, err, sizeof err)) {
         log_msg(LOG_ERROR, "%s", err);
-        status = 2;
-        goto out;
+        return 2;
     }
     int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r,
                        &r->j, err, sizeof err);
     if (rc) {
         util_fill_err(err, sizeof err, c->run_dir, rc); /* never an empty line */
         log_msg(LOG_ERROR, "%s", err);
-        status = 2;
-        goto out;
+        return 2;
     }
     /* One coordinator per run directory: a second resume would run every
      * remaining task twice into one journal. */
-    if ((rc = jrnl_lock(c->run_dir, &lock_fd, err, sizeof err))) {
+    if ((rc = jrnl_lock(c->run_dir, lock_fd, err, sizeof err))) {
         log_msg(LOG_ERROR, "%s", err);
-        status = 2;
-        goto out;
+        return 2;
     }
     char logs[4200];
     snprintf(logs, sizeof logs, "%s/logs", c->run_dir);
     if (mkdir(logs, 0777) && errno != EEXIST) {
         log_msg(LOG_ERROR, "%s: cannot create: %s", logs, strerror(errno));
-        goto out;
+        return 1;
     }
     /* A killed run may have left half-written reports behind. */
     if (c->resume)
@@ -1299,41 +1288,68 @@ int runner_run(const struct runner_config *c)
                 "outlive it", strerror(-rc));
     if (c->resume && (rc = jrnl_attempts(c->run_dir, restore_attempt, r))) {
         log_msg(LOG_ERROR, "%s/journal: cannot read: %s", c->run_dir, strerror(-rc));
-        goto out;
+        return 1;
     }
     if (c->resume)
         restore_log_attempts(r);
     rc = sched_start(r->s);
     if (rc && rc != -E2BIG) {
         log_msg(LOG_ERROR, "out of memory");
-        goto out;
+        return 1;
     }
-    if (rc == -E2BIG) {
-        /* The CLI checks this before the journal; memory may have changed. */
+    if (rc == -E2BIG) /* the CLI checks this before the journal; memory may have changed */
         sched_abandon(r->s);
-    }
+    return 0;
+}
 
-    if (pipe2(r->sigpipe, O_CLOEXEC | O_NONBLOCK)) {
-        log_msg(LOG_ERROR, "pipe: %s", strerror(errno));
-        goto out;
+/* Waits for a worker message, a signal, the next timeout or redraw, and
+ * handles what came. pf and pw have room for every worker plus one. Returns
+ * false when poll failed (the loop ends). */
+static bool wait_and_read(struct runner *r, struct pollfd *pf, struct worker **pw,
+                          double now)
+{
+    const struct runner_config *c = r->c;
+    nfds_t np = 0;
+    pf[np] = (struct pollfd){r->sigpipe[0], POLLIN, 0};
+    pw[np++] = NULL;
+    int wait_ms = c->timeout_s > 0 ? 50 : 250;
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if (w->state == W_CLOSING && w->rank == 0)
+            wait_ms = 2; /* reap it soon */
+        if (w->state == W_DEAD || w->state == W_CLOSING || w->rank != 0)
+            continue;
+        pf[np] = (struct pollfd){w->fd, POLLIN, 0};
+        pw[np++] = w;
     }
-    g_sigpipe = r->sigpipe[1];
-    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    handlers = true;
-    signal(SIGPIPE, SIG_IGN);
+    /* MPI has no fd to wait on: look at it every REMOTE_POLL_US while
+     * messages come, less often when none came for a while. */
+    long us = now - r->remote_busy < REMOTE_BUSY_S ? REMOTE_POLL_US : REMOTE_IDLE_POLL_US;
+    struct timespec remote_wait = {0, us * 1000L};
+    int pr = c->remote ? ppoll(pf, np, &remote_wait, NULL) : poll(pf, np, wait_ms);
+    if (pr < 0 && errno != EINTR)
+        return false;
+    now = elapsed(r);
+    if (pf[0].revents)
+        handle_signals(r);
+    for (nfds_t k = 1; k < np && pr > 0; k++)
+        if (pf[k].revents && pw[k]->state != W_DEAD && pw[k]->state != W_CLOSING)
+            worker_read(r, pw[k], now);
+    if (c->remote)
+        remote_read(r, now);
+    return true;
+}
 
-    r->prog.f = stderr;
-    r->prog.tty = isatty(2) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
-    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+/* The event loop: one turn reaps, restarts, times out, dispatches, journals,
+ * draws and waits. Returns 0 when the run is over, -ENOMEM. */
+static int run_loop(struct runner *r)
+{
     struct pollfd *pf = calloc(r->nw + 1, sizeof *pf);
     struct worker **pw = calloc(r->nw + 1, sizeof *pw);
     if (!pf || !pw) {
         free(pf);
         free(pw);
-        goto out;
+        return -ENOMEM;
     }
     double last_draw = -1;
     for (;;) {
@@ -1363,46 +1379,48 @@ int runner_run(const struct runner_config *c)
             draw(r, now, false);
             last_draw = now;
         }
-        /* Wait for a message, a signal, the next timeout or redraw. */
-        nfds_t np = 0;
-        pf[np] = (struct pollfd){r->sigpipe[0], POLLIN, 0};
-        pw[np++] = NULL;
-        for (size_t i = 0; i < r->nw; i++) {
-            if (r->w[i].state == W_DEAD || r->w[i].state == W_CLOSING ||
-                r->w[i].rank != 0)
-                continue;
-            pf[np] = (struct pollfd){r->w[i].fd, POLLIN, 0};
-            pw[np++] = &r->w[i];
-        }
-        int wait_ms = 250;
-        if (c->timeout_s > 0)
-            wait_ms = 50;
-        for (size_t i = 0; i < r->nw; i++)
-            if (r->w[i].state == W_CLOSING && r->w[i].rank == 0)
-                wait_ms = 2; /* reap it soon */
-        /* MPI has no fd to wait on: look at it every REMOTE_POLL_US while
-         * messages come, less often when none came for a while. */
-        long us =
-            now - r->remote_busy < REMOTE_BUSY_S ? REMOTE_POLL_US : REMOTE_IDLE_POLL_US;
-        struct timespec remote_wait = {0, us * 1000L};
-        int pr = c->remote ? ppoll(pf, np, &remote_wait, NULL) : poll(pf, np, wait_ms);
-        if (pr < 0 && errno != EINTR)
+        if (!wait_and_read(r, pf, pw, now))
             break;
-        now = elapsed(r);
-        if (pf[0].revents)
-            handle_signals(r);
-        for (nfds_t k = 1; k < np && pr > 0; k++)
-            if (pf[k].revents && pw[k]->state != W_DEAD && pw[k]->state != W_CLOSING)
-                worker_read(r, pw[k], now);
-        if (c->remote)
-            remote_read(r, now);
     }
     free(pf);
     free(pw);
-    double end = elapsed(r);
-    draw(r, end, true);
-    jrnl_flush(r->j);
+    return 0;
+}
 
+/* Writes report.json and the outputs the run promised; one that cannot be
+ * written is logged in one line. Returns the number not written; *no_report
+ * says whether RUN_DIR/report.json was one of them. */
+static int write_reports(struct runner *r, bool *no_report)
+{
+    const struct runner_config *c = r->c;
+    char path[4200], why[8400];
+    snprintf(path, sizeof path, "%s/report.json", c->run_dir);
+    int unwritten = 0;
+    *no_report = report_write_json(path, &r->rec, why, sizeof why) != 0;
+    if (*no_report) {
+        log_msg(LOG_ERROR, "%s", why);
+        unwritten++;
+    }
+    if (c->report_path && report_write_json(c->report_path, &r->rec, why, sizeof why)) {
+        log_msg(LOG_ERROR, "--report: %s", why);
+        unwritten++;
+    }
+    if (c->gantt_path && report_write_gantt(c->gantt_path, &r->rec, why, sizeof why)) {
+        log_msg(LOG_ERROR, "--gantt: %s", why);
+        unwritten++;
+    }
+    return unwritten;
+}
+
+/* Ends the run: final draw, stops the workers and kills strays, writes the
+ * reports, prints the failures and the final line. Returns the exit status:
+ * 130 after an interrupt, 1 when a task failed or did not run, the journal
+ * or a promised output could not be written, else 0. */
+static int finish_run(struct runner *r)
+{
+    const struct runner_config *c = r->c;
+    draw(r, elapsed(r), true);
+    jrnl_flush(r->j);
     /* Stop the workers: closing the socket ends them. */
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
@@ -1413,27 +1431,9 @@ int runner_run(const struct runner_config *c)
     }
     stop_local_workers(r);
     kill_strays(r, elapsed(r), true);
-
     finish_record(r);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/report.json", c->run_dir);
-    /* Every output the run promised: one that could not be written is an
-     * error of the run (exit 1), said in one line; the summary still comes. */
-    bool unwritten = false, no_report = false;
-    char why[8400];
-    if ((rc = report_write_json(path, &r->rec, why, sizeof why))) {
-        log_msg(LOG_ERROR, "%s", why);
-        unwritten = no_report = true;
-    }
-    if (c->report_path && (rc = report_write_json(c->report_path, &r->rec, why, sizeof why))) {
-        log_msg(LOG_ERROR, "--report: %s", why);
-        unwritten = true;
-    }
-    if (c->gantt_path && (rc = report_write_gantt(c->gantt_path, &r->rec, why, sizeof why))) {
-        log_msg(LOG_ERROR, "--gantt: %s", why);
-        unwritten = true;
-    }
-
+    bool no_report;
+    int unwritten = write_reports(r, &no_report);
     size_t n[REC_RESUMED + 1];
     rec_counts(r, n);
     size_t nfailed = n[REC_FAILED], notrun = n[REC_PENDING] + n[REC_RUNNING];
@@ -1448,11 +1448,65 @@ int runner_run(const struct runner_config *c)
             no_report ? " (not written)" : "");
     handle_signals(r); /* interrupts while the report was written count */
     if (r->interrupts)
-        status = 130;
-    else if (r->io_error || unwritten || nfailed || notrun)
-        status = 1;
-    else
-        status = 0;
+        return 130;
+    return r->io_error || unwritten || nfailed || notrun ? 1 : 0;
+}
+
+/* Frees what setup() and the run allocated. */
+static void free_runner(struct runner *r)
+{
+    sched_destroy(r->s);
+    free(r->rec.tasks);
+    free(r->rec.fails);
+    free(r->rec.devs);
+    free(r->depth);
+    free(r->wall_avg);
+    free(r->dev_dead);
+    free(r->qstate);
+    free(r->abase);
+    free(r->rec.events);
+    free(r->pdev);
+    free(r->w);
+}
+
+int runner_run(const struct runner_config *c)
+{
+    struct runner rr, *r = &rr;
+    memset(r, 0, sizeof *r);
+    r->c = c;
+    r->sigpipe[0] = r->sigpipe[1] = -1;
+    int status = 1;
+    int lock_fd = -1; /* RUN_DIR/lock, held until the end */
+    /* Our handlers stay until the report is written and the journal closed:
+     * a burst of interrupts still ends with a report and exit 130. */
+    struct sigaction old_int, old_term;
+    bool handlers = false;
+    if (setup(r)) {
+        log_msg(LOG_ERROR, "out of memory");
+        goto out;
+    }
+    if ((status = open_run(r, &lock_fd)) != 0)
+        goto out;
+    status = 1;
+    if (pipe2(r->sigpipe, O_CLOEXEC | O_NONBLOCK)) {
+        log_msg(LOG_ERROR, "pipe: %s", strerror(errno));
+        goto out;
+    }
+    g_sigpipe = r->sigpipe[1];
+    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    handlers = true;
+    signal(SIGPIPE, SIG_IGN);
+    r->prog.f = stderr;
+    r->prog.tty = isatty(2) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    if (run_loop(r)) {
+        log_msg(LOG_ERROR, "out of memory");
+        goto out;
+    }
+    status = finish_run(r);
 out:
     guard_stop(r->guard);
     if (r->j && jrnl_close(r->j) && status == 0)
@@ -1468,17 +1522,6 @@ out:
         close(r->sigpipe[1]);
         g_sigpipe = -1;
     }
-    sched_destroy(r->s);
-    free(r->rec.tasks);
-    free(r->rec.fails);
-    free(r->rec.devs);
-    free(r->depth);
-    free(r->wall_avg);
-    free(r->dev_dead);
-    free(r->qstate);
-    free(r->abase);
-    free(r->rec.events);
-    free(r->pdev);
-    free(r->w);
+    free_runner(r);
     return status;
 }
