@@ -32,22 +32,8 @@
 #include "util/atomic_file.h"
 #include "util/sysio.h"
 
-static char dir[64];
+#include "test_tmpdir.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/shotq-durable.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
 
 /* The whole content of path into buf (NUL-terminated); its length or -1. */
 static long slurp(const char *path, char *buf, size_t cap)
@@ -69,7 +55,7 @@ static void put(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-/* Number of entries of dir whose name holds ".tmp.". */
+/* Number of entries of directory d whose name holds ".tmp.". */
 static int temps_left(const char *d)
 {
     DIR *dd = opendir(d);
@@ -103,14 +89,14 @@ static void sweep(writer_fn w, const char *path, const char *old,
             int rc = w(path, err, sizeof err);
             sysio_reset();
             assert_int_equal(rc, -ENOSPC);
-            if (!strstr(err, "No space left on device") || !strstr(err, dir))
+            if (!strstr(err, "No space left on device") || !strstr(err, tmpdir))
                 fail_msg("call kind %d #%u: message '%s' lacks the file or errno", k, n,
                          err);
             long len = slurp(path, text, sizeof text);
             assert_true(len >= 0);
             if (strcmp(text, old) != 0 && !is_new(text, len))
                 fail_msg("call kind %d #%u: %s holds a part", k, n, path);
-            assert_int_equal(temps_left(dir), 0);
+            assert_int_equal(temps_left(tmpdir), 0);
             failures++;
         }
     }
@@ -132,7 +118,7 @@ static void test_atomic_write_faults(void **state)
 {
     (void)state;
     char path[128];
-    snprintf(path, sizeof path, "%s/a.bin", dir);
+    snprintf(path, sizeof path, "%s/a.bin", tmpdir);
     sweep(write_hello, path, "OLD", is_hello);
     unlink(path);
 }
@@ -156,7 +142,7 @@ static void test_atomic_stdio_faults(void **state)
 {
     (void)state;
     char path[128], err[512], text[64];
-    snprintf(path, sizeof path, "%s/s.txt", dir);
+    snprintf(path, sizeof path, "%s/s.txt", tmpdir);
     sweep(write_stdio, path, "OLD", is_stdio);
     /* Without ok nothing changes and nothing stays behind. */
     put(path, "OLD");
@@ -165,7 +151,7 @@ static void test_atomic_stdio_faults(void **state)
     fputs("discarded", a.f);
     assert_int_equal(atomic_close(&a, false, err, sizeof err), 0);
     assert_int_equal(slurp(path, text, sizeof text), 3);
-    assert_int_equal(temps_left(dir), 0);
+    assert_int_equal(temps_left(tmpdir), 0);
     unlink(path);
 }
 
@@ -173,7 +159,7 @@ static int write_report(const char *path, char *err, size_t errlen)
 {
     struct run_record r = {0};
     r.policy = "lpt";
-    r.run_dir = dir;
+    r.run_dir = tmpdir;
     r.makespan_s = 1.5;
     return report_write_json(path, &r, err, errlen);
 }
@@ -188,7 +174,7 @@ static void test_report_faults(void **state)
 {
     (void)state;
     char path[128];
-    snprintf(path, sizeof path, "%s/report.json", dir);
+    snprintf(path, sizeof path, "%s/report.json", tmpdir);
     sweep(write_report, path, "{}", is_report);
     unlink(path);
 }
@@ -197,8 +183,8 @@ static void test_symlinks_not_followed(void **state)
 {
     (void)state;
     char path[128], tmp[192], victim[128], err[512], text[64];
-    snprintf(path, sizeof path, "%s/out.bin", dir);
-    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(path, sizeof path, "%s/out.bin", tmpdir);
+    snprintf(victim, sizeof victim, "%s/victim", tmpdir);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     put(victim, "precious");
     /* A temp name planted as a symlink: the link goes, the victim stays. */
@@ -217,7 +203,7 @@ static void test_symlinks_not_followed(void **state)
     assert_true(S_ISREG(st.st_mode));
     unlink(path);
     unlink(victim);
-    assert_int_equal(temps_left(dir), 0);
+    assert_int_equal(temps_left(tmpdir), 0);
 }
 
 static void no_done(void *ctx, int64_t id)
@@ -232,7 +218,7 @@ static void test_journal_create_faults(void **state)
 {
     (void)state;
     char run[128], path[160], err[1024];
-    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(run, sizeof run, "%s/run", tmpdir);
     snprintf(path, sizeof path, "%s/journal", run);
     int done = 0, failures = 0;
     struct jrnl *j;
@@ -271,9 +257,9 @@ static void test_journal_empty_and_symlink(void **state)
 {
     (void)state;
     char run[128], path[160], victim[160], err[1024];
-    snprintf(run, sizeof run, "%s/run2", dir);
+    snprintf(run, sizeof run, "%s/run2", tmpdir);
     snprintf(path, sizeof path, "%s/journal", run);
-    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(victim, sizeof victim, "%s/victim", tmpdir);
     assert_int_equal(mkdir(run, 0777), 0);
     int done = 0;
     struct jrnl *j;
@@ -313,7 +299,7 @@ static void test_segy_faults(void **state)
 {
     (void)state;
     char path[128];
-    snprintf(path, sizeof path, "%s/shot.sgy", dir);
+    snprintf(path, sizeof path, "%s/shot.sgy", tmpdir);
     sweep(write_segy, path, "OLD", is_segy);
     unlink(path);
 }
@@ -327,7 +313,7 @@ static void test_segy_errno(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         char path[128], err[1024];
-        snprintf(path, sizeof path, "%s/big.sgy", dir);
+        snprintf(path, sizeof path, "%s/big.sgy", tmpdir);
         signal(SIGXFSZ, SIG_IGN);
         struct rlimit lim = {4000, 4000};
         setrlimit(RLIMIT_FSIZE, &lim);
@@ -336,7 +322,7 @@ static void test_segy_errno(void **state)
         struct fd_gather g = {1, {5, 5, 5}, rec, 4, 1000, 0.004, data};
         int rc = fd_segy_write(path, &g, NULL, 0, err, sizeof err);
         bool ok = rc == -EFBIG && strstr(err, "File too large") && strstr(err, path) &&
-                  access(path, F_OK) != 0 && temps_left(dir) == 0;
+                  access(path, F_OK) != 0 && temps_left(tmpdir) == 0;
         if (!ok)
             fprintf(stderr, "rc %d: %s\n", rc, err);
         _exit(ok ? 0 : 1);

@@ -1,12 +1,12 @@
-/* Shared helpers of the fd unit tests: a scratch directory per test process
- * and small files written into it. Include after <cmocka.h>. */
+/* Shared helpers of the fd unit tests: small files written into the scratch
+ * directory of test_tmpdir.h. Include after <cmocka.h>. */
 #ifndef TEST_FD_UTIL_H
 #define TEST_FD_UTIL_H
 
 #include <stdio.h>
 #include <stdlib.h>
 
-static char tmpdir[64]; /* per-process scratch directory */
+#include "test_tmpdir.h"
 
 /* Writes text to tmpdir/name; returns the path in a static buffer. */
 static const char *put_file(const char *name, const char *text)
@@ -18,23 +18,6 @@ static const char *put_file(const char *name, const char *text)
     fputs(text, f);
     fclose(f);
     return path;
-}
-
-/* Group setup: creates tmpdir. */
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_fd.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-/* Group teardown: removes tmpdir and everything in it. */
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 #endif /* TEST_FD_UTIL_H */

@@ -15,22 +15,8 @@
 #include "journal/journal.h"
 #include "util/sysio.h"
 
-static char dir[64];
+#include "test_tmpdir.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/shotq-jrnl.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
 
 struct seen {
     int64_t ids[64];
@@ -49,7 +35,7 @@ static void test_roundtrip(void **state)
     char err[512];
     struct jrnl *j;
     struct seen s = {0};
-    assert_int_equal(jrnl_open(dir, 42, "test", false, on_done, &s, &j, err, sizeof err),
+    assert_int_equal(jrnl_open(tmpdir, 42, "test", false, on_done, &s, &j, err, sizeof err),
                      0);
     jrnl_record(j, JRNL_START, 5, 1, 0, 0.1, 0);
     jrnl_record(j, JRNL_DONE, 5, 1, 0, 0.2, 0);
@@ -59,15 +45,15 @@ static void test_roundtrip(void **state)
     assert_int_equal(jrnl_close(j), 0);
 
     /* A second fresh open is refused. */
-    assert_int_equal(jrnl_open(dir, 42, "test", false, on_done, &s, &j, err, sizeof err),
+    assert_int_equal(jrnl_open(tmpdir, 42, "test", false, on_done, &s, &j, err, sizeof err),
                      -EEXIST);
     assert_non_null(strstr(err, "pass --resume"));
     /* A different fingerprint is refused. */
-    assert_int_equal(jrnl_open(dir, 43, "test", true, on_done, &s, &j, err, sizeof err),
+    assert_int_equal(jrnl_open(tmpdir, 43, "test", true, on_done, &s, &j, err, sizeof err),
                      -ESTALE);
     assert_int_equal(s.n, 0);
     /* Resume replays the done events. */
-    assert_int_equal(jrnl_open(dir, 42, "test", true, on_done, &s, &j, err, sizeof err),
+    assert_int_equal(jrnl_open(tmpdir, 42, "test", true, on_done, &s, &j, err, sizeof err),
                      0);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.ids[0], 5);
@@ -81,19 +67,19 @@ static void test_torn_line(void **state)
     char err[512], path[128];
     struct jrnl *j;
     struct seen s = {0};
-    assert_int_equal(jrnl_open(dir, 7, "t", false, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(jrnl_open(tmpdir, 7, "t", false, on_done, &s, &j, err, sizeof err), 0);
     jrnl_record(j, JRNL_DONE, 1, 1, 0, 0.2, 0);
     jrnl_close(j);
-    snprintf(path, sizeof path, "%s/journal", dir);
+    snprintf(path, sizeof path, "%s/journal", tmpdir);
     FILE *f = fopen(path, "a");
     fputs("{\"ev\":\"done\",\"task\":2,\"att", f); /* crash in mid-write */
     fclose(f);
-    assert_int_equal(jrnl_open(dir, 7, "t", true, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(jrnl_open(tmpdir, 7, "t", true, on_done, &s, &j, err, sizeof err), 0);
     assert_int_equal(s.n, 1);
     jrnl_record(j, JRNL_DONE, 3, 1, 0, 0.5, 0);
     jrnl_close(j);
     s.n = 0;
-    assert_int_equal(jrnl_open(dir, 7, "t", true, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(jrnl_open(tmpdir, 7, "t", true, on_done, &s, &j, err, sizeof err), 0);
     assert_int_equal(s.n, 2); /* 1 and 3; the torn record of 2 never counted */
     assert_int_equal(s.ids[1], 3);
     jrnl_close(j);
@@ -105,7 +91,7 @@ static void test_injected_failures(void **state)
     char err[512];
     struct jrnl *j;
     struct seen s = {0};
-    assert_int_equal(jrnl_open(dir, 1, "t", false, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(jrnl_open(tmpdir, 1, "t", false, on_done, &s, &j, err, sizeof err), 0);
     jrnl_record(j, JRNL_DONE, 10, 1, 0, 0.1, 0);
     sysio_fail(SYSIO_WRITE, 1, ENOSPC, false);
     assert_int_equal(jrnl_flush(j), -ENOSPC);
@@ -116,7 +102,7 @@ static void test_injected_failures(void **state)
     sysio_reset();
     jrnl_record(j, JRNL_DONE, 11, 1, 0, 0.2, 0);
     assert_int_equal(jrnl_close(j), 0);
-    assert_int_equal(jrnl_open(dir, 1, "t", true, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(jrnl_open(tmpdir, 1, "t", true, on_done, &s, &j, err, sizeof err), 0);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.ids[0], 10);
     assert_int_equal(s.ids[1], 11);
@@ -129,7 +115,7 @@ static void test_missing_for_resume(void **state)
     char err[512];
     struct jrnl *j;
     struct seen s = {0};
-    assert_int_equal(jrnl_open(dir, 1, "t", true, on_done, &s, &j, err, sizeof err),
+    assert_int_equal(jrnl_open(tmpdir, 1, "t", true, on_done, &s, &j, err, sizeof err),
                      -ENOENT);
     assert_non_null(strstr(err, "nothing to resume"));
 }
@@ -148,18 +134,18 @@ static void test_attempts(void **state)
     char err[512], path[128];
     struct jrnl *j;
     struct seen s = {0};
-    assert_int_equal(jrnl_open(dir, 9, "t", false, on_done, &s, &j, err, sizeof err), 0);
+    assert_int_equal(jrnl_open(tmpdir, 9, "t", false, on_done, &s, &j, err, sizeof err), 0);
     jrnl_record(j, JRNL_START, 4, 1, 0, 0.1, 0);
     jrnl_record(j, JRNL_RETRY, 4, 1, 0, 0.2, 3);
     jrnl_record(j, JRNL_START, 4, 2, 0, 0.3, 0);
     jrnl_note(j, "halt", -1, 0.4, "x");
     jrnl_record(j, JRNL_DONE, 7, 3, 0, 0.5, 0);
     assert_int_equal(jrnl_close(j), 0);
-    snprintf(path, sizeof path, "%s/journal", dir);
+    snprintf(path, sizeof path, "%s/journal", tmpdir);
     FILE *f = fopen(path, "a");
     fputs("{\"ev\":\"start\",\"task\":5}\n{\"ev\":\"start\",\"task\":6,\"attempt\":9", f);
     fclose(f);
-    assert_int_equal(jrnl_attempts(dir, on_attempt, &s), 0);
+    assert_int_equal(jrnl_attempts(tmpdir, on_attempt, &s), 0);
     assert_int_equal(s.n, 4);
     assert_int_equal(s.ids[0], 401);
     assert_int_equal(s.ids[1], 401);
