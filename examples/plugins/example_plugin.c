@@ -4,6 +4,8 @@
  * Configuration string (--plugin-config), space-separated:
  *   sleep=SECONDS   each task sleeps SECONDS * weight / device speed
  *                   (default 0: a no-op task);
+ *   stall=N:F       ... and F times longer on device N (a device that runs
+ *                   slower than its speed says: tests of speculation);
  *   initdir=DIR     init() creates DIR/init.PID (tests count worker starts).
  * Task arguments: "crash" makes run() crash the worker (SIGSEGV), "fail"
  * makes it return an error, "fail-on=N" fails on device N only. */
@@ -20,6 +22,7 @@ struct state {
     double sleep_s; /* seconds per unit of weight at speed 1 */
     double speed;   /* device speed */
     int device;     /* device index */
+    double stall;   /* sleep factor on this device (stall=N:F), 1 = none */
     long tasks;     /* tasks run by this worker */
 };
 
@@ -33,6 +36,10 @@ static int ex_init(const struct shotq_device_info *dev, const char *config, void
     const char *p = strstr(config, "sleep=");
     if (p)
         s->sleep_s = strtod(p + 6, NULL);
+    s->stall = 1;
+    p = strstr(config, "stall=");
+    if (p && atoi(p + 6) == s->device && strchr(p, ':'))
+        s->stall = strtod(strchr(p, ':') + 1, NULL);
     p = strstr(config, "initdir=");
     if (p) {
         char path[4096];
@@ -66,7 +73,7 @@ static int ex_run(void *state, const struct shotq_task_info *task)
         return 4;
     }
     if (s->sleep_s > 0) {
-        double t = s->sleep_s * task->weight / s->speed;
+        double t = s->sleep_s * task->weight / s->speed * s->stall;
         struct timespec ts = {(time_t)t, (long)((t - (double)(time_t)t) * 1e9)};
         while (nanosleep(&ts, &ts))
             ;

@@ -56,7 +56,9 @@ static void usage(FILE *f)
         "options\n"
         "                        (--devices --slots --policy --run-dir --report --gantt\n"
         "                        --retries --timeout --task-mem --quiet ...) pass "
-        "through\n"
+        "through;\n"
+        "                        speculative copies of late shots are on (SEG-Y files\n"
+        "                        are written atomically): --no-speculate turns them off\n"
         "  --shot K              run shot K in this process and exit\n"
         "  --device D            device for --shot: cpu (default), cpu:THREADS or "
         "cuda:N\n"
@@ -395,6 +397,8 @@ int cmd_model(int argc, char **argv)
         if (wants(&o, "--resume"))
             atomic_clean_stale(prep.job.out_dir);
         rc = run_main(o.npass, o.pass, &preset);
+        /* A speculative copy killed mid-shot leaves its temp file behind. */
+        atomic_clean_stale(prep.job.out_dir);
     }
     if (!rc && o.png_shot >= 0)
         rc = draw_png(&prep.job, o.png_shot, o.png_out, o.png_clip);

@@ -46,6 +46,12 @@ static const char run_usage[] =
     "                      task count); default: never, while a device may recover\n"
     "  --backoff BASE:CAP  a quarantined device rests BASE s, doubling, at most CAP s\n"
     "                      (default 10:600); after a CAP-long rest it fails for good\n"
+    "  --speculate         when nothing is pending, start a backup copy of a task\n"
+    "                      that runs late on its device on an idle faster one; the\n"
+    "                      first copy to succeed wins, the other is killed. Only for\n"
+    "                      commands whose outputs are written atomically or per\n"
+    "                      {attempt} (default: off for run, on for shotq model)\n"
+    "  --no-speculate      no backup copies\n"
     "  --run-dir DIR       journal, logs and report (default ./shotq-run)\n"
     "  --costs-from PATH   weights from the task costs an earlier run measured\n"
     "                      (its run directory or report.json); others: the median\n"
@@ -77,6 +83,7 @@ struct run_opts {
     long max_log_mib; /* --max-log */
     double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
+    int speculate; /* --speculate 1, --no-speculate 0, -1 = the default */
     bool resume, quiet, dry_run;
     char **cmd; /* after "--" */
 };
@@ -188,6 +195,9 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
         } else if (opts_is(o, "--quiet") || opts_is(o, "-q")) {
             rc = opts_flag(o);
             ro->quiet = true;
+        } else if (opts_is(o, "--speculate") || opts_is(o, "--no-speculate")) {
+            rc = opts_flag(o);
+            ro->speculate = opts_is(o, "--speculate");
         } else if (opts_is(o, "--dry-run")) {
             rc = opts_flag(o);
             ro->dry_run = true;
@@ -510,6 +520,7 @@ static struct run_opts run_opts_default(void)
                           .retries = 2,
                           .max_log_mib = 1024,
                           .policy = SCHED_DYNAMIC,
+                          .speculate = -1,
                           .backoff_base = SCHED_BACKOFF_BASE_S,
                           .backoff_cap = SCHED_BACKOFF_CAP_S};
     return ro;
@@ -636,6 +647,8 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     rc_.sp.halt_fail_pct = ro.halt_pct;
     rc_.sp.backoff_base_s = ro.backoff_base;
     rc_.sp.backoff_cap_s = ro.backoff_cap;
+    /* shotq model's SEG-Y files are written atomically: copies are safe. */
+    rc_.sp.speculate = ro.speculate >= 0 ? ro.speculate == 1 : preset != NULL;
     /* After the fingerprint: learned costs do not change what the run does. */
     if (ro.costs_from &&
         costhist_apply(ro.costs_from, ts.id, ts.weight, ts.n, err, sizeof err) < 0) {

@@ -76,6 +76,7 @@ struct worker {
     int qh, qn;           /* ring head and length */
     double head_since;    /* when the head task started (for timeouts) */
     bool timed_out;       /* we killed it for a timeout */
+    bool cancelled;       /* we killed it: its head task's other copy won */
     int init_fails;       /* consecutive failed starts */
     double restart_at;    /* earliest time to start it again */
 };
@@ -255,6 +256,7 @@ static int worker_start(struct runner *r, struct worker *w)
     w->state = W_STARTING;
     w->qh = w->qn = 0;
     w->timed_out = false;
+    w->cancelled = false;
     w->seq = 0;
     w->bad[0] = '\0';
     return 0;
@@ -284,16 +286,21 @@ static void *grow_record(void *v, size_t *alloc, size_t n, size_t sz, size_t fir
     return nv;
 }
 
-static void add_fail(struct runner *r, size_t ti, const struct worker *w, double start,
-                     double end, int exit_code, const char *why, int attempt, uint32_t logs)
+/* Records an attempt of task ti on w's slot that did not succeed: in the
+ * failed attempts, or with cancelled in the cancelled copies. */
+static void add_attempt(struct runner *r, bool cancelled, size_t ti, const struct worker *w,
+                        double start, double end, int exit_code, const char *why,
+                        int attempt, uint32_t logs)
 {
     struct run_record *rec = &r->rec;
-    struct rec_fail *nf =
-        grow_record(rec->fails, &rec->fails_alloc, rec->nfails, sizeof *nf, 64);
-    if (!nf)
+    struct rec_fail **v = cancelled ? &rec->cancels : &rec->fails;
+    size_t *n = cancelled ? &rec->ncancels : &rec->nfails;
+    struct rec_fail *nv = grow_record(*v, cancelled ? &rec->cancels_alloc : &rec->fails_alloc,
+                                      *n, sizeof *nv, 64);
+    if (!nv)
         return; /* the report loses a line, the run goes on */
-    rec->fails = nf;
-    struct rec_fail *f = &rec->fails[rec->nfails++];
+    *v = nv;
+    struct rec_fail *f = &nv[(*n)++];
     f->task = ti;
     f->dev = w->dev;
     f->slot = (int16_t)w->slot;
@@ -305,42 +312,96 @@ static void add_fail(struct runner *r, size_t ti, const struct worker *w, double
     snprintf(f->why, sizeof f->why, "%s", why);
 }
 
-/* The head task of w ended (ok or not) at time now after wall seconds. */
+static void add_fail(struct runner *r, size_t ti, const struct worker *w, double start,
+                     double end, int exit_code, const char *why, int attempt, uint32_t logs)
+{
+    add_attempt(r, false, ti, w, start, end, exit_code, why, attempt, logs);
+}
+
+/* Learns w's device's wall time per task, for its prefetch depth. */
+static void learn_depth(struct runner *r, const struct worker *w, double wall)
+{
+    double *avg = &r->wall_avg[w->dev];
+    *avg = *avg <= 0 ? wall : 0.8 * *avg + 0.2 * wall;
+    int depth = *avg > 0 ? (int)(PREFETCH_TARGET_S / *avg) : 1;
+    depth = depth < 1 ? 1 : depth > MAX_DEPTH ? MAX_DEPTH : depth;
+    if (r->c->timeout_s > 0 && r->c->sp.policy == SCHED_DYNAMIC)
+        depth = depth > 4 ? 4 : depth;
+    if (depth != r->depth[w->dev]) {
+        r->depth[w->dev] = depth;
+        update_capacity(r, w->dev);
+    }
+}
+
+static void worker_kill(struct runner *r, struct worker *w);
+static uint32_t killed_logs(const struct runner *r, const struct worker *w);
+
+/* Task ti succeeded on device winner: its other copy, on device dev, lost.
+ * Records it as cancelled and kills its worker (whole process group); what
+ * that worker reports afterwards about the task is ignored. */
+static void cancel_copy(struct runner *r, size_t ti, long dev, int winner, double now)
+{
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *o = &r->w[i];
+        if (o->dev != dev || o->qn == 0 || o->q[o->qh] != ti || o->cancelled ||
+            (o->state != W_READY && o->state != W_CLOSING))
+            continue;
+        char why[80];
+        snprintf(why, sizeof why, "cancelled: its copy on device %d finished first", winner);
+        int attempt = o->qa[o->qh];
+        add_attempt(r, true, ti, o, o->head_since, now, 128 + SIGKILL, why, attempt,
+                    killed_logs(r, o));
+        jrnl_record(r->j, JRNL_CANCEL, r->c->tasks->id[ti], attempt, dev, now, 128 + SIGKILL);
+        o->cancelled = true;
+        worker_kill(r, o);
+        return;
+    }
+}
+
+/* The head task of w ended (ok or not) at time now after wall seconds. With
+ * speculation it may have a copy on another device: the first copy to
+ * succeed wins and the other is cancelled; a copy that fails leaves the
+ * other running. */
 static void task_ended(struct runner *r, struct worker *w, double now, double wall,
                        int exit_code, const char *why, uint32_t logs)
 {
     size_t ti = w->q[w->qh];
     int attempt = w->qa[w->qh];
+    double since = w->head_since; /* when it could start: sent, or the one before ended */
     w->qh = (w->qh + 1) % MAX_DEPTH;
     w->qn--;
     w->head_since = now;
+    if (w->cancelled) {
+        w->cancelled = false; /* recorded when its copy won */
+        return;
+    }
     struct rec_task *t = &r->rec.tasks[ti];
     double start = now - wall;
-    if (start < t->start_s)
-        start = t->start_s; /* never before it was sent */
-    sched_set_start(r->s, ti, start);
-    t->start_s = start;
-    t->end_s = now;
-    t->exit_code = exit_code;
-    bool ok = exit_code == 0 && !why;
+    if (start < since)
+        start = since;
     struct sched_task_stats ts;
     sched_task_stats(r->s, ti, &ts);
-    enum sched_outcome out = sched_finish(r->s, ti, now, ok);
+    if (ts.backup_dev < 0)
+        sched_set_start(r->s, ti, start);
+    bool ok = exit_code == 0 && !why;
+    long loser;
+    enum sched_outcome out = sched_finish_on(r->s, ti, (size_t)w->dev, now, ok, &loser);
     int64_t id = r->c->tasks->id[ti];
+    if (out != SCHED_OUT_CONTINUES) {
+        t->dev = (int32_t)w->dev;
+        t->slot = (int16_t)w->slot;
+        t->start_s = start;
+        t->end_s = now;
+        t->exit_code = exit_code;
+    } else if (ts.dev == w->dev) {
+        t->dev = (int32_t)ts.backup_dev; /* the copy that runs on */
+    }
     if (ok) {
         t->status = REC_DONE;
         jrnl_record(r->j, JRNL_DONE, id, attempt, w->dev, now, 0);
-        /* Learn the wall time per task for the prefetch depth. */
-        double *avg = &r->wall_avg[w->dev];
-        *avg = *avg <= 0 ? wall : 0.8 * *avg + 0.2 * wall;
-        int depth = *avg > 0 ? (int)(PREFETCH_TARGET_S / *avg) : 1;
-        depth = depth < 1 ? 1 : depth > MAX_DEPTH ? MAX_DEPTH : depth;
-        if (r->c->timeout_s > 0 && r->c->sp.policy == SCHED_DYNAMIC)
-            depth = depth > 4 ? 4 : depth;
-        if (depth != r->depth[w->dev]) {
-            r->depth[w->dev] = depth;
-            update_capacity(r, w->dev);
-        }
+        if (loser >= 0)
+            cancel_copy(r, ti, loser, w->dev, now);
+        learn_depth(r, w, wall);
         return;
     }
     char buf[48];
@@ -349,6 +410,10 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
         why = buf;
     }
     add_fail(r, ti, w, start, now, exit_code, why, attempt, logs);
+    if (out == SCHED_OUT_CONTINUES) {
+        jrnl_record(r->j, JRNL_RETRY, id, attempt, w->dev, now, exit_code);
+        return;
+    }
     t->status = out == SCHED_OUT_FAILED ? REC_FAILED : REC_PENDING;
     jrnl_record(r->j, out == SCHED_OUT_FAILED ? JRNL_FAIL : JRNL_RETRY, id, attempt,
                 w->dev, now, exit_code);
@@ -669,10 +734,31 @@ static struct worker *worker_for(struct runner *r, size_t dev)
     return best;
 }
 
+/* Sends the backup copy a (speculation) to an idle worker of its device.
+ * Returns false, with the copy taken back, when none can start it now. */
+static bool send_backup(struct runner *r, const struct sched_assign *a, double now)
+{
+    struct worker *w = worker_for(r, a->dev);
+    int attempt = r->abase[a->task] + a->attempt;
+    if (!w || w->qn > 0 || worker_send(r, w, a->task, attempt, now)) {
+        sched_cancel_backup(r->s, a->task);
+        return false;
+    }
+    struct rec_task *t = &r->rec.tasks[a->task];
+    t->attempts = (uint8_t)(attempt > 255 ? 255 : attempt);
+    jrnl_record(r->j, JRNL_START, r->c->tasks->id[a->task], attempt, (long)a->dev, now, 0);
+    return true;
+}
+
 static void dispatch(struct runner *r, double now)
 {
     struct sched_assign a;
     while (sched_pick(r->s, now, &a)) {
+        if (a.backup) {
+            if (!send_backup(r, &a, now))
+                break;
+            continue;
+        }
         struct worker *w = worker_for(r, a.dev);
         /* Attempts continue the numbers of earlier runs (--resume); the
          * --retries budget is the scheduler's, per run. */
@@ -721,7 +807,9 @@ static void check_timeouts(struct runner *r, double now)
 /* Restarts dead workers while work remains. */
 static void restart_workers(struct runner *r, double now)
 {
-    bool work_left = sched_count(r->s, SCHED_PENDING) > 0;
+    /* With speculation a running task may still want a copy. */
+    bool work_left = sched_count(r->s, SCHED_PENDING) > 0 ||
+                     (r->c->sp.speculate && sched_count(r->s, SCHED_RUNNING) > 0);
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
         if (w->state != W_DEAD || !work_left || r->dev_dead[w->dev] ||
@@ -938,9 +1026,10 @@ static void write_state(struct runner *r, double now, bool final)
             if ((size_t)w->dev != d)
                 continue;
             v->slots++;
-            if (w->qn > 0 && v->nrunning < STATUS_RUNNING_MAX)
+            bool runs = w->qn > 0 && !w->cancelled; /* a cancelled copy is over */
+            if (runs && v->nrunning < STATUS_RUNNING_MAX)
                 v->running[v->nrunning] = r->c->tasks->id[w->q[w->qh]];
-            v->nrunning += w->qn > 0;
+            v->nrunning += runs;
             v->queued += w->qn > 1 ? (size_t)w->qn - 1 : 0;
         }
         double cap = now * (v->slots ? v->slots : 1);
@@ -1458,6 +1547,7 @@ static void free_runner(struct runner *r)
     sched_destroy(r->s);
     free(r->rec.tasks);
     free(r->rec.fails);
+    free(r->rec.cancels);
     free(r->rec.devs);
     free(r->depth);
     free(r->wall_avg);

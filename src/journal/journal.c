@@ -349,7 +349,7 @@ static int on_attempt_entry(void *ctx, const struct jrnl_entry *e)
     const struct attempts_ctx *a = ctx;
     if (!e->header && e->task >= 0 && e->attempt >= 1 &&
         (!strcmp(e->ev, "start") || !strcmp(e->ev, "done") || !strcmp(e->ev, "fail") ||
-         !strcmp(e->ev, "retry")))
+         !strcmp(e->ev, "retry") || !strcmp(e->ev, "cancel")))
         a->fn(a->ctx, e->task, e->attempt);
     return 0;
 }
@@ -429,7 +429,7 @@ static int append(struct jrnl *j, const char *line, size_t n)
 int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,
                 double t, int exit_code)
 {
-    static const char *const names[] = {"start", "done", "fail", "retry"};
+    static const char *const names[] = {"start", "done", "fail", "retry", "cancel"};
     char line[256];
     int n;
     if (ev == JRNL_START)

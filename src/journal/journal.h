@@ -2,7 +2,7 @@
  * ground truth for --resume.
  *
  * Line 1 is a header naming the run's fingerprint (task set + command); then
- * one line per event: {"ev":"start"|"done"|"fail"|"retry", "task", "attempt",
+ * one line per event: {"ev":"start"|"done"|"fail"|"retry"|"cancel", "task", "attempt",
  * "dev", "t", "exit"}. Lines are buffered per event-loop turn; jrnl_flush()
  * writes them with one write() and, when a completion is among them,
  * fdatasync()s: a task recorded "done" survives a crash of the machine.
@@ -16,7 +16,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum jrnl_event { JRNL_START, JRNL_DONE, JRNL_FAIL, JRNL_RETRY };
+/* A task attempt's events. "cancel": a speculative copy was killed because
+ * the task's other attempt finished first (its output is discarded). */
+enum jrnl_event { JRNL_START, JRNL_DONE, JRNL_FAIL, JRNL_RETRY, JRNL_CANCEL };
 
 struct jrnl;
 
@@ -36,7 +38,7 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
 typedef void (*jrnl_attempt_fn)(void *ctx, int64_t task_id, int attempt);
 
 /* Replay of attempts, for attempt numbers that continue across resumes:
- * calls on_attempt for every "start", "done", "fail" and "retry" event of
+ * calls on_attempt for every "start", "done", "fail", "retry" and "cancel" event of
  * RUN_DIR/journal with its task id and attempt (records without a valid
  * attempt, other events, a torn last record are skipped; the header is not
  * checked: call after jrnl_open). Reads through jrnl_read. Returns 0, or
@@ -59,7 +61,7 @@ struct jrnl_entry {
     int attempt;                     /* 0 if none */
     long dev;                        /* -1 if none */
     double t;                        /* seconds since its coordinator started */
-    int exit_code;                   /* done/fail/retry */
+    int exit_code;                   /* done/fail/retry/cancel */
     const char *detail;              /* a note's text, "" otherwise */
 };
 

@@ -1,6 +1,7 @@
 /* gantt: SVG Gantt chart of a run (see report.h). One row per device slot;
  * bars for the last attempt of every task (green done, red failed), failed
- * earlier attempts as red bars with a cross; retried tasks outlined. */
+ * earlier attempts as red bars with a cross, cancelled speculative copies as
+ * grey bars; retried tasks outlined. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -120,6 +121,16 @@ int report_write_gantt(const char *path, const struct run_record *r, char *err,
                 x0, y, w, ROW_H - 6, (long long)r->tasks[x->task].id, x->why);
         fprintf(f, "<path d=\"M%.2f %d L%.2f %d M%.2f %d L%.2f %d\" stroke=\"black\"/>\n",
                 x0, y, x0 + w, y + ROW_H - 6, x0, y + ROW_H - 6, x0 + w, y);
+    }
+    for (size_t k = 0; k < r->ncancels; k++) {
+        const struct rec_fail *x = &r->cancels[k];
+        int y = top + row_of(r, x->dev, x->slot) * ROW_H + 2;
+        double w = (x->end_s - x->start_s) * sx;
+        fprintf(f,
+                "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"#9e9e9e\" "
+                "opacity=\"0.8\"><title>task %lld %s</title></rect>\n",
+                LEFT + x->start_s * sx, y, w > 2 ? w : 2, ROW_H - 6,
+                (long long)r->tasks[x->task].id, x->why);
     }
     /* Idle summary per device. */
     int y = top + rows * ROW_H + 34;

@@ -1,5 +1,6 @@
 /* record: what a run leaves behind for reports: one entry per task (its last
- * attempt), one per failed attempt, one per device. Filled by the event loop
+ * attempt), one per failed attempt, one per cancelled speculative copy, one
+ * per device. Filled by the event loop
  * or by the simulator; read by report.c and gantt.c. */
 #ifndef SHOTQ_RECORD_H
 #define SHOTQ_RECORD_H
@@ -27,6 +28,8 @@ struct rec_task {
     uint8_t attempts;  /* attempts started */
 };
 
+/* An attempt that did not succeed: failed, or cancelled (a speculative copy
+ * killed because the task's other attempt finished first). */
 struct rec_fail {
     size_t task; /* index in tasks[] */
     double start_s, end_s;
@@ -35,7 +38,7 @@ struct rec_fail {
     int16_t slot;
     int32_t attempt; /* its attempt number (names its logs) */
     uint32_t logs;   /* logs/task-ID.ATTEMPT.out (1) and .err (2) that exist */
-    char why[80];    /* "exit 3", "signal 11", "timeout", "worker died" */
+    char why[80];    /* "exit 3", "signal 11", "timeout", "worker died", "cancelled: ..." */
 };
 
 /* A device's quarantine, probe, recovery or retirement, or the run's halt. */
@@ -66,6 +69,8 @@ struct run_record {
     size_t ntasks;
     struct rec_fail *fails; /* failed attempts */
     size_t nfails, fails_alloc;
+    struct rec_fail *cancels; /* cancelled speculative copies */
+    size_t ncancels, cancels_alloc;
     struct rec_device *devs;
     size_t ndevs;
     struct rec_event *events; /* device and halt events, in time order */

@@ -38,6 +38,31 @@ static void add_id(cJSON *o, int64_t id)
     cJSON_AddRawToObject(o, "id", digits);
 }
 
+/* An attempt that did not succeed (failed or cancelled) as a JSON object:
+ * task id, device, slot, times, exit code, why, attempt and its logs. */
+static cJSON *attempt_json(const struct run_record *r, const struct rec_fail *x)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_id(o, r->tasks[x->task].id);
+    cJSON_AddNumberToObject(o, "device", x->dev);
+    cJSON_AddNumberToObject(o, "slot", x->slot);
+    cJSON_AddNumberToObject(o, "start_s", x->start_s);
+    cJSON_AddNumberToObject(o, "end_s", x->end_s);
+    cJSON_AddNumberToObject(o, "exit_code", x->exit_code);
+    cJSON_AddStringToObject(o, "why", x->why);
+    cJSON_AddNumberToObject(o, "attempt", x->attempt);
+    /* Only logs that exist, relative to the run directory. */
+    cJSON *logs = cJSON_AddArrayToObject(o, "logs");
+    for (int k = 0; k < 2 && logs; k++) {
+        char name[96];
+        snprintf(name, sizeof name, "logs/task-%lld.%d.%s", (long long)r->tasks[x->task].id,
+                 (int)x->attempt, k ? "err" : "out");
+        if (x->logs & (1u << k))
+            cJSON_AddItemToArray(logs, cJSON_CreateString(name));
+    }
+    return o;
+}
+
 int report_write_json(const char *path, const struct run_record *r, char *err,
                       size_t errlen)
 {
@@ -119,28 +144,15 @@ int report_write_json(const char *path, const struct run_record *r, char *err,
     }
     fputs("],\"failed_attempts\":[", f);
     for (size_t k = 0; k < r->nfails && !rc; k++) {
-        const struct rec_fail *x = &r->fails[k];
-        cJSON *o = cJSON_CreateObject();
-        add_id(o, r->tasks[x->task].id);
-        cJSON_AddNumberToObject(o, "device", x->dev);
-        cJSON_AddNumberToObject(o, "slot", x->slot);
-        cJSON_AddNumberToObject(o, "start_s", x->start_s);
-        cJSON_AddNumberToObject(o, "end_s", x->end_s);
-        cJSON_AddNumberToObject(o, "exit_code", x->exit_code);
-        cJSON_AddStringToObject(o, "why", x->why);
-        cJSON_AddNumberToObject(o, "attempt", x->attempt);
-        /* Only logs that exist, relative to the run directory. */
-        cJSON *logs = cJSON_AddArrayToObject(o, "logs");
-        for (int k2 = 0; k2 < 2 && logs; k2++) {
-            char name[96];
-            snprintf(name, sizeof name, "logs/task-%lld.%d.%s",
-                     (long long)r->tasks[x->task].id, (int)x->attempt, k2 ? "err" : "out");
-            if (x->logs & (1u << k2))
-                cJSON_AddItemToArray(logs, cJSON_CreateString(name));
-        }
         if (k)
             fputc(',', f);
-        rc = emit(f, o);
+        rc = emit(f, attempt_json(r, &r->fails[k]));
+    }
+    fputs("],\"cancelled_attempts\":[", f);
+    for (size_t k = 0; k < r->ncancels && !rc; k++) {
+        if (k)
+            fputc(',', f);
+        rc = emit(f, attempt_json(r, &r->cancels[k]));
     }
     fputs("],\"events\":[", f);
     for (size_t k = 0; k < r->nevents && !rc; k++) {

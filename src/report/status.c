@@ -245,9 +245,9 @@ static int tally_entry(void *ctx, const struct jrnl_entry *e)
         snprintf(r->what, sizeof r->what, "%s", e->header->what);
         return 0;
     }
-    static const char kinds[][8] = {"start", "done", "fail", "retry"};
-    static const char codes[] = "sdfr";
-    for (size_t k = 0; k < 4; k++) {
+    static const char kinds[][8] = {"start", "done", "fail", "retry", "cancel"};
+    static const char codes[] = "sdfrc";
+    for (size_t k = 0; k < 5; k++) {
         if (strcmp(e->ev, kinds[k]))
             continue;
         struct tev *v = grow((void **)&t->v, &t->n, &t->cap, sizeof *v);
@@ -337,15 +337,21 @@ static int count_tasks(const char *run_dir, struct tally *t)
     for (size_t i = 0; i < t->n;) {
         size_t j = i;
         bool done = false;
-        int attempt = 0;
+        int attempt = 0;    /* highest attempt seen */
+        bool ended = false; /* ... and it has ended */
         for (; j < t->n && t->v[j].task == t->v[i].task; j++) {
             done |= t->v[j].kind == 'd';
+            if (t->v[j].attempt > attempt)
+                ended = false;
             attempt = t->v[j].attempt > attempt ? t->v[j].attempt : attempt;
+            ended |= t->v[j].attempt == attempt && t->v[j].kind != 's';
         }
         char last = t->v[j - 1].kind;
         if (done) {
             r->done++;
-        } else if (last == 's') {
+        } else if (last == 's' || (last == 'r' && !ended)) {
+            /* With speculation an older attempt may fail while a later
+             * copy runs on. */
             r->running++;
         } else if (last == 'f') {
             r->failed++;

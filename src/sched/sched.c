@@ -678,12 +678,16 @@ static void release_probes(struct sched *s, double now)
 
 /* Expected cost ratio (cost / weight) of a task known to exceed x, from the
  * recently measured ratios: the mean of those above x, or 0 when none is
- * (then the caller falls back on the task's weight and its overrun). */
-static double residual_cost(const struct sched *s, double x)
+ * (then the caller falls back on the task's weight and its overrun). *max
+ * is the largest measured ratio (1 when none was measured). */
+static double residual_cost(const struct sched *s, double x, double *max)
 {
     double sum = 0;
     size_t n = 0;
+    *max = s->nrcost ? 0 : 1;
     for (size_t k = 0; k < s->nrcost; k++) {
+        if (s->rcost[k] > *max)
+            *max = s->rcost[k];
         if (s->rcost[k] > x) {
             sum += s->rcost[k];
             n++;
@@ -692,8 +696,8 @@ static double residual_cost(const struct sched *s, double x)
     return n ? sum / (double)n : 0;
 }
 
-/* Speculation: with nothing pending, the fastest free device d takes a
- * backup copy of the running task whose expected remaining time on its
+/* Speculation: with nothing pending, the fastest free device d, if it has
+ * an idle slot, takes a backup copy of the running task whose expected remaining time on its
  * device exceeds a fresh copy's expected time on d by the margin (the one
  * that gains most). A task past its expected end is expected to run on for
  * as long as it has overrun (expected_end); when costs are unknown (equal
@@ -705,6 +709,8 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
         return false;
     size_t d = s->heap[0];
     struct sdev *v = &s->dev[d];
+    if (v->running >= s->p.slots)
+        return false; /* no idle slot: a copy would queue behind its tasks */
     long best = -1;
     double best_gain = 0;
     for (size_t k = 0; k < s->nrunning; k++) {
@@ -713,13 +719,16 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
         const struct sdev *e = &s->dev[t->dev];
         if (t->bdev >= 0 || t->dev == (long)d || !fits_now(s, d, t))
             continue;
-        double done = (now - t->start) * e->est, left, cost;
-        double total = residual_cost(s, done / t->weight) * t->weight;
+        double done = (now - t->start) * e->est, left, cost, max;
+        double total = residual_cost(s, done / t->weight, &max) * t->weight;
         if (total > 0) {
             cost = total;
             left = (total - done) / e->est;
         } else {
-            cost = !s->weighted && done > t->weight ? done : t->weight;
+            /* Longer than any task measured: its device may have slowed
+             * down, and a fresh copy is expected to cost no more than the
+             * longest one measured. */
+            cost = t->weight * (s->weighted || max < 1 ? 1 : max);
             left = expected_end(t, e, now) - now;
         }
         double gain = left - s->p.speculate_margin * cost / v->est;
@@ -950,6 +959,15 @@ static void drop_backup(struct sched *s, struct stask *t, double now)
     if (s->nblocked)
         unblock_all(s);
     heap_sync(s, bd);
+}
+
+void sched_cancel_backup(struct sched *s, size_t ti)
+{
+    if (ti >= s->ntask || s->task[ti].state != SCHED_RUNNING || s->task[ti].bdev < 0)
+        return;
+    struct stask *t = &s->task[ti];
+    t->attempts--;
+    drop_backup(s, t, t->bstart);
 }
 
 enum sched_outcome sched_finish_on(struct sched *s, size_t ti, size_t dev, double now,

@@ -154,6 +154,11 @@ size_t sched_failed_attempts(const struct sched *s);
 enum sched_outcome sched_finish_on(struct sched *s, size_t task, size_t dev, double now,
                                    bool ok, long *kill_dev);
 
+/* Takes back a backup attempt that sched_pick() just assigned but that never
+ * started (no idle worker could take it): its device is free again and the
+ * attempt is not counted. No-op when the task has no backup. */
+void sched_cancel_backup(struct sched *s, size_t task);
+
 /* Fails every pending task (no device will ever take them). */
 void sched_abandon(struct sched *s);
 

@@ -466,6 +466,54 @@ static void test_speculation_scripted(void **state)
     }
 }
 
+/* Speculation with unit weights when a device stalls before its first
+ * success: the copy is taken to cost the longest task measured (1), so it
+ * starts once the overrun exceeds 1.25 x that; only onto a device with an
+ * idle slot (prefetch capacity does not count); a copy that could not be
+ * sent is taken back with sched_cancel_backup and offered again. */
+static void test_speculation_stall(void **state)
+{
+    (void)state;
+    struct sched_params p = sched_params_default();
+    p.speculate = true;
+    struct sched *s = sched_create(&p);
+    assert_int_equal(sched_add_device(s, 1, 0, 0), 0);
+    assert_int_equal(sched_add_device(s, 1, 0, 0), 1);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sched_add_task(s, 1, 0), i);
+    assert_int_equal(sched_start(s), 0);
+    assert_int_equal(sched_set_capacity(s, 1, 4), 0); /* slot 1 + prefetch 3 */
+    expect_pick(s, 0, 0, 0);
+    expect_pick(s, 0, 1, 1);
+    expect_pick(s, 0, 2, 1); /* prefetched behind task 1 */
+    assert_int_equal(sched_finish(s, 1, 1, true), SCHED_OUT_DONE);
+    /* Device 1 still holds task 2 in its only slot: no copy of task 0. */
+    expect_none(s, 1.5);
+    sched_set_start(s, 2, 1); /* it started when task 1 ended */
+    assert_int_equal(sched_finish(s, 2, 2, true), SCHED_OUT_DONE);
+    expect_none(s, 2.2); /* overrun 1.2 < 1.25 x 1 */
+    struct sched_assign a;
+    assert_true(sched_pick(s, 2.3, &a));
+    assert_true(a.backup);
+    assert_int_equal(a.task, 0);
+    assert_int_equal(a.dev, 1);
+    assert_int_equal(a.attempt, 2);
+    sched_cancel_backup(s, 0);
+    struct sched_task_stats ts;
+    sched_task_stats(s, 0, &ts);
+    assert_int_equal(ts.backup_dev, -1);
+    assert_int_equal(ts.attempts, 1);
+    assert_true(sched_pick(s, 2.4, &a)); /* offered again, same attempt number */
+    assert_true(a.backup);
+    assert_int_equal(a.attempt, 2);
+    long kill;
+    assert_int_equal(sched_finish_on(s, 0, 1, 3.4, true, &kill), SCHED_OUT_DONE);
+    assert_int_equal(kill, 0);
+    assert_true(sched_finished(s));
+    assert_int_equal(sched_count(s, SCHED_DONE), 3);
+    sched_destroy(s);
+}
+
 /* A device that drops to 10 % of its speed after its task started: with
  * speculation that task no longer sets the makespan. 40 unit tasks on 4
  * devices, device 0 at 0.1 from t = 0.5: the optimum of the changed problem
@@ -533,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_simrun_slow_device_left_out),
         cmocka_unit_test(test_simrun_scale),
         cmocka_unit_test(test_speculation_scripted),
+        cmocka_unit_test(test_speculation_stall),
         cmocka_unit_test(test_simrun_speculation_slowdown),
         cmocka_unit_test(test_speed_one_long_task),
     };
