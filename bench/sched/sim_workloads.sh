@@ -13,6 +13,11 @@
 #   slow+s:   the same with --speculate
 #   strag:    40 equal tasks on 4 equal devices, one costs 10x (unknown),
 #             position by seed; optimum 13 s (10 + 3 | 13 | 13 | ...)
+#   eft-ref:  not shotq: clairvoyant list scheduling of the heavy workload in
+#             its given order (each task, in order, to the device where it
+#             would end first, true costs known). No scheduler that starts
+#             tasks in the order given, knowing costs or not, can count on
+#             doing better; only reordering by known costs (heavy+w, LPT) can.
 set -eu
 B=${1:-build/shotq}
 SEEDS=${2:-"1 2 3 4 5"}
@@ -53,13 +58,19 @@ for s in $SEEDS; do
     R[heavy]+=" $("$B" simulate --devices $DEV8 --tasks 200 --costs-file "$tmp/c$s" --json | ratio "$lb")"
     R[heavy+s]+=" $("$B" simulate --devices $DEV8 --tasks 200 --costs-file "$tmp/c$s" --speculate --json | ratio "$lb")"
     R[heavy+w]+=" $("$B" simulate --devices $DEV8 --tasks-file "$tmp/w$s" --json | ratio "$lb")"
+    R[eft-ref]+=" $("$py" -c "
+import sys
+c=[float(x) for x in open(sys.argv[1])]; sp=[1,1,1,1,.5,.5,.25,.25]; f=[0.0]*8
+for x in c:
+    j=min(range(8), key=lambda j: f[j]+x/sp[j]); f[j]+=x/sp[j]
+print(max(f)/float(sys.argv[2]))" "$tmp/c$s" "$lb")"
     awk -v k=$(((s * 7) % 40)) '{print (NR-1==k) ? 10 : 1}' <(seq 40) >"$tmp/g$s"
     R[strag]+=" $("$B" simulate --devices sim:f:1x4 --tasks 40 --costs-file "$tmp/g$s" --json | ratio 13)"
 done
 R[slow]=" $("$B" simulate --devices sim:f:1x4 --tasks 40 --slowdown 0@0.5:0.1 --json | ratio 13)"
 R[slow+s]=" $("$B" simulate --devices sim:f:1x4 --tasks 40 --slowdown 0@0.5:0.1 --speculate --json | ratio 13)"
 echo "shotq simulate, $(date -u +%F), load $(cut -d' ' -f1-3 /proc/loadavg)"
-for k in heavy heavy+s heavy+w slow slow+s strag; do
+for k in heavy heavy+s heavy+w eft-ref slow slow+s strag; do
     # shellcheck disable=SC2086
     summary "$k" ${R[$k]}
 done

@@ -679,30 +679,76 @@ static void release_probes(struct sched *s, double now)
 /* Expected cost ratio (cost / weight) of a task known to exceed x, from the
  * recently measured ratios: the mean of those above x, or 0 when none is
  * (then the caller falls back on the task's weight and its overrun). *max
- * is the largest measured ratio (1 when none was measured). */
-static double residual_cost(const struct sched *s, double x, double *max)
+ * is the largest measured ratio (1 when none was measured), *cv their
+ * coefficient of variation. */
+static double residual_cost(const struct sched *s, double x, double *max, double *cv)
 {
-    double sum = 0;
+    double sum = 0, all = 0, sq = 0;
     size_t n = 0;
     *max = s->nrcost ? 0 : 1;
     for (size_t k = 0; k < s->nrcost; k++) {
-        if (s->rcost[k] > *max)
-            *max = s->rcost[k];
-        if (s->rcost[k] > x) {
-            sum += s->rcost[k];
+        double r = s->rcost[k];
+        all += r;
+        sq += r * r;
+        if (r > *max)
+            *max = r;
+        if (r > x) {
+            sum += r;
             n++;
         }
     }
+    double m = s->nrcost ? all / (double)s->nrcost : 0;
+    *cv = m > 0 ? sqrt(fmax(0, sq / (double)s->nrcost - m * m)) / m : 0;
     return n ? sum / (double)n : 0;
 }
 
-/* Speculation: with nothing pending, the fastest free device d, if it has
- * an idle slot, takes a backup copy of the running task whose expected remaining time on its
+/* Speculation looks at the running tasks while at most this many tasks per
+ * device are pending (the last rounds; earlier, estimates are too rough). */
+#define SPEC_PENDING 2
+
+/* Measured cost ratios a stall needs before it is told from a long task,
+ * and how far past the longest measured task it must have run. */
+#define STALL_MIN_OBS 5
+#define STALL_FACTOR 3.0
+/* ... and only where measured costs are alike (their coefficient of
+ * variation at most this): with a spread of costs a long run is a long task. */
+#define STALL_MAX_CV 0.25
+
+/* The outlook of running task t on device e at time now: *cost, what the
+ * task costs in all (weight units, what a fresh copy would cost), and
+ * *left, the seconds it still needs on e. From the measured cost ratios
+ * above the work already done (their mean is the expected cost of a task
+ * known to be that long). A task longer than any measured one is either a
+ * long task of a heavy tail, expected to run on for as long again (the
+ * mean residual life of a heavy tail grows with age), or, when it has run
+ * STALL_FACTOR times the longest measured task, one whose device has
+ * slowed down: then a copy costs its weight and the task runs on for as
+ * long as it has overrun (expected_end). With declared weights the weight
+ * is its cost. */
+static void straggler_outlook(const struct sched *s, const struct stask *t,
+                              const struct sdev *e, double now, double *cost, double *left)
+{
+    double done = (now - t->start) * e->est, max, cv;
+    double total = residual_cost(s, done / t->weight, &max, &cv) * t->weight;
+    if (total > 0) {
+        *cost = total;
+        *left = (total - done) / e->est;
+    } else if (s->weighted || (s->nrcost >= STALL_MIN_OBS && cv <= STALL_MAX_CV &&
+                               done > STALL_FACTOR * max * t->weight)) {
+        *cost = t->weight;
+        *left = expected_end(t, e, now) - now;
+    } else {
+        *cost = 2 * done;
+        *left = now - t->start;
+    }
+}
+
+/* Speculation: the fastest free device d, if it has an idle slot, takes a
+ * backup copy of the running task whose expected remaining time on its own
  * device exceeds a fresh copy's expected time on d by the margin (the one
- * that gains most). A task past its expected end is expected to run on for
- * as long as it has overrun (expected_end); when costs are unknown (equal
- * weights) a copy is taken to cost at least the work done so far. Returns true and fills
- * *a for a backup. */
+ * that gains most; see straggler_outlook). While tasks are pending, only a
+ * task that would otherwise end after all the other work (sched_eta) is
+ * copied: it is the tail. Returns true and fills *a for a backup. */
 static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
 {
     if (s->nheap == 0)
@@ -711,6 +757,7 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
     struct sdev *v = &s->dev[d];
     if (v->running >= s->p.slots)
         return false; /* no idle slot: a copy would queue behind its tasks */
+    double eta = s->npending ? sched_eta(s, now) : 0;
     long best = -1;
     double best_gain = 0;
     for (size_t k = 0; k < s->nrunning; k++) {
@@ -719,20 +766,10 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
         const struct sdev *e = &s->dev[t->dev];
         if (t->bdev >= 0 || t->dev == (long)d || !fits_now(s, d, t))
             continue;
-        double done = (now - t->start) * e->est, left, cost, max;
-        double total = residual_cost(s, done / t->weight, &max) * t->weight;
-        if (total > 0) {
-            cost = total;
-            left = (total - done) / e->est;
-        } else {
-            /* Longer than any task measured: its device may have slowed
-             * down, and a fresh copy is expected to cost no more than the
-             * longest one measured. */
-            cost = t->weight * (s->weighted || max < 1 ? 1 : max);
-            left = expected_end(t, e, now) - now;
-        }
+        double cost, left;
+        straggler_outlook(s, t, e, now, &cost, &left);
         double gain = left - s->p.speculate_margin * cost / v->est;
-        if (gain > best_gain) {
+        if (gain > best_gain && left > eta) {
             best_gain = gain;
             best = (long)ti;
         }
@@ -759,8 +796,12 @@ bool sched_pick(struct sched *s, double now, struct sched_assign *a)
     if (!s->started || s->draining)
         return false;
     release_probes(s, now);
+    bool spec = s->p.speculate && s->p.policy == SCHED_DYNAMIC;
     if (s->npending == 0)
-        return s->p.speculate && s->p.policy == SCHED_DYNAMIC && pick_backup(s, now, a);
+        return spec && pick_backup(s, now, a);
+    /* In the last rounds of tasks a straggler may be the tail already. */
+    if (spec && s->npending <= SPEC_PENDING * s->ndev && pick_backup(s, now, a))
+        return true;
     if (s->p.policy == SCHED_MEMFREE)
         return pick_memfree(s, now, a);
     while (s->nheap > 0) {

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* With speculation, how often the simulated loop looks at the running tasks
+ * without an event: the live loop's poll period (exec/runner.c). */
+#define WAKE_S 0.25
+
 struct ev {
     double t;      /* completion time */
     double start;  /* start of the attempt */
@@ -163,6 +167,7 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         goto out_free;
     }
     double now = 0;
+    bool waking = false; /* a wake-up is queued */
     for (;;) {
         struct sched_assign a;
         while (sched_pick(s, now, &a)) {
@@ -182,7 +187,23 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         }
         if (h.n == 0)
             break;
+        if (p->speculate && !waking && sched_count(s, SCHED_RUNNING) > 0 &&
+            sched_count(s, SCHED_PENDING) <= 2 * ndev) {
+            /* The live loop looks again every WAKE_S even without events: a
+             * straggler may become worth a copy meanwhile. */
+            if (ev_push(&h, (struct ev){now + WAKE_S, now, UINT32_MAX, 0})) {
+                free(load);
+                rc = -ENOMEM;
+                goto out_free;
+            }
+            waking = true;
+        }
         struct ev e = ev_pop(&h);
+        if (e.task == UINT32_MAX) {
+            now = e.t;
+            waking = false;
+            continue;
+        }
         struct sched_task_stats ts;
         sched_task_stats(s, e.task, &ts);
         if (ts.state != SCHED_RUNNING ||

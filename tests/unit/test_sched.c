@@ -467,10 +467,11 @@ static void test_speculation_scripted(void **state)
 }
 
 /* Speculation with unit weights when a device stalls before its first
- * success: the copy is taken to cost the longest task measured (1), so it
- * starts once the overrun exceeds 1.25 x that; only onto a device with an
- * idle slot (prefetch capacity does not count); a copy that could not be
- * sent is taken back with sched_cancel_backup and offered again. */
+ * success: once alike tasks (STALL_MIN_OBS of them) were measured and the
+ * stalled one has run STALL_FACTOR times the longest, a copy is taken to
+ * cost its weight; it goes only to a device with an idle slot (prefetch
+ * room does not count); a copy that could not be sent is taken back with
+ * sched_cancel_backup and offered again. */
 static void test_speculation_stall(void **state)
 {
     (void)state;
@@ -479,21 +480,24 @@ static void test_speculation_stall(void **state)
     struct sched *s = sched_create(&p);
     assert_int_equal(sched_add_device(s, 1, 0, 0), 0);
     assert_int_equal(sched_add_device(s, 1, 0, 0), 1);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 9; i++)
         assert_int_equal(sched_add_task(s, 1, 0), i);
     assert_int_equal(sched_start(s), 0);
     assert_int_equal(sched_set_capacity(s, 1, 4), 0); /* slot 1 + prefetch 3 */
     expect_pick(s, 0, 0, 0);
-    expect_pick(s, 0, 1, 1);
-    expect_pick(s, 0, 2, 1); /* prefetched behind task 1 */
-    assert_int_equal(sched_finish(s, 1, 1, true), SCHED_OUT_DONE);
-    /* Device 1 still holds task 2 in its only slot: no copy of task 0. */
-    expect_none(s, 1.5);
-    sched_set_start(s, 2, 1); /* it started when task 1 ended */
-    assert_int_equal(sched_finish(s, 2, 2, true), SCHED_OUT_DONE);
-    expect_none(s, 2.2); /* overrun 1.2 < 1.25 x 1 */
+    for (size_t i = 1; i <= 4; i++)
+        expect_pick(s, 0, i, 1);
+    /* Device 1 runs tasks 1..8 one after the other, 1 s each. */
+    for (size_t i = 1; i <= 8; i++) {
+        sched_set_start(s, i, (double)i - 1);
+        assert_int_equal(sched_finish(s, i, (double)i, true), SCHED_OUT_DONE);
+        if (i + 4 <= 8)
+            expect_pick(s, (double)i, i + 4, 1);
+        if (i == 5)
+            expect_none(s, 5.5); /* task 0 stalls, but device 1's slot is busy */
+    }
     struct sched_assign a;
-    assert_true(sched_pick(s, 2.3, &a));
+    assert_true(sched_pick(s, 8, &a));
     assert_true(a.backup);
     assert_int_equal(a.task, 0);
     assert_int_equal(a.dev, 1);
@@ -503,14 +507,14 @@ static void test_speculation_stall(void **state)
     sched_task_stats(s, 0, &ts);
     assert_int_equal(ts.backup_dev, -1);
     assert_int_equal(ts.attempts, 1);
-    assert_true(sched_pick(s, 2.4, &a)); /* offered again, same attempt number */
+    assert_true(sched_pick(s, 8.1, &a)); /* offered again, same attempt number */
     assert_true(a.backup);
     assert_int_equal(a.attempt, 2);
     long kill;
-    assert_int_equal(sched_finish_on(s, 0, 1, 3.4, true, &kill), SCHED_OUT_DONE);
+    assert_int_equal(sched_finish_on(s, 0, 1, 9.1, true, &kill), SCHED_OUT_DONE);
     assert_int_equal(kill, 0);
     assert_true(sched_finished(s));
-    assert_int_equal(sched_count(s, SCHED_DONE), 3);
+    assert_int_equal(sched_count(s, SCHED_DONE), 9);
     sched_destroy(s);
 }
 
