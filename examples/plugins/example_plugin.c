@@ -8,7 +8,8 @@
  *                   slower than its speed says: tests of speculation);
  *   initdir=DIR     init() creates DIR/init.PID (tests count worker starts).
  * Task arguments: "crash" makes run() crash the worker (SIGSEGV), "fail"
- * makes it return an error, "fail-on=N" fails on device N only. */
+ * makes it return an error, "fail-on=N" fails on device N only, "cost=C"
+ * sleeps as if the weight were C (a cost the scheduler does not know). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +74,8 @@ static int ex_run(void *state, const struct shotq_task_info *task)
         return 4;
     }
     if (s->sleep_s > 0) {
-        double t = s->sleep_s * task->weight / s->speed * s->stall;
+        double cost = !strncmp(task->args, "cost=", 5) ? atof(task->args + 5) : task->weight;
+        double t = s->sleep_s * cost / s->speed * s->stall;
         struct timespec ts = {(time_t)t, (long)((t - (double)(time_t)t) * 1e9)};
         while (nanosleep(&ts, &ts))
             ;
