@@ -7,6 +7,8 @@
  *   initdir=DIR     init() creates DIR/init.PID (tests count worker starts).
  * Task arguments: "crash" makes run() crash the worker (SIGSEGV), "fail"
  * makes it return an error, "fail-on=N" fails on device N only. */
+/* nanosleep() is POSIX: the example builds alone, with -std=c11 too. */
+#define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
