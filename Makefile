@@ -13,7 +13,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 120
 CLANG      ?= $(shell command -v clang || command -v clang-14)
 
-.PHONY: all deps demo check check-unit check-asan bench format clean fuzz soak install
+.PHONY: all deps demo check check-unit check-asan bench format clean fuzz soak install lint
 PREFIX     ?= /usr/local
 
 all: deps
@@ -36,6 +36,10 @@ check: all
 # The program, plugin headers, shotq.pc, CMake package, man pages, completion.
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Functions over 80 lines or complexity 20 outside scripts/lint-exceptions (lizard).
+lint:
+	scripts/lint $(BUILD)
 
 bench: all
 	bench/run $(BUILD)
