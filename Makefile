@@ -13,7 +13,8 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 120
 CLANG      ?= $(shell command -v clang || command -v clang-14)
 
-.PHONY: all deps demo check check-unit check-asan bench format clean fuzz soak
+.PHONY: all deps demo check check-unit check-asan bench format clean fuzz soak install lint
+PREFIX     ?= /usr/local
 
 all: deps
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
@@ -31,6 +32,14 @@ check: all
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest -L unit --output-on-failure -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The program, plugin headers, shotq.pc, CMake package, man pages, completion.
+install: all
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Functions over 80 lines or complexity 20 outside scripts/lint-exceptions (lizard).
+lint:
+	scripts/lint $(BUILD)
 
 bench: all
 	bench/run $(BUILD)

@@ -10,6 +10,8 @@
  * Task arguments: "crash" makes run() crash the worker (SIGSEGV), "fail"
  * makes it return an error, "fail-on=N" fails on device N only, "cost=C"
  * sleeps as if the weight were C (a cost the scheduler does not know). */
+/* nanosleep() is POSIX: the example builds alone, with -std=c11 too. */
+#define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

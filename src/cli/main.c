@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "fd/fd_build.h"
+#include "shotq/version.h"
 
 static void usage(FILE *f)
 {
@@ -14,7 +16,8 @@ static void usage(FILE *f)
           "  model     JOB.ini [OPTIONS] [--shot K]     3D acoustic FD modelling\n"
           "  simulate  --devices sim:SPEC --tasks N     plan on a virtual clock\n"
           "  status    [RUN_DIR] [--json] [--watch]     a run's progress, live or not\n"
-          "Run `shotq COMMAND --help` for the options of a command.\n",
+          "Run `shotq COMMAND --help` for the options of a command;\n"
+          "`shotq --version` for the version and what this build holds.\n",
           f);
 }
 
@@ -39,6 +42,16 @@ int main(int argc, char **argv)
         return cmd_worker(argc - 1, argv + 1);
     if (!strcmp(c, "guard"))
         return cmd_guard(argc - 1, argv + 1);
+    if (!strcmp(c, "--version") || !strcmp(c, "-V")) {
+#ifdef SHOTQ_HAVE_MPI
+        const char *mpi = "yes";
+#else
+        const char *mpi = "no";
+#endif
+        printf("shotq %s (FD back ends: %s; MPI: %s)\n", SHOTQ_VERSION_STRING,
+               fd_build_backends(), mpi);
+        return 0;
+    }
     if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
         usage(stdout);
         return 0;

@@ -46,6 +46,22 @@ static bool setf(char *hdr, int field, int64_t v, bool bin)
                 : segy_set_field(hdr, field, (int32_t)v)) == SEGY_OK;
 }
 
+/* A header field and its value. */
+struct field {
+    int field;
+    int64_t value;
+};
+
+/* Sets n fields of a header (bin: the binary header). False when a value
+ * does not fit its field. */
+static bool set_fields(char *hdr, const struct field *f, size_t n, bool bin)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!setf(hdr, f[k].field, f[k].value, bin))
+            return false;
+    return true;
+}
+
 /* Fills the trace header of receiver r. Returns false when a value does not fit. */
 static bool trace_header(char *th, const struct fd_gather *g, size_t r, int interval_us)
 {
@@ -55,25 +71,98 @@ static bool trace_header(char *th, const struct fd_gather *g, size_t r, int inte
         !scaled(p->x, &gx) || !scaled(p->y, &gy) || !scaled(p->z, &gz))
         return false;
     double off = nearbyint(hypot(p->x - s->x, p->y - s->y));
+    if (!(off <= INT32_MAX))
+        return false;
     int64_t seq = (int64_t)r + 1;
+    const struct field f[] = {
+        {SEGY_TR_SEQ_LINE, seq},
+        {SEGY_TR_SEQ_FILE, seq},
+        {SEGY_TR_FIELD_RECORD, g->shot},
+        {SEGY_TR_NUMBER_ORIG_FIELD, seq},
+        {SEGY_TR_ENERGY_SOURCE_POINT, g->shot},
+        {SEGY_TR_TRACE_ID, 1},
+        {SEGY_TR_OFFSET, (int64_t)off},
+        {SEGY_TR_RECV_GROUP_ELEV, -(int64_t)gz},
+        {SEGY_TR_SOURCE_DEPTH, sz},
+        {SEGY_TR_ELEV_SCALAR, FD_SEGY_SCALAR},
+        {SEGY_TR_SOURCE_GROUP_SCALAR, FD_SEGY_SCALAR},
+        {SEGY_TR_SOURCE_X, sx},
+        {SEGY_TR_SOURCE_Y, sy},
+        {SEGY_TR_GROUP_X, gx},
+        {SEGY_TR_GROUP_Y, gy},
+        {SEGY_TR_COORD_UNITS, 1},
+        {SEGY_TR_SAMPLE_COUNT, g->nsamples},
+        {SEGY_TR_SAMPLE_INTER, interval_us},
+    };
     memset(th, 0, SEGY_TRACE_HEADER_SIZE);
-    return setf(th, SEGY_TR_SEQ_LINE, seq, false) &&
-           setf(th, SEGY_TR_SEQ_FILE, seq, false) &&
-           setf(th, SEGY_TR_FIELD_RECORD, g->shot, false) &&
-           setf(th, SEGY_TR_NUMBER_ORIG_FIELD, seq, false) &&
-           setf(th, SEGY_TR_ENERGY_SOURCE_POINT, g->shot, false) &&
-           setf(th, SEGY_TR_TRACE_ID, 1, false) && off <= INT32_MAX &&
-           setf(th, SEGY_TR_OFFSET, (int64_t)off, false) &&
-           setf(th, SEGY_TR_RECV_GROUP_ELEV, -(int64_t)gz, false) &&
-           setf(th, SEGY_TR_SOURCE_DEPTH, sz, false) &&
-           setf(th, SEGY_TR_ELEV_SCALAR, FD_SEGY_SCALAR, false) &&
-           setf(th, SEGY_TR_SOURCE_GROUP_SCALAR, FD_SEGY_SCALAR, false) &&
-           setf(th, SEGY_TR_SOURCE_X, sx, false) &&
-           setf(th, SEGY_TR_SOURCE_Y, sy, false) &&
-           setf(th, SEGY_TR_GROUP_X, gx, false) && setf(th, SEGY_TR_GROUP_Y, gy, false) &&
-           setf(th, SEGY_TR_COORD_UNITS, 1, false) &&
-           setf(th, SEGY_TR_SAMPLE_COUNT, g->nsamples, false) &&
-           setf(th, SEGY_TR_SAMPLE_INTER, interval_us, false);
+    return set_fields(th, f, sizeof f / sizeof f[0], false);
+}
+
+/* Writes the textual and binary headers. Returns 0 or -errno. */
+static int write_headers(segy_file *fp, const struct fd_gather *g, int interval,
+                         const char *const *text, size_t ntext)
+{
+    char textbuf[SEGY_TEXT_HEADER_SIZE + 1];
+    char bin[SEGY_BINARY_HEADER_SIZE];
+    const struct field f[] = {
+        {SEGY_BIN_INTERVAL, interval},
+        {SEGY_BIN_INTERVAL_ORIG, interval},
+        {SEGY_BIN_SAMPLES, g->nsamples},
+        {SEGY_BIN_SAMPLES_ORIG, g->nsamples},
+        {SEGY_BIN_FORMAT, SEGY_IEEE_FLOAT_4_BYTE},
+        {SEGY_BIN_TRACES, g->nrec > 32767 ? 0 : (int64_t)g->nrec},
+        {SEGY_BIN_ENSEMBLE_FOLD, 1},
+        {SEGY_BIN_SORTING_CODE, 1},
+        {SEGY_BIN_MEASUREMENT_SYSTEM, 1},
+        {SEGY_BIN_SEGY_REVISION, 0x0100},
+        {SEGY_BIN_TRACE_FLAG, 1},
+    };
+    text_header(textbuf, text, ntext);
+    memset(bin, 0, sizeof bin);
+    if (!set_fields(bin, f, sizeof f / sizeof f[0], true))
+        return -EINVAL;
+    errno = 0;
+    if (segy_set_format(fp, SEGY_IEEE_FLOAT_4_BYTE) != SEGY_OK ||
+        segy_write_textheader(fp, 0, textbuf) != SEGY_OK ||
+        segy_write_binheader(fp, bin) != SEGY_OK)
+        return errno ? -errno : -EIO;
+    return 0;
+}
+
+/* Writes every trace (header and samples). Returns 0, -EINVAL with err set
+ * (a coordinate does not fit; *step = NULL), or -errno. */
+static int write_traces(segy_file *fp, const struct fd_gather *g, int interval,
+                        const char *path, char *err, size_t errlen, const char **step)
+{
+    const long trace0 = SEGY_TEXT_HEADER_SIZE + SEGY_BINARY_HEADER_SIZE;
+    const int ns = g->nsamples, bsize = segy_trsize(SEGY_IEEE_FLOAT_4_BYTE, ns);
+    char th[SEGY_TRACE_HEADER_SIZE];
+    float *buf = malloc((size_t)ns * sizeof *buf);
+    if (!buf) {
+        *step = "allocate a trace for";
+        return -ENOMEM;
+    }
+    int rc = 0;
+    for (size_t r = 0; r < g->nrec && !rc; r++) {
+        if (!trace_header(th, g, r, interval)) {
+            snprintf(err, errlen,
+                     "%s: trace %zu: a coordinate does not fit a SEG-Y header field in cm",
+                     path, r + 1);
+            *step = NULL;
+            rc = -EINVAL;
+            break;
+        }
+        memcpy(buf, g->data + r * (size_t)ns, (size_t)ns * sizeof *buf);
+        segy_from_native(SEGY_IEEE_FLOAT_4_BYTE, ns, buf);
+        errno = 0;
+        if (segy_write_traceheader(fp, (int)r, th, trace0, bsize) != SEGY_OK ||
+            segy_writetrace(fp, (int)r, buf, trace0, bsize) != SEGY_OK) {
+            rc = errno ? -errno : -EIO;
+            *step = "write traces of";
+        }
+    }
+    free(buf);
+    return rc;
 }
 
 /* Opens the temp file created as fd for segyio, which takes only a name:
@@ -103,7 +192,7 @@ int fd_segy_write(const char *path, const struct fd_gather *g, const char *const
                  path, g->dt * 1e6, g->nsamples, g->nrec);
         return -EINVAL;
     }
-    int interval = (int)us, ns = g->nsamples;
+    int interval = (int)us;
     char tmp[4200];
     int tfd = atomic_create_tmp(path, tmp, sizeof tmp, err, errlen);
     if (tfd < 0)
@@ -116,63 +205,10 @@ int fd_segy_write(const char *path, const struct fd_gather *g, const char *const
         unlink(tmp);
         return -e;
     }
-    char textbuf[SEGY_TEXT_HEADER_SIZE + 1];
-    char bin[SEGY_BINARY_HEADER_SIZE];
-    char th[SEGY_TRACE_HEADER_SIZE];
-    const long trace0 = SEGY_TEXT_HEADER_SIZE + SEGY_BINARY_HEADER_SIZE;
-    const int bsize = segy_trsize(SEGY_IEEE_FLOAT_4_BYTE, ns);
-    float *buf = malloc((size_t)ns * sizeof *buf);
-    int rc = 0;
     const char *step = "write headers of";
-    text_header(textbuf, text, ntext);
-    memset(bin, 0, sizeof bin);
-    if (!buf) {
-        rc = -ENOMEM;
-        step = "allocate a trace for";
-        goto out_close;
-    }
-    if (!setf(bin, SEGY_BIN_INTERVAL, interval, true) ||
-        !setf(bin, SEGY_BIN_INTERVAL_ORIG, interval, true) ||
-        !setf(bin, SEGY_BIN_SAMPLES, ns, true) ||
-        !setf(bin, SEGY_BIN_SAMPLES_ORIG, ns, true) ||
-        !setf(bin, SEGY_BIN_FORMAT, SEGY_IEEE_FLOAT_4_BYTE, true) ||
-        !setf(bin, SEGY_BIN_TRACES, g->nrec > 32767 ? 0 : (int64_t)g->nrec, true) ||
-        !setf(bin, SEGY_BIN_ENSEMBLE_FOLD, 1, true) ||
-        !setf(bin, SEGY_BIN_SORTING_CODE, 1, true) ||
-        !setf(bin, SEGY_BIN_MEASUREMENT_SYSTEM, 1, true) ||
-        !setf(bin, SEGY_BIN_SEGY_REVISION, 0x0100, true) ||
-        !setf(bin, SEGY_BIN_TRACE_FLAG, 1, true)) {
-        rc = -EINVAL;
-        goto out_close;
-    }
-    errno = 0;
-    if (segy_set_format(fp, SEGY_IEEE_FLOAT_4_BYTE) != SEGY_OK ||
-        segy_write_textheader(fp, 0, textbuf) != SEGY_OK ||
-        segy_write_binheader(fp, bin) != SEGY_OK) {
-        rc = errno ? -errno : -EIO;
-        goto out_close;
-    }
-    for (size_t r = 0; r < g->nrec; r++) {
-        if (!trace_header(th, g, r, interval)) {
-            snprintf(
-                err, errlen,
-                "%s: trace %zu: a coordinate does not fit a SEG-Y header field in cm",
-                path, r + 1);
-            rc = -EINVAL;
-            step = NULL;
-            goto out_close;
-        }
-        memcpy(buf, g->data + r * (size_t)ns, (size_t)ns * sizeof *buf);
-        segy_from_native(SEGY_IEEE_FLOAT_4_BYTE, ns, buf);
-        errno = 0;
-        if (segy_write_traceheader(fp, (int)r, th, trace0, bsize) != SEGY_OK ||
-            segy_writetrace(fp, (int)r, buf, trace0, bsize) != SEGY_OK) {
-            rc = errno ? -errno : -EIO;
-            step = "write traces of";
-            goto out_close;
-        }
-    }
-out_close:
+    int rc = write_headers(fp, g, interval, text, ntext);
+    if (!rc)
+        rc = write_traces(fp, g, interval, path, err, errlen, &step);
     /* segyio writes through stdio: a full disk often shows only when the
      * buffer is flushed at close; errno then says why. */
     errno = 0;
@@ -180,7 +216,6 @@ out_close:
         rc = errno ? -errno : -EIO;
         step = "close";
     }
-    free(buf);
     if (rc) {
         if (step)
             snprintf(err, errlen, "%s: cannot %s the SEG-Y file: %s", tmp, step,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shotq/version.h"
 #include "util/atomic_file.h"
 
 const char *report_status_name(int status)
@@ -73,6 +74,7 @@ int report_write_json(const char *path, const struct run_record *r, char *err,
     FILE *f = a.f;
     /* Top-level scalars through cJSON, then the arrays streamed. */
     cJSON *head = cJSON_CreateObject();
+    cJSON_AddStringToObject(head, "shotq_version", SHOTQ_VERSION_STRING);
     cJSON_AddNumberToObject(head, "makespan_s", r->makespan_s);
     cJSON_AddNumberToObject(head, "lower_bound_s", r->lower_bound_s);
     cJSON_AddStringToObject(head, "lower_bound_from",
