@@ -392,7 +392,7 @@ int cmd_model(int argc, char **argv)
     } else if (o.png_shot < 0 || o.npass > 1) {
         struct run_preset preset = {"builtin:fd", abs, (int64_t)prep.job.nsrc};
         /* Shots half-written by a killed run are computed again: drop them. */
-        if (wants(&o, "--resume"))
+        if (wants(&o, "--resume") || wants(&o, "--retry-failed"))
             atomic_clean_stale(prep.job.out_dir);
         rc = run_main(o.npass, o.pass, &preset);
     }

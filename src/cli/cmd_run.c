@@ -49,7 +49,14 @@ static const char run_usage[] =
     "  --run-dir DIR       journal, logs and report (default ./shotq-run)\n"
     "  --costs-from PATH   weights from the task costs an earlier run measured\n"
     "                      (its run directory or report.json); others: the median\n"
-    "  --resume            continue the run in --run-dir: only tasks not done run\n"
+    "  --resume            continue the run in --run-dir: only tasks not done run;\n"
+    "                      the task set may grow (new ids are added), but every\n"
+    "                      task of the run must be in it with the same arguments,\n"
+    "                      and the command must be the same\n"
+    "  --retry-failed      continue the run in --run-dir with the command given now\n"
+    "                      (it may differ): its tasks not done (failed, or not\n"
+    "                      finished) run again, done ones never; no task added.\n"
+    "                      Both use the run's own report.json as --costs-from\n"
     "  --report FILE       another copy of report.json\n"
     "  --gantt FILE.svg    Gantt chart of the run\n"
     "  --quiet, -q         no progress output\n"
@@ -77,7 +84,7 @@ struct run_opts {
     long max_log_mib; /* --max-log */
     double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
-    bool resume, quiet, dry_run;
+    bool resume, retry_failed, quiet, dry_run;
     char **cmd; /* after "--" */
 };
 
@@ -181,6 +188,9 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
         } else if (opts_is(o, "--resume")) {
             rc = opts_flag(o);
             ro->resume = true;
+        } else if (opts_is(o, "--retry-failed")) {
+            rc = opts_flag(o);
+            ro->resume = ro->retry_failed = true;
         } else if (opts_is(o, "--report")) {
             rc = opts_str(o, &ro->report);
         } else if (opts_is(o, "--gantt")) {
@@ -268,8 +278,8 @@ static int load_tasks(const struct run_opts *ro, const struct run_preset *preset
     return tasks_check_unique(ts, err, errlen);
 }
 
-/* Fingerprint of what the run does: command or plugin + task set. */
-static uint64_t fingerprint(const struct run_opts *ro, const struct taskset *ts)
+/* Fingerprint of the command, or of the plugin and its configuration. */
+static uint64_t command_fingerprint(const struct run_opts *ro)
 {
     uint64_t h = JRNL_FNV_INIT;
     if (ro->plugin) {
@@ -281,6 +291,13 @@ static uint64_t fingerprint(const struct run_opts *ro, const struct taskset *ts)
         for (char **a = ro->cmd; *a; a++)
             h = jrnl_hash(h, *a, strlen(*a) + 1);
     }
+    return h;
+}
+
+/* Fingerprint of what the run does: command or plugin + task set. */
+static uint64_t fingerprint(const struct run_opts *ro, const struct taskset *ts)
+{
+    uint64_t h = command_fingerprint(ro);
     for (size_t i = 0; i < ts->n; i++) {
         h = jrnl_hash(h, &ts->id[i], sizeof ts->id[i]);
         h = jrnl_hash(h, &ts->weight[i], sizeof ts->weight[i]);
@@ -502,6 +519,29 @@ static int print_plan(const struct runner_config *c)
     return 0;
 }
 
+/* --resume and --retry-failed without --costs-from: the costs the run's
+ * own report.json measured become the weights (costhist_apply). A run that
+ * left no report (killed) or one without costs keeps the declared weights;
+ * an unreadable one is only warned about: the journal, not the report,
+ * decides what runs. */
+static void own_costs(const char *run_dir, struct taskset *ts)
+{
+    char path[4200], err[1024];
+    snprintf(path, sizeof path, "%s/report.json", run_dir);
+    if (access(path, F_OK))
+        return;
+    double *w = malloc((ts->n ? ts->n : 1) * sizeof *w);
+    if (!w)
+        return;
+    memcpy(w, ts->weight, ts->n * sizeof *w);
+    long hits = costhist_apply(run_dir, ts->id, w, ts->n, err, sizeof err);
+    if (hits > 0)
+        memcpy(ts->weight, w, ts->n * sizeof *w);
+    else if (hits < 0 && !strstr(err, "with task costs"))
+        log_msg(LOG_WARN, "%s (the declared weights are used)", err);
+    free(w);
+}
+
 /* The options' defaults (every rank parses the same options). */
 static struct run_opts run_opts_default(void)
 {
@@ -622,12 +662,14 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
         .max_log_bytes = (uint64_t)ro.max_log_mib << 20,
         .run_dir = ro.run_dir,
         .resume = ro.resume,
+        .retry_failed = ro.retry_failed,
         .quiet = ro.quiet,
         .report_path = ro.report,
         .gantt_path = ro.gantt,
         .self_exe = self,
         .what = what,
         .fingerprint = fingerprint(&ro, &ts),
+        .command_fp = command_fingerprint(&ro),
     };
     rc_.sp.policy = ro.policy;
     rc_.sp.slots = (int)ro.slots;
@@ -642,6 +684,8 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
+    if (!ro.costs_from && ro.resume)
+        own_costs(ro.run_dir, &ts);
     if (ro.dry_run) {
         status = print_plan(&rc_);
         goto out;

@@ -1258,8 +1258,15 @@ static int open_run(struct runner *r, int *lock_fd)
         log_msg(LOG_ERROR, "%s", err);
         return 2;
     }
-    int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r,
-                       &r->j, err, sizeof err);
+    struct jrnl_run run = {.fingerprint = c->fingerprint,
+                           .command = c->command_fp,
+                           .what = c->what,
+                           .tasks = c->tasks};
+    enum jrnl_mode mode = c->retry_failed ? JRNL_RETRY_FAILED
+                          : c->resume     ? JRNL_RESUME
+                                          : JRNL_NEW;
+    int rc = jrnl_open_run(c->run_dir, &run, mode, restore_done, r, &r->j, err,
+                           sizeof err);
     if (rc) {
         util_fill_err(err, sizeof err, c->run_dir, rc); /* never an empty line */
         log_msg(LOG_ERROR, "%s", err);

@@ -60,12 +60,15 @@ struct runner_config {
     uint64_t max_log_bytes;             /* cap per log stream of a task, 0 = default */
     const char *run_dir;                /* run directory */
     bool resume;                        /* continue the journal in run_dir */
+    bool retry_failed;                  /* ... with a changed command allowed (implies
+                                           resume; see jrnl_open_run) */
     bool quiet;                         /* no progress output */
     const char *report_path;            /* extra copy of report.json, or NULL */
     const char *gantt_path;             /* SVG Gantt chart, or NULL */
     const char *self_exe;               /* path of the shotq binary (for workers) */
     const char *what;                   /* one-line description for the journal */
     uint64_t fingerprint;               /* task set + command, for --resume */
+    uint64_t command_fp;                /* the command (or plugin + config) alone */
     char *const *worker_env;            /* workers' environment, NULL = ours */
     const struct runner_remote *remote; /* workers on other nodes, NULL = none */
 };

@@ -258,6 +258,8 @@ static int tally_entry(void *ctx, const struct jrnl_entry *e)
     }
     if (e->task >= 0 || !e->ev[0])
         return 0; /* an event of a later version: not ours to count */
+    if (!strcmp(e->ev, "epoch") && e->what[0]) /* the task set may have grown */
+        snprintf(r->what, sizeof r->what, "%s", e->what);
     struct status_event *ev =
         grow((void **)&r->events, &r->nevents, &t->ecap, sizeof *ev);
     if (!ev)
