@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
@@ -430,20 +431,8 @@ static void print_words(const char *buf, long len)
  * speed seconds. Prints one line; a simulation that cannot run says so. */
 static void print_plan_makespan(const struct runner_config *c)
 {
-    const struct dev_list *devs = c->devs;
-    struct simrun_dev *sd = calloc(devs->n ? devs->n : 1, sizeof *sd);
     struct simrun_result res = {0};
-    int rc = sd ? 0 : -ENOMEM;
-    for (size_t d = 0; !rc && d < devs->n; d++) {
-        const struct dev_info *v = &devs->v[d];
-        sd[d].speed = v->speed > 0 ? v->speed : 1;
-        sd[d].mem_total = v->kind == DEV_CPU   ? 0
-                          : v->kind == DEV_GPU ? v->mem_free
-                                               : v->mem_total;
-    }
-    if (!rc)
-        rc = simrun(&c->sp, sd, devs->n, c->tasks->weight, c->tasks->mem, c->tasks->n, 0,
-                    NULL, &res);
+    int rc = runner_simulate(c, NULL, &res);
     if (rc)
         printf("simulated makespan: not available (%s)\n", util_errtext(rc));
     else
@@ -452,7 +441,6 @@ static void print_plan_makespan(const struct runner_config *c)
                res.makespan_s, res.lower_bound_s,
                res.tasks_unrun ? "; some tasks fit no device" : "");
     simrun_result_free(&res);
-    free(sd);
 }
 
 #define PLAN_TASKS 20   /* tasks whose admission --dry-run lists */
@@ -521,15 +509,16 @@ static int print_plan(const struct runner_config *c)
 
 /* --resume and --retry-failed without --costs-from: the costs the run's
  * own report.json measured become the weights (costhist_apply). A run that
- * left no report (killed) or one without costs keeps the declared weights;
- * an unreadable one is only warned about: the journal, not the report,
- * decides what runs. */
+ * left no report (killed), one that is not a regular file or one without
+ * costs keeps the declared weights; an unreadable one is only warned
+ * about: the journal, not the report, decides what runs. */
 static void own_costs(const char *run_dir, struct taskset *ts)
 {
     char path[4200], err[1024];
+    struct stat st;
     snprintf(path, sizeof path, "%s/report.json", run_dir);
-    if (access(path, F_OK))
-        return;
+    if (stat(path, &st) || !S_ISREG(st.st_mode))
+        return; /* none; what is not a file the run reports when it writes one */
     double *w = malloc((ts->n ? ts->n : 1) * sizeof *w);
     if (!w)
         return;

@@ -80,6 +80,16 @@ struct runner_config {
 long runner_command(const struct runner_config *c, size_t ti, int dev, int slot,
                     int attempt, char *buf, size_t cap);
 
+struct simrun_result;
+
+/* The run on a virtual clock (src/sched/simrun): c's policy, every device at
+ * its speed prior (memory: a GPU's free, a sim device's total, a CPU's
+ * unlimited), each task taking weight / speed. Tasks with skip[i] set (skip
+ * NULL: none) are left out. For --dry-run's makespan and the prior ETA.
+ * Returns 0 or -ENOMEM / -EINVAL; fills *res (simrun_result_free). */
+int runner_simulate(const struct runner_config *c, const bool *skip,
+                    struct simrun_result *res);
+
 /* Runs every task. Returns the exit status: 0 all done, 1 some failed,
  * 2 bad input (nothing started), 130 interrupted. */
 int runner_run(const struct runner_config *c);

@@ -9,7 +9,10 @@
 
 struct progress_dev {
     const char *name;    /* device name */
-    double speed;        /* learned speed */
+    double speed;        /* speed estimate, weight per second */
+    double rel;          /* speed relative to the fastest device (0..1), priors put on
+                            the learned scale (see runner.c rel_speeds) */
+    bool learned;        /* speed learned from a task done on it (else its prior) */
     int running;         /* tasks running */
     long long task;      /* one running task id, -1 if idle */
     double task_elapsed; /* its elapsed seconds */
@@ -25,7 +28,8 @@ struct progress {
 
 struct progress_state {
     size_t done, failed, running, total;
-    double elapsed, eta;
+    double elapsed, eta; /* eta < 0: unknown */
+    const char *eta_basis; /* "prior" (no task finished yet), "learned", "done" */
     const struct progress_dev *devs;
     size_t ndevs;
 };
