@@ -80,6 +80,7 @@ static const char run_usage[] =
 struct run_opts {
     const char *devices, *tasks_range, *tasks_file, *run_dir, *report, *gantt;
     const char *plugin, *plugin_config, *costs_from;
+    uint64_t config_digest; /* run_preset's */
     long slots, retries;
     double task_mem_mib, timeout;
     long max_log_mib; /* --max-log */
@@ -288,6 +289,8 @@ static uint64_t command_fingerprint(const struct run_opts *ro)
         h = jrnl_hash(h, ro->plugin, strlen(ro->plugin) + 1);
         if (ro->plugin_config)
             h = jrnl_hash(h, ro->plugin_config, strlen(ro->plugin_config) + 1);
+        if (ro->config_digest)
+            h = jrnl_hash(h, &ro->config_digest, sizeof ro->config_digest);
     } else {
         for (char **a = ro->cmd; *a; a++)
             h = jrnl_hash(h, *a, strlen(*a) + 1);
@@ -568,6 +571,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     if (preset) {
         ro.plugin = preset->plugin;
         ro.plugin_config = preset->config;
+        ro.config_digest = preset->config_digest;
     }
     char err[1024];
     if (!ro.plugin && !ro.cmd) {
