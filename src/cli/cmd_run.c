@@ -514,8 +514,9 @@ static int print_plan(const struct runner_config *c)
  * own report.json measured become the weights (costhist_apply). A run that
  * left no report (killed), one that is not a regular file or one without
  * costs keeps the declared weights; an unreadable one is only warned
- * about: the journal, not the report, decides what runs. */
-static void own_costs(const char *run_dir, struct taskset *ts)
+ * about: the journal, not the report, decides what runs. had as
+ * costhist_apply (all false when nothing was applied). */
+static void own_costs(const char *run_dir, struct taskset *ts, bool *had)
 {
     char path[4200], err[1024];
     struct stat st;
@@ -526,10 +527,12 @@ static void own_costs(const char *run_dir, struct taskset *ts)
     if (!w)
         return;
     memcpy(w, ts->weight, ts->n * sizeof *w);
-    long hits = costhist_apply(run_dir, ts->id, w, ts->n, err, sizeof err);
+    long hits = costhist_apply(run_dir, ts->id, w, had, ts->n, err, sizeof err);
     if (hits > 0)
         memcpy(ts->weight, w, ts->n * sizeof *w);
-    else if (hits < 0 && !strstr(err, "with task costs"))
+    else
+        memset(had, 0, ts->n * sizeof *had);
+    if (hits < 0 && !strstr(err, "with task costs"))
         log_msg(LOG_WARN, "%s (the declared weights are used)", err);
     free(w);
 }
@@ -624,6 +627,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     struct dev_list devs = {0};
     struct taskset ts = {0};
     char **worker_env = NULL;
+    bool *cost_known = NULL; /* per task: weight from an earlier run's cost */
     int status = 2;
     if (dev_discover(ro.devices, &devs, err, sizeof err) ||
         (cl && cluster_gather(cl, &devs, err, sizeof err))) {
@@ -672,13 +676,18 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     rc_.sp.backoff_base_s = ro.backoff_base;
     rc_.sp.backoff_cap_s = ro.backoff_cap;
     /* After the fingerprint: learned costs do not change what the run does. */
-    if (ro.costs_from &&
-        costhist_apply(ro.costs_from, ts.id, ts.weight, ts.n, err, sizeof err) < 0) {
+    if ((ro.costs_from || ro.resume) && !(cost_known = calloc(ts.n, sizeof *cost_known))) {
+        log_msg(LOG_ERROR, "out of memory");
+        goto out;
+    }
+    if (ro.costs_from && costhist_apply(ro.costs_from, ts.id, ts.weight, cost_known, ts.n,
+                                        err, sizeof err) < 0) {
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
     if (!ro.costs_from && ro.resume)
-        own_costs(ro.run_dir, &ts);
+        own_costs(ro.run_dir, &ts, cost_known);
+    rc_.cost_known = cost_known;
     if (ro.dry_run) {
         status = print_plan(&rc_);
         goto out;
@@ -704,6 +713,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     }
     status = runner_run(&rc_);
 out:
+    free(cost_known);
     cluster_env_free(worker_env);
     tasks_free(&ts);
     dev_list_free(&devs);

@@ -1282,9 +1282,16 @@ static void finish_record(struct runner *r)
     }
     r->rec.makespan_s = makespan;
     r->rec.lower_bound_s = sched_lower_bound(r->s);
-    for (size_t i = 0; i < r->rec.ntasks; i++)
+    for (size_t i = 0; i < r->rec.ntasks; i++) {
         if (r->rec.tasks[i].status == REC_DONE)
             r->rec.tasks[i].cost = sched_task_cost(r->s, i);
+        /* A cost measured before stays in the report: the next --costs-from
+         * (or resume) of this run finds every task's history, not only
+         * this run's. */
+        else if (r->rec.tasks[i].status == REC_RESUMED && r->c->cost_known &&
+                 r->c->cost_known[i])
+            r->rec.tasks[i].cost = r->c->tasks->weight[i];
+    }
     for (size_t d = 0; d < r->rec.ndevs; d++) {
         struct sched_dev_stats ds;
         sched_dev_stats(r->s, d, &ds);

@@ -69,6 +69,9 @@ struct runner_config {
     const char *what;                   /* one-line description for the journal */
     uint64_t fingerprint;               /* task set + command, for --resume */
     uint64_t command_fp;                /* the command (or plugin + config) alone */
+    const bool *cost_known;             /* per task: its weight is a cost an earlier run
+                                           measured (costhist_apply), NULL = none; a
+                                           task done earlier keeps it in report.json */
     char *const *worker_env;            /* workers' environment, NULL = ours */
     const struct runner_remote *remote; /* workers on other nodes, NULL = none */
 };

@@ -12,6 +12,7 @@ for i in 0 1 2 3 4 5; do echo "$i weight=1 in-$i 'a b'"; done > tasks.txt
 "$SHOTQ" run -q --devices sim:x:1x2 --tasks-file tasks.txt --run-dir run -- "${cmd[@]}"
 [ "$(sort -n ran.txt | tr '\n' ' ')" = "0 1 2 3 4 5 " ] || fail "first run: $(cat ran.txt)"
 
+cp run/report.json first-report.json
 # Superset: 6..9 added; only they run.
 cp tasks.txt more.txt
 for i in 6 7 8 9; do echo "$i in-$i"; done >> more.txt
@@ -21,6 +22,16 @@ for i in 6 7 8 9; do echo "$i in-$i"; done >> more.txt
 [ "$(json run/report.json 'r["summary"]["done"], r["summary"]["done-earlier"]')" = "4 6" ] \
   || fail "report counts: $(json run/report.json 'r["summary"]')"
 grep -q '"ev":"epoch".*resume: 4 task(s) added' run/journal || fail "no epoch for the added tasks"
+# The report keeps the costs the first run measured for the tasks it did
+# (the resume used them as weights), so a later --costs-from sees all ten.
+"$PY" - first-report.json run/report.json <<'PYEOF'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+ca = {t["id"]: t["cost"] for t in a["tasks"]}
+cb = {t["id"]: t.get("cost") for t in b["tasks"]}
+assert sorted(cb) == list(range(10)) and all(c and c > 0 for c in cb.values()), cb
+assert all(abs(cb[i] - ca[i]) < 1e-9 for i in range(6)), (ca, cb)
+PYEOF
 [ "$(grep -c '"ev":"def"' run/journal)" = 10 ] || fail "expected 10 task definitions"
 "$SHOTQ" status run --json > st.json
 [ "$(json st.json 'r["done"], r["failed"], r["pending"], r["total"]')" = "10 0 0 10" ] \
