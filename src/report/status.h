@@ -72,7 +72,7 @@ struct status_fail {
 struct status_event {
     double t;    /* run seconds of its coordinator */
     long dev;    /* -1 for the run */
-    char ev[16]; /* "quarantine", "probe", "recover", "retire", "halt" */
+    char ev[16]; /* "quarantine", "probe", "recover", "retire", "halt", "epoch" */
     char detail[160];
 };
 
