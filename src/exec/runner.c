@@ -926,35 +926,27 @@ static void plan_prior(struct runner *r)
     free(skip);
 }
 
-/* Fills each pdev's speed, rel and learned: a device's speed relative to
- * the fastest one. A device without a task done in this run has only its
- * prior, in other units than a learned speed (weight per second of real
- * tasks): it is put on the learned scale by the geometric mean of learned /
- * prior over the devices that learned, so that fast and slow look apart from
- * the start and priors and learned speeds are never compared raw. */
+/* Fills each pdev's speed, learned and rel (progress_rel_speeds): a device
+ * without a task done in this run has only its prior. */
 static void rel_speeds(struct runner *r)
 {
-    size_t nd = r->c->devs->n, nl = 0;
-    double logk = 0, top = 0;
-    for (size_t d = 0; d < nd; d++) {
+    size_t nd = r->c->devs->n;
+    double *v = calloc(3 * (nd ? nd : 1), sizeof *v);
+    bool *learned = calloc(nd ? nd : 1, sizeof *learned);
+    for (size_t d = 0; v && learned && d < nd; d++) {
         struct sched_dev_stats ds;
         sched_dev_stats(r->s, d, &ds);
-        double prior = r->c->devs->v[d].speed > 0 ? r->c->devs->v[d].speed : 1;
-        r->pdev[d].speed = ds.speed_estimate;
-        r->pdev[d].learned = ds.tasks_done > 0 && ds.speed_estimate > 0;
-        if (r->pdev[d].learned) {
-            logk += log(ds.speed_estimate / prior);
-            nl++;
-        }
+        v[d] = r->pdev[d].speed = ds.speed_estimate;
+        v[nd + d] = r->c->devs->v[d].speed > 0 ? r->c->devs->v[d].speed : 1;
+        learned[d] = r->pdev[d].learned = ds.tasks_done > 0 && ds.speed_estimate > 0;
     }
-    double k = nl ? exp(logk / (double)nl) : 1;
-    for (size_t d = 0; d < nd; d++) {
-        double prior = r->c->devs->v[d].speed > 0 ? r->c->devs->v[d].speed : 1;
-        r->pdev[d].rel = r->pdev[d].learned ? r->pdev[d].speed : prior * k;
-        top = fmax(top, r->pdev[d].rel);
+    if (v && learned) {
+        progress_rel_speeds(v, v + nd, learned, nd, v + 2 * nd);
+        for (size_t d = 0; d < nd; d++)
+            r->pdev[d].rel = v[2 * nd + d];
     }
-    for (size_t d = 0; d < nd; d++)
-        r->pdev[d].rel = top > 0 ? r->pdev[d].rel / top : 0;
+    free(v);
+    free(learned);
 }
 
 /* The ETA before any task of this run finished: the simulated makespan in

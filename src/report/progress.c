@@ -18,6 +18,25 @@ static void fmt_eta(char *buf, size_t len, double eta)
         snprintf(buf, len, "%.1f h", eta / 3600);
 }
 
+void progress_rel_speeds(const double *speed, const double *prior, const bool *learned,
+                         size_t n, double *rel)
+{
+    double logk = 0, top = 0;
+    size_t nl = 0;
+    for (size_t d = 0; d < n; d++)
+        if (learned[d] && speed[d] > 0) {
+            logk += log(speed[d] / prior[d]);
+            nl++;
+        }
+    double k = nl ? exp(logk / (double)nl) : 1;
+    for (size_t d = 0; d < n; d++) {
+        rel[d] = learned[d] && speed[d] > 0 ? speed[d] : prior[d] * k;
+        top = fmax(top, rel[d]);
+    }
+    for (size_t d = 0; d < n; d++)
+        rel[d] = top > 0 ? rel[d] / top : 0;
+}
+
 void progress_clear(struct progress *p)
 {
     if (!p->tty || p->lines == 0)

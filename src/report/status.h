@@ -25,7 +25,7 @@ struct status_dev {
     char name[128];
     char state[16];       /* "ok", "resting", "probing", "retired", "dead" */
     double speed;         /* learned speed, weight per second (prior until learned) */
-    double speed_rel;     /* relative to the fastest device, 0..1 (runner.c rel_speeds) */
+    double speed_rel;     /* relative to the fastest device, 0..1 (progress_rel_speeds) */
     bool learned;         /* speed learned from a task done on it, else the prior */
     double busy_s;        /* summed task time on it */
     double utilisation;   /* busy_s / (elapsed x slots), 0..1 */

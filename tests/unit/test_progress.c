@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "report/progress.h"
 
@@ -57,10 +58,35 @@ static void test_prior_label_and_relative_speeds(void **state)
     free(out);
 }
 
+/* Relative speeds: priors go on the learned scale, then all / the fastest. */
+static void test_rel_speeds(void **state)
+{
+    (void)state;
+    double rel[4];
+    /* Nothing learned: the priors' ratios. */
+    progress_rel_speeds((double[]){1, 1, 0.4, 0.4}, (double[]){1, 1, 0.4, 0.4},
+                        (bool[]){false, false, false, false}, 4, rel);
+    assert_true(fabs(rel[0] - (1.0)) < 1e-12);
+    assert_true(fabs(rel[2] - (0.4)) < 1e-12);
+    /* The fast ones learned 2.5 weight/s (0.4 s tasks), the slow ones not yet:
+     * their prior 0.4 is 1 on the learned scale (x 2.5), 40 % of fastest, not
+     * 16 % (0.4 / 2.5, comparing raw). */
+    progress_rel_speeds((double[]){2.5, 2.5, 0.4, 0.4}, (double[]){1, 1, 0.4, 0.4},
+                        (bool[]){true, true, false, false}, 4, rel);
+    assert_true(fabs(rel[0] - (1.0)) < 1e-12);
+    assert_true(fabs(rel[3] - (0.4)) < 1e-12);
+    /* A slow device that learned faster than its prior said leads. */
+    progress_rel_speeds((double[]){2.0, 3.0}, (double[]){1, 0.5}, (bool[]){true, true}, 2,
+                        rel);
+    assert_true(fabs(rel[0] - (2.0 / 3.0)) < 1e-12);
+    assert_true(fabs(rel[1] - (1.0)) < 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prior_label_and_relative_speeds),
+        cmocka_unit_test(test_rel_speeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
