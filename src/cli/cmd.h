@@ -25,6 +25,9 @@ struct run_preset {
     const char *plugin; /* plugin spec given to workers, e.g. "builtin:fd" */
     const char *config; /* plugin configuration string (the job file path) */
     int64_t ntasks;     /* tasks 0 .. ntasks-1 */
+    uint64_t config_digest; /* hash of what config names (the job file's bytes), part
+                               of the command's fingerprint: a changed job is a
+                               changed command for --resume; 0 = none */
 };
 
 /* Runs `shotq run` with the scheduler options in argv (argv[0] is the command

@@ -30,6 +30,7 @@
 #include "fd/fd_png.h"
 #include "fd/fd_segy.h"
 #include "fd/fd_shot.h"
+#include "journal/journal.h"
 #include "util/log.h"
 
 /* Scheduler options that take a value (DESIGN.md, "CLI"), to pass them through. */
@@ -321,6 +322,23 @@ static bool wants(const struct model_opts *o, const char *name)
     return false;
 }
 
+/* FNV-1a of the bytes of the file at path (JRNL_FNV_INIT chained), or 0 when
+ * it cannot be read (then the path alone identifies the job). */
+static uint64_t file_digest(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    uint64_t h = JRNL_FNV_INIT;
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        h = jrnl_hash(h, buf, n);
+    bool bad = ferror(f);
+    fclose(f);
+    return bad ? 0 : h;
+}
+
 /* The job path made absolute (workers may run elsewhere). Returns a malloc'ed
  * string or NULL with errno set. */
 static char *absolute_path(const char *path)
@@ -392,9 +410,12 @@ int cmd_model(int argc, char **argv)
     if (o.shot >= 0) {
         rc = run_one(abs, &o);
     } else if (o.png_shot < 0 || o.npass > 1) {
-        struct run_preset preset = {"builtin:fd", abs, (int64_t)prep.job.nsrc};
+        /* The job's contents are part of what the run does: a changed job
+         * is a new command (refused by --resume, an epoch of --retry-failed). */
+        struct run_preset preset = {"builtin:fd", abs, (int64_t)prep.job.nsrc,
+                                    file_digest(abs)};
         /* Shots half-written by a killed run are computed again: drop them. */
-        if (wants(&o, "--resume"))
+        if (wants(&o, "--resume") || wants(&o, "--retry-failed"))
             atomic_clean_stale(prep.job.out_dir);
         rc = run_main(o.npass, o.pass, &preset);
         /* A speculative copy killed mid-shot leaves its temp file behind. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
@@ -55,7 +56,14 @@ static const char run_usage[] =
     "  --run-dir DIR       journal, logs and report (default ./shotq-run)\n"
     "  --costs-from PATH   weights from the task costs an earlier run measured\n"
     "                      (its run directory or report.json); others: the median\n"
-    "  --resume            continue the run in --run-dir: only tasks not done run\n"
+    "  --resume            continue the run in --run-dir: only tasks not done run;\n"
+    "                      the task set may grow (new ids are added), but every\n"
+    "                      task of the run must be in it with the same arguments,\n"
+    "                      and the command must be the same\n"
+    "  --retry-failed      continue the run in --run-dir with the command given now\n"
+    "                      (it may differ): its tasks not done (failed, or not\n"
+    "                      finished) run again, done ones never; no task added.\n"
+    "                      Both use the run's own report.json as --costs-from\n"
     "  --report FILE       another copy of report.json\n"
     "  --gantt FILE.svg    Gantt chart of the run\n"
     "  --quiet, -q         no progress output\n"
@@ -78,13 +86,14 @@ static const char run_usage[] =
 struct run_opts {
     const char *devices, *tasks_range, *tasks_file, *run_dir, *report, *gantt;
     const char *plugin, *plugin_config, *costs_from;
+    uint64_t config_digest; /* run_preset's */
     long slots, retries;
     double task_mem_mib, timeout;
     long max_log_mib; /* --max-log */
     double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
     int speculate; /* --speculate 1, --no-speculate 0, -1 = the default */
-    bool resume, quiet, dry_run;
+    bool resume, retry_failed, quiet, dry_run;
     char **cmd; /* after "--" */
 };
 
@@ -188,6 +197,9 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
         } else if (opts_is(o, "--resume")) {
             rc = opts_flag(o);
             ro->resume = true;
+        } else if (opts_is(o, "--retry-failed")) {
+            rc = opts_flag(o);
+            ro->resume = ro->retry_failed = true;
         } else if (opts_is(o, "--report")) {
             rc = opts_str(o, &ro->report);
         } else if (opts_is(o, "--gantt")) {
@@ -278,8 +290,8 @@ static int load_tasks(const struct run_opts *ro, const struct run_preset *preset
     return tasks_check_unique(ts, err, errlen);
 }
 
-/* Fingerprint of what the run does: command or plugin + task set. */
-static uint64_t fingerprint(const struct run_opts *ro, const struct taskset *ts)
+/* Fingerprint of the command, or of the plugin and its configuration. */
+static uint64_t command_fingerprint(const struct run_opts *ro)
 {
     uint64_t h = JRNL_FNV_INIT;
     if (ro->plugin) {
@@ -287,10 +299,19 @@ static uint64_t fingerprint(const struct run_opts *ro, const struct taskset *ts)
         h = jrnl_hash(h, ro->plugin, strlen(ro->plugin) + 1);
         if (ro->plugin_config)
             h = jrnl_hash(h, ro->plugin_config, strlen(ro->plugin_config) + 1);
+        if (ro->config_digest)
+            h = jrnl_hash(h, &ro->config_digest, sizeof ro->config_digest);
     } else {
         for (char **a = ro->cmd; *a; a++)
             h = jrnl_hash(h, *a, strlen(*a) + 1);
     }
+    return h;
+}
+
+/* Fingerprint of what the run does: command or plugin + task set. */
+static uint64_t fingerprint(const struct run_opts *ro, const struct taskset *ts)
+{
+    uint64_t h = command_fingerprint(ro);
     for (size_t i = 0; i < ts->n; i++) {
         h = jrnl_hash(h, &ts->id[i], sizeof ts->id[i]);
         h = jrnl_hash(h, &ts->weight[i], sizeof ts->weight[i]);
@@ -423,20 +444,8 @@ static void print_words(const char *buf, long len)
  * speed seconds. Prints one line; a simulation that cannot run says so. */
 static void print_plan_makespan(const struct runner_config *c)
 {
-    const struct dev_list *devs = c->devs;
-    struct simrun_dev *sd = calloc(devs->n ? devs->n : 1, sizeof *sd);
     struct simrun_result res = {0};
-    int rc = sd ? 0 : -ENOMEM;
-    for (size_t d = 0; !rc && d < devs->n; d++) {
-        const struct dev_info *v = &devs->v[d];
-        sd[d].speed = v->speed > 0 ? v->speed : 1;
-        sd[d].mem_total = v->kind == DEV_CPU   ? 0
-                          : v->kind == DEV_GPU ? v->mem_free
-                                               : v->mem_total;
-    }
-    if (!rc)
-        rc = simrun(&c->sp, sd, devs->n, c->tasks->weight, c->tasks->mem, c->tasks->n, 0,
-                    NULL, &res);
+    int rc = runner_simulate(c, NULL, &res);
     if (rc)
         printf("simulated makespan: not available (%s)\n", util_errtext(rc));
     else
@@ -445,7 +454,6 @@ static void print_plan_makespan(const struct runner_config *c)
                res.makespan_s, res.lower_bound_s,
                res.tasks_unrun ? "; some tasks fit no device" : "");
     simrun_result_free(&res);
-    free(sd);
 }
 
 #define PLAN_TASKS 20   /* tasks whose admission --dry-run lists */
@@ -512,6 +520,33 @@ static int print_plan(const struct runner_config *c)
     return 0;
 }
 
+/* --resume and --retry-failed without --costs-from: the costs the run's
+ * own report.json measured become the weights (costhist_apply). A run that
+ * left no report (killed), one that is not a regular file or one without
+ * costs keeps the declared weights; an unreadable one is only warned
+ * about: the journal, not the report, decides what runs. had as
+ * costhist_apply (all false when nothing was applied). */
+static void own_costs(const char *run_dir, struct taskset *ts, bool *had)
+{
+    char path[4200], err[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/report.json", run_dir);
+    if (stat(path, &st) || !S_ISREG(st.st_mode))
+        return; /* none; what is not a file the run reports when it writes one */
+    double *w = malloc((ts->n ? ts->n : 1) * sizeof *w);
+    if (!w)
+        return;
+    memcpy(w, ts->weight, ts->n * sizeof *w);
+    long hits = costhist_apply(run_dir, ts->id, w, had, ts->n, err, sizeof err);
+    if (hits > 0)
+        memcpy(ts->weight, w, ts->n * sizeof *w);
+    else
+        memset(had, 0, ts->n * sizeof *had);
+    if (hits < 0 && !strstr(err, "with task costs"))
+        log_msg(LOG_WARN, "%s (the declared weights are used)", err);
+    free(w);
+}
+
 /* The options' defaults (every rank parses the same options). */
 static struct run_opts run_opts_default(void)
 {
@@ -550,6 +585,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     if (preset) {
         ro.plugin = preset->plugin;
         ro.plugin_config = preset->config;
+        ro.config_digest = preset->config_digest;
     }
     char err[1024];
     if (!ro.plugin && !ro.cmd) {
@@ -602,6 +638,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     struct dev_list devs = {0};
     struct taskset ts = {0};
     char **worker_env = NULL;
+    bool *cost_known = NULL; /* per task: weight from an earlier run's cost */
     int status = 2;
     if (dev_discover(ro.devices, &devs, err, sizeof err) ||
         (cl && cluster_gather(cl, &devs, err, sizeof err))) {
@@ -633,12 +670,14 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
         .max_log_bytes = (uint64_t)ro.max_log_mib << 20,
         .run_dir = ro.run_dir,
         .resume = ro.resume,
+        .retry_failed = ro.retry_failed,
         .quiet = ro.quiet,
         .report_path = ro.report,
         .gantt_path = ro.gantt,
         .self_exe = self,
         .what = what,
         .fingerprint = fingerprint(&ro, &ts),
+        .command_fp = command_fingerprint(&ro),
     };
     rc_.sp.policy = ro.policy;
     rc_.sp.slots = (int)ro.slots;
@@ -650,11 +689,18 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     /* shotq model's SEG-Y files are written atomically: copies are safe. */
     rc_.sp.speculate = ro.speculate >= 0 ? ro.speculate == 1 : preset != NULL;
     /* After the fingerprint: learned costs do not change what the run does. */
-    if (ro.costs_from &&
-        costhist_apply(ro.costs_from, ts.id, ts.weight, ts.n, err, sizeof err) < 0) {
+    if ((ro.costs_from || ro.resume) && !(cost_known = calloc(ts.n, sizeof *cost_known))) {
+        log_msg(LOG_ERROR, "out of memory");
+        goto out;
+    }
+    if (ro.costs_from && costhist_apply(ro.costs_from, ts.id, ts.weight, cost_known, ts.n,
+                                        err, sizeof err) < 0) {
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
+    if (!ro.costs_from && ro.resume)
+        own_costs(ro.run_dir, &ts, cost_known);
+    rc_.cost_known = cost_known;
     if (ro.dry_run) {
         status = print_plan(&rc_);
         goto out;
@@ -680,6 +726,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     }
     status = runner_run(&rc_);
 out:
+    free(cost_known);
     cluster_env_free(worker_env);
     tasks_free(&ts);
     dev_list_free(&devs);

@@ -39,6 +39,7 @@
 #include "report/record.h"
 #include "report/report.h"
 #include "report/status.h"
+#include "sched/simrun.h"
 #include "util/escape.h"
 #include "util/log.h"
 
@@ -51,6 +52,8 @@
 #define REMOTE_BUSY_S 1.0
 #define STOP_GRACE_S 2.0 /* at the end, a worker's time to exit before SIGKILL */
 #define START_GATE_S 1.0 /* multi-node: longest wait for every worker's start */
+#define PRIOR_MIN_S 0.25 /* a prior ETA needs a task that has run this long */
+#define ETA_SAMPLES 4096 /* ETA samples kept for the report; then thinned */
 
 /* W_CLOSING: its socket is closed (EOF, or we killed it for an invalid
  * message); its process is reaped without blocking, then W_DEAD. */
@@ -106,6 +109,10 @@ struct runner {
     double last_refresh;
     pid_t guard;        /* kills what escapes our process tree (exec/guard.h) */
     double last_strays; /* when kill_strays last looked */
+    double prior_units; /* simulated makespan of the tasks not done at the start, in
+                           weight / speed-prior units; < 0 unknown (see prior_eta) */
+    double eta_every;   /* ETA sampling period for the report (doubles when thinned) */
+    double eta_last;    /* when the last ETA sample was taken, < 0 none */
     char msgbuf[PROTO_MAX];
 };
 
@@ -959,16 +966,153 @@ static void note_devices(struct runner *r, double now)
     }
 }
 
+int runner_simulate(const struct runner_config *c, const bool *skip,
+                    struct simrun_result *res)
+{
+    const struct dev_list *devs = c->devs;
+    const struct taskset *ts = c->tasks;
+    struct simrun_dev *sd = calloc(devs->n ? devs->n : 1, sizeof *sd);
+    double *w = malloc((ts->n ? ts->n : 1) * sizeof *w);
+    uint64_t *mem = malloc((ts->n ? ts->n : 1) * sizeof *mem);
+    int rc = sd && w && mem ? 0 : -ENOMEM;
+    for (size_t d = 0; !rc && d < devs->n; d++) {
+        const struct dev_info *v = &devs->v[d];
+        sd[d].speed = v->speed > 0 ? v->speed : 1;
+        sd[d].mem_total = v->kind == DEV_CPU   ? 0
+                          : v->kind == DEV_GPU ? v->mem_free
+                                               : v->mem_total;
+    }
+    size_t n = 0;
+    for (size_t i = 0; !rc && i < ts->n; i++) {
+        if (skip && skip[i])
+            continue;
+        w[n] = ts->weight[i];
+        mem[n++] = ts->mem[i];
+    }
+    if (!rc)
+        rc = simrun(&c->sp, sd, devs->n, w, mem, n, 0, NULL, res);
+    free(sd);
+    free(w);
+    free(mem);
+    return rc;
+}
+
+/* Sets prior_units: the makespan of the tasks not done (a resumed run's
+ * done ones left out) as the policy would reach it with every device at its
+ * prior and each task taking weight / speed; -1 when it cannot be had. */
+static void plan_prior(struct runner *r)
+{
+    size_t n = r->c->tasks->n;
+    bool *skip = calloc(n ? n : 1, sizeof *skip);
+    struct simrun_result res = {0};
+    r->prior_units = -1;
+    for (size_t i = 0; skip && i < n; i++)
+        skip[i] = r->rec.tasks[i].status == REC_RESUMED;
+    if (skip && !runner_simulate(r->c, skip, &res) && res.tasks_unrun == 0)
+        r->prior_units = res.makespan_s;
+    simrun_result_free(&res);
+    free(skip);
+}
+
+/* Fills each pdev's speed, learned and rel (progress_rel_speeds): a device
+ * without a task done in this run has only its prior. */
+static void rel_speeds(struct runner *r)
+{
+    size_t nd = r->c->devs->n;
+    double *v = calloc(3 * (nd ? nd : 1), sizeof *v);
+    bool *learned = calloc(nd ? nd : 1, sizeof *learned);
+    for (size_t d = 0; v && learned && d < nd; d++) {
+        struct sched_dev_stats ds;
+        sched_dev_stats(r->s, d, &ds);
+        v[d] = r->pdev[d].speed = ds.speed_estimate;
+        v[nd + d] = r->c->devs->v[d].speed > 0 ? r->c->devs->v[d].speed : 1;
+        learned[d] = r->pdev[d].learned = ds.tasks_done > 0 && ds.speed_estimate > 0;
+    }
+    if (v && learned) {
+        progress_rel_speeds(v, v + nd, learned, nd, v + 2 * nd);
+        for (size_t d = 0; d < nd; d++)
+            r->pdev[d].rel = v[2 * nd + d];
+    }
+    free(v);
+    free(learned);
+}
+
+/* The ETA before any task of this run finished: the simulated makespan in
+ * prior units (prior_units) times the seconds one unit takes, which nothing
+ * has measured yet. What is known: no running task has finished, so a unit
+ * takes at least lo = max over running tasks of elapsed x prior speed /
+ * weight. With nothing else known about the scale, the median guess is twice
+ * that (a scale-invariant prior: P(T > 2e | T > e) = 1/2). Unknown (-1)
+ * until some task has run PRIOR_MIN_S, or without a plan. */
+static double prior_eta(const struct runner *r, double now)
+{
+    double lo = 0, longest = 0;
+    for (size_t i = 0; i < r->nw; i++) {
+        const struct worker *w = &r->w[i];
+        if (w->qn == 0)
+            continue;
+        size_t ti = w->q[w->qh];
+        double e = now - w->head_since, sp = r->c->devs->v[w->dev].speed;
+        lo = fmax(lo, e * (sp > 0 ? sp : 1) / r->c->tasks->weight[ti]);
+        longest = fmax(longest, e);
+    }
+    if (r->prior_units < 0 || longest < PRIOR_MIN_S)
+        return -1;
+    return fmax(0, r->prior_units * 2 * lo - now);
+}
+
+/* The ETA now and what it rests on: "done" when every task ended, "learned"
+ * once a task of this run finished on some device (sched_eta, from the
+ * learned speeds), else "prior" (prior_eta). *eta < 0: unknown. */
+static const char *estimate_eta(const struct runner *r, double now, double *eta)
+{
+    if (sched_finished(r->s)) {
+        *eta = 0;
+        return "done";
+    }
+    for (size_t d = 0; d < r->c->devs->n; d++) {
+        struct sched_dev_stats ds;
+        sched_dev_stats(r->s, d, &ds);
+        if (ds.tasks_done > 0) {
+            *eta = sched_eta(r->s, now);
+            if (!isfinite(*eta))
+                *eta = -1;
+            return "learned";
+        }
+    }
+    *eta = prior_eta(r, now);
+    return "prior";
+}
+
+/* Keeps an ETA sample for the report, at most one per eta_every seconds;
+ * when ETA_SAMPLES are kept, every other one is dropped and the period
+ * doubles, so a long run keeps samples spread over all of it. */
+static void sample_eta(struct runner *r, double now, double eta, const char *basis)
+{
+    if (r->eta_last >= 0 && now - r->eta_last < r->eta_every)
+        return;
+    if (!r->rec.etas && !(r->rec.etas = malloc(ETA_SAMPLES * sizeof *r->rec.etas)))
+        return;
+    if (r->rec.netas == ETA_SAMPLES) {
+        for (size_t k = 0; k < ETA_SAMPLES / 2; k++)
+            r->rec.etas[k] = r->rec.etas[2 * k];
+        r->rec.netas = ETA_SAMPLES / 2;
+        r->eta_every *= 2;
+    }
+    r->rec.etas[r->rec.netas++] = (struct rec_eta){now, eta, basis};
+    r->eta_last = now;
+}
+
 static void draw(struct runner *r, double now, bool final)
 {
     if (r->c->quiet)
         return;
+    rel_speeds(r);
     for (size_t d = 0; d < r->c->devs->n; d++) {
         struct sched_dev_stats ds;
         sched_dev_stats(r->s, d, &ds);
         struct progress_dev *p = &r->pdev[d];
         p->name = r->c->devs->v[d].name;
-        p->speed = ds.speed_estimate;
         p->running = ds.running;
         p->quarantined = ds.quarantined || r->dev_dead[d];
         p->task = -1;
@@ -988,9 +1132,9 @@ static void draw(struct runner *r, double now, bool final)
                                 .running = sched_count(r->s, SCHED_RUNNING),
                                 .total = sched_ntasks(r->s),
                                 .elapsed = now,
-                                .eta = sched_eta(r->s, now),
                                 .devs = r->pdev,
                                 .ndevs = r->c->devs->n};
+    st.eta_basis = estimate_eta(r, now, &st.eta);
     progress_draw(&r->prog, &st, final);
 }
 
@@ -1009,6 +1153,7 @@ static void write_state(struct runner *r, double now, bool final)
     if (!sd)
         return;
     static const char *const qnames[] = {"ok", "resting", "probing", "retired"};
+    rel_speeds(r);
     for (size_t d = 0; d < nd; d++) {
         struct sched_dev_stats ds;
         sched_dev_stats(r->s, d, &ds);
@@ -1017,6 +1162,8 @@ static void write_state(struct runner *r, double now, bool final)
         snprintf(v->state, sizeof v->state, "%s",
                  r->dev_dead[d] ? "dead" : qnames[r->qstate[d] & 3]);
         v->speed = ds.speed_estimate;
+        v->speed_rel = r->pdev[d].rel;
+        v->learned = r->pdev[d].learned;
         v->busy_s = ds.busy_s;
         v->probe_at = ds.quarantined && !ds.retired ? ds.probe_at : -1;
         v->done = ds.tasks_done;
@@ -1040,12 +1187,15 @@ static void write_state(struct runner *r, double now, bool final)
     struct status_state st = {.pid = (long)getpid(),
                               .updated = (double)rt.tv_sec + (double)rt.tv_nsec * 1e-9,
                               .elapsed = now,
-                              .eta = final ? 0 : sched_eta(r->s, now),
                               .total = (int64_t)r->c->tasks->n,
                               .finished = final,
                               .devs = sd,
                               .ndevs = nd};
     st.started = st.updated - now;
+    const char *basis = estimate_eta(r, now, &st.eta);
+    snprintf(st.eta_basis, sizeof st.eta_basis, "%s", basis);
+    if (!final)
+        sample_eta(r, now, st.eta, basis);
     gethostname(st.host, sizeof st.host - 1);
     char err[512];
     if (status_write_state(r->c->run_dir, &st, err, sizeof err) && !warned) {
@@ -1213,9 +1363,16 @@ static void finish_record(struct runner *r)
     }
     r->rec.makespan_s = makespan;
     r->rec.lower_bound_s = sched_lower_bound(r->s);
-    for (size_t i = 0; i < r->rec.ntasks; i++)
+    for (size_t i = 0; i < r->rec.ntasks; i++) {
         if (r->rec.tasks[i].status == REC_DONE)
             r->rec.tasks[i].cost = sched_task_cost(r->s, i);
+        /* A cost measured before stays in the report: the next --costs-from
+         * (or resume) of this run finds every task's history, not only
+         * this run's. */
+        else if (r->rec.tasks[i].status == REC_RESUMED && r->c->cost_known &&
+                 r->c->cost_known[i])
+            r->rec.tasks[i].cost = r->c->tasks->weight[i];
+    }
     for (size_t d = 0; d < r->rec.ndevs; d++) {
         struct sched_dev_stats ds;
         sched_dev_stats(r->s, d, &ds);
@@ -1347,8 +1504,15 @@ static int open_run(struct runner *r, int *lock_fd)
         log_msg(LOG_ERROR, "%s", err);
         return 2;
     }
-    int rc = jrnl_open(c->run_dir, c->fingerprint, c->what, c->resume, restore_done, r,
-                       &r->j, err, sizeof err);
+    struct jrnl_run run = {.fingerprint = c->fingerprint,
+                           .command = c->command_fp,
+                           .what = c->what,
+                           .tasks = c->tasks};
+    enum jrnl_mode mode = c->retry_failed ? JRNL_RETRY_FAILED
+                          : c->resume     ? JRNL_RESUME
+                                          : JRNL_NEW;
+    int rc = jrnl_open_run(c->run_dir, &run, mode, restore_done, r, &r->j, err,
+                           sizeof err);
     if (rc) {
         util_fill_err(err, sizeof err, c->run_dir, rc); /* never an empty line */
         log_msg(LOG_ERROR, "%s", err);
@@ -1388,6 +1552,9 @@ static int open_run(struct runner *r, int *lock_fd)
     }
     if (rc == -E2BIG) /* the CLI checks this before the journal; memory may have changed */
         sched_abandon(r->s);
+    plan_prior(r);
+    r->eta_every = 1.0;
+    r->eta_last = -1;
     return 0;
 }
 
@@ -1555,6 +1722,7 @@ static void free_runner(struct runner *r)
     free(r->qstate);
     free(r->abase);
     free(r->rec.events);
+    free(r->rec.etas);
     free(r->pdev);
     free(r->w);
 }

@@ -60,12 +60,18 @@ struct runner_config {
     uint64_t max_log_bytes;             /* cap per log stream of a task, 0 = default */
     const char *run_dir;                /* run directory */
     bool resume;                        /* continue the journal in run_dir */
+    bool retry_failed;                  /* ... with a changed command allowed (implies
+                                           resume; see jrnl_open_run) */
     bool quiet;                         /* no progress output */
     const char *report_path;            /* extra copy of report.json, or NULL */
     const char *gantt_path;             /* SVG Gantt chart, or NULL */
     const char *self_exe;               /* path of the shotq binary (for workers) */
     const char *what;                   /* one-line description for the journal */
     uint64_t fingerprint;               /* task set + command, for --resume */
+    uint64_t command_fp;                /* the command (or plugin + config) alone */
+    const bool *cost_known;             /* per task: its weight is a cost an earlier run
+                                           measured (costhist_apply), NULL = none; a
+                                           task done earlier keeps it in report.json */
     char *const *worker_env;            /* workers' environment, NULL = ours */
     const struct runner_remote *remote; /* workers on other nodes, NULL = none */
 };
@@ -76,6 +82,16 @@ struct runner_config {
  * length, or -1 when it does not fit. */
 long runner_command(const struct runner_config *c, size_t ti, int dev, int slot,
                     int attempt, char *buf, size_t cap);
+
+struct simrun_result;
+
+/* The run on a virtual clock (src/sched/simrun): c's policy, every device at
+ * its speed prior (memory: a GPU's free, a sim device's total, a CPU's
+ * unlimited), each task taking weight / speed. Tasks with skip[i] set (skip
+ * NULL: none) are left out. For --dry-run's makespan and the prior ETA.
+ * Returns 0 or -ENOMEM / -EINVAL; fills *res (simrun_result_free). */
+int runner_simulate(const struct runner_config *c, const bool *skip,
+                    struct simrun_result *res);
 
 /* Runs every task. Returns the exit status: 0 all done, 1 some failed,
  * 2 bad input (nothing started), 130 interrupted. */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tasks/tasks.h"
 #include "util/atomic_file.h"
 #include "util/escape.h"
 #include "util/sysio.h"
@@ -121,7 +122,11 @@ static int parse_entry(const char *path, size_t lineno, const cJSON *o,
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "exit");
     const cJSON *detail = cJSON_GetObjectItemCaseSensitive(o, "detail");
-    *e = (struct jrnl_entry){.line = lineno, .ev = "", .task = -1, .dev = -1, .detail = ""};
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(o, "args");
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(o, "command");
+    const cJSON *what = cJSON_GetObjectItemCaseSensitive(o, "what");
+    *e = (struct jrnl_entry){.line = lineno, .ev = "", .task = -1, .dev = -1,
+                             .detail = "", .args = "", .command = "", .what = ""};
     if (cJSON_IsString(ev))
         e->ev = ev->valuestring;
     if ((task || !strcmp(e->ev, "done")) && !valid_task_id(task)) {
@@ -146,6 +151,12 @@ static int parse_entry(const char *path, size_t lineno, const cJSON *o,
         e->exit_code = ex->valueint;
     if (cJSON_IsString(detail))
         e->detail = detail->valuestring;
+    if (cJSON_IsString(args))
+        e->args = args->valuestring;
+    if (cJSON_IsString(cmd))
+        e->command = cmd->valuestring;
+    if (cJSON_IsString(what))
+        e->what = what->valuestring;
     return 0;
 }
 
@@ -171,15 +182,19 @@ static int parse_text(const char *path, char *text, jrnl_entry_fn fn, void *ctx,
         }
         struct jrnl_entry e;
         if (lineno == 1) {
-            struct jrnl_header h = {"", ""};
+            struct jrnl_header h = {"", "", ""};
             const cJSON *fp = cJSON_GetObjectItemCaseSensitive(o, "fingerprint");
+            const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(o, "command");
             const cJSON *what = cJSON_GetObjectItemCaseSensitive(o, "what");
             snprintf(h.fingerprint, sizeof h.fingerprint, "%s",
                      cJSON_IsString(fp) ? fp->valuestring : "");
+            snprintf(h.command, sizeof h.command, "%s",
+                     cJSON_IsString(cmd) ? cmd->valuestring : "");
             snprintf(h.what, sizeof h.what, "%s",
                      cJSON_IsString(what) ? what->valuestring : "?");
             e = (struct jrnl_entry){.line = 1, .ev = "", .task = -1, .dev = -1,
-                                    .detail = "", .header = &h};
+                                    .detail = "", .args = "", .command = "",
+                                    .what = "", .header = &h};
             rc = fn(ctx, &e);
         } else if (!(rc = parse_entry(path, lineno, o, &e, err, errlen))) {
             rc = fn(ctx, &e);
@@ -196,50 +211,261 @@ static int parse_text(const char *path, char *text, jrnl_entry_fn fn, void *ctx,
     return rc;
 }
 
-/* What replay's entry function needs. */
-struct replay_ctx {
-    const char *path;
-    uint64_t fingerprint;
-    jrnl_done_fn on_done;
-    void *ctx;
-    char *err;
-    size_t errlen;
+/* One task record of a replayed journal. */
+struct rev {
+    int64_t task; /* task id */
+    size_t seq;   /* its line: the order of the records */
+    size_t args;  /* 'D': offset of its arguments in replay.abuf */
+    char kind;    /* 'D' def, 's' start, 'd' done, 'f' fail, 'r' retry */
 };
 
-/* parse_text's function for --resume: checks the header's fingerprint
- * (-ESTALE, err set) and passes each done task to on_done. */
-static int replay_entry(void *ctx, const struct jrnl_entry *e)
+/* What replay collected from a journal. */
+struct replay {
+    struct jrnl_header h; /* line 1 */
+    char command[24];     /* command in force: the header's, then each epoch's */
+    struct rev *v;        /* task records; sorted by task, then line, after parse */
+    size_t n, cap;        /* records, capacity */
+    char *abuf;           /* "def" arguments, NUL-terminated back to back */
+    size_t alen, acap;    /* bytes used, capacity */
+};
+
+/* Makes room for need more bytes (or elements of size sz) at *p. Returns 0
+ * or -ENOMEM (nothing changed). */
+static int reserve(void **p, size_t *cap, size_t used, size_t need, size_t sz)
 {
-    struct replay_ctx *rc = ctx;
+    if (used + need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 1024;
+    while (nc < used + need)
+        nc *= 2;
+    void *np = realloc(*p, nc * sz);
+    if (!np)
+        return -ENOMEM;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+
+/* parse_text's function for replay: keeps the header, the command in force
+ * and every task record (with a def's arguments). Returns 0 or -ENOMEM. */
+static int collect_entry(void *ctx, const struct jrnl_entry *e)
+{
+    struct replay *rp = ctx;
     if (e->header) {
-        char want[32];
-        snprintf(want, sizeof want, "%016" PRIx64, rc->fingerprint);
-        if (strcmp(e->header->fingerprint, want)) {
-            snprintf(rc->err, rc->errlen,
-                     "%s: made for a different task set or command (%s); "
-                     "refusing to resume: use another --run-dir",
-                     rc->path, e->header->what);
+        rp->h = *e->header;
+        snprintf(rp->command, sizeof rp->command, "%s", e->header->command);
+        return 0;
+    }
+    if (e->task < 0) {
+        if (!strcmp(e->ev, "epoch") && e->command[0])
+            snprintf(rp->command, sizeof rp->command, "%s", e->command);
+        return 0;
+    }
+    static const char names[][8] = {"def", "start", "done", "fail", "retry"};
+    static const char kinds[] = "Dsdfr";
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        if (strcmp(e->ev, names[k]))
+            continue;
+        size_t alen = strlen(e->args) + 1;
+        if (reserve((void **)&rp->v, &rp->cap, rp->n, 1, sizeof *rp->v) ||
+            (k == 0 && reserve((void **)&rp->abuf, &rp->acap, rp->alen, alen, 1)))
+            return -ENOMEM;
+        rp->v[rp->n++] = (struct rev){e->task, e->line, rp->alen, kinds[k]};
+        if (k == 0) {
+            memcpy(rp->abuf + rp->alen, e->args, alen);
+            rp->alen += alen;
+        }
+        return 0;
+    }
+    return 0; /* an event of a later version */
+}
+
+/* Orders task records by task, then line. */
+static int cmp_rev(const void *a, const void *b)
+{
+    const struct rev *x = a, *y = b;
+    if (x->task != y->task)
+        return (x->task > y->task) - (x->task < y->task);
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Where task index i came from, for messages: "FILE:LINE: ", "--tasks
+ * 'RANGE': position P: " or "". */
+static const char *task_where(const struct taskset *ts, size_t i, char *buf, size_t len)
+{
+    char esc[256];
+    buf[0] = '\0';
+    if (!ts->src || !ts->pos || ts->pos[i] == 0)
+        return buf;
+    util_escape(ts->src, UTIL_ESC_ALL, esc, sizeof esc);
+    if (ts->src_range)
+        snprintf(buf, len, "--tasks '%s': position %zu: ", esc, ts->pos[i]);
+    else
+        snprintf(buf, len, "%s:%zu: ", esc, ts->pos[i]);
+    return buf;
+}
+
+/* How the journal's tasks compare with the run's. */
+struct match {
+    int64_t *known;    /* sorted ids the journal defines and the run has */
+    size_t nknown;     /* their count */
+    size_t nmissing;   /* defined in the journal, absent from the run */
+    int64_t missing;   /* the first of them */
+    size_t missing_at; /* its def's line */
+};
+
+/* Walks the sorted records: each task the journal defines must be in the
+ * run with the same arguments (-ESTALE with err naming the first that is
+ * not); fills m (m->known allocated, caller frees) and calls on_done for
+ * every task recorded done. Returns 0, -ESTALE or -ENOMEM. */
+static int match_defs(const char *path, const struct replay *rp,
+                      const struct taskset *ts, jrnl_done_fn on_done, void *ctx,
+                      struct match *m, char *err, size_t errlen)
+{
+    m->known = malloc((rp->n ? rp->n : 1) * sizeof *m->known);
+    if (!m->known)
+        return -ENOMEM;
+    for (size_t i = 0; i < rp->n;) {
+        size_t j = i;
+        const struct rev *def = NULL;
+        bool done = false;
+        for (; j < rp->n && rp->v[j].task == rp->v[i].task; j++) {
+            if (rp->v[j].kind == 'D' && !def)
+                def = &rp->v[j];
+            done |= rp->v[j].kind == 'd';
+        }
+        int64_t id = rp->v[i].task;
+        i = j;
+        long ti = def ? tasks_find(ts, id) : -1;
+        if (def && ti < 0 && m->nmissing++ == 0) {
+            m->missing = id;
+            m->missing_at = def->seq;
+        }
+        if (ti < 0)
+            continue;
+        const char *was = rp->abuf + def->args, *now = tasks_args(ts, (size_t)ti);
+        if (strcmp(was, now)) {
+            char where[512], e1[256], e2[256];
+            snprintf(err, errlen,
+                     "%stask %" PRId64 ": arguments '%s' differ from '%s' in %s:%zu; "
+                     "refusing to resume: a changed task needs a new id, or use "
+                     "another --run-dir",
+                     task_where(ts, (size_t)ti, where, sizeof where), id,
+                     util_escape(now, UTIL_ESC_ALL, e1, sizeof e1),
+                     util_escape(was, UTIL_ESC_ALL, e2, sizeof e2), path, def->seq);
             return -ESTALE;
         }
-    } else if (!strcmp(e->ev, "done")) {
-        rc->on_done(rc->ctx, e->task);
+        m->known[m->nknown++] = id;
+        if (done)
+            on_done(ctx, id);
     }
     return 0;
 }
 
-/* Replays an existing journal. Returns 0, or -ESTALE / -EINVAL with err set.
- * *complete is the length of the file up to its last newline: anything after
- * it is a record torn by a crash. */
-static int replay(const char *path, int fd, uint64_t fingerprint, jrnl_done_fn on_done,
-                  void *ctx, off_t *complete, char *err, size_t errlen)
+/* Matches a version-2 journal (rp) with the run for mode: the command, then
+ * every task (see jrnl_open_run). Sets is_new[i] for the run's tasks the
+ * journal does not define, *nnew to their count and *cmd_changed. Returns 0,
+ * -ESTALE with err set, or -ENOMEM. */
+static int match_run(const char *path, const struct replay *rp, const struct jrnl_run *run,
+                     enum jrnl_mode mode, jrnl_done_fn on_done, void *ctx, bool *is_new,
+                     size_t *nnew, bool *cmd_changed, char *err, size_t errlen)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%016" PRIx64, run->command);
+    *cmd_changed = strcmp(rp->command, want) != 0;
+    if (*cmd_changed && mode != JRNL_RETRY_FAILED) {
+        snprintf(err, errlen,
+                 "%s: made for a different command (%s); refusing to resume: "
+                 "--retry-failed runs the tasks not done with a new command, or use "
+                 "another --run-dir",
+                 path, rp->h.what);
+        return -ESTALE;
+    }
+    const struct taskset *ts = run->tasks;
+    struct match m = {0};
+    int rc = match_defs(path, rp, ts, on_done, ctx, &m, err, errlen);
+    if (!rc && m.nmissing) {
+        snprintf(err, errlen,
+                 "%s:%zu: task %" PRId64 " (and %zu more) of the journal is not in the "
+                 "task set; refusing to resume: the task set must hold every task of "
+                 "the run (it may add tasks), or use another --run-dir",
+                 path, m.missing_at, m.missing, m.nmissing - 1);
+        rc = -ESTALE;
+    }
+    *nnew = 0;
+    for (size_t i = 0; !rc && i < ts->n; i++) {
+        is_new[i] = !bsearch(&ts->id[i], m.known, m.nknown, sizeof *m.known, cmp_id);
+        *nnew += is_new[i];
+        if (is_new[i] && mode == JRNL_RETRY_FAILED) {
+            char where[512];
+            snprintf(err, errlen,
+                     "%stask %" PRId64 " is not in %s; --retry-failed runs the run's own "
+                     "tasks only: add tasks with --resume (with the journal's command)",
+                     task_where(ts, i, where, sizeof where), ts->id[i], path);
+            rc = -ESTALE;
+        }
+    }
+    free(m.known);
+    return rc;
+}
+
+/* Replays an existing journal (fd) for run and mode: collects it, then
+ * matches it (match_run; a journal without "command" in its header, or a
+ * run without tasks, by the fingerprint alone). Returns 0, or -ESTALE /
+ * -EINVAL / -ENOMEM with err set. *complete is the length of the file up to
+ * its last newline: anything after it is a record torn by a crash. is_new,
+ * *nnew and *cmd_changed as match_run (all false / 0 for a fingerprint
+ * match). */
+static int replay(const char *path, int fd, const struct jrnl_run *run,
+                  enum jrnl_mode mode, jrnl_done_fn on_done, void *ctx, off_t *complete,
+                  bool *is_new, size_t *nnew, bool *cmd_changed, char *err, size_t errlen)
 {
     char *text = read_complete(path, fd, complete, err, errlen);
     if (!text)
         return -errno;
-    struct replay_ctx rc = {path, fingerprint, on_done, ctx, err, errlen};
-    int r = parse_text(path, text, replay_entry, &rc, err, errlen);
+    struct replay rp = {0};
+    int rc = parse_text(path, text, collect_entry, &rp, err, errlen);
     free(text);
-    return r;
+    *nnew = 0;
+    *cmd_changed = false;
+    if (rc == -ENOMEM)
+        snprintf(err, errlen, "%s: cannot replay: out of memory", path);
+    if (rc)
+        goto out;
+    if (rp.n) /* qsort wants a non-null array */
+        qsort(rp.v, rp.n, sizeof *rp.v, cmp_rev);
+    if (rp.h.command[0] && run->tasks) {
+        rc = match_run(path, &rp, run, mode, on_done, ctx, is_new, nnew, cmd_changed,
+                       err, errlen);
+        goto out;
+    }
+    char want[32];
+    snprintf(want, sizeof want, "%016" PRIx64, run->fingerprint);
+    if (strcmp(rp.h.fingerprint, want) || mode == JRNL_RETRY_FAILED) {
+        snprintf(err, errlen,
+                 "%s: made for a different task set or command (%s); refusing to "
+                 "resume: use another --run-dir%s",
+                 path, rp.h.what,
+                 rp.h.command[0] ? ""
+                                 : " (an older shotq wrote it: without per-task records "
+                                   "it resumes only the same tasks and command, and not "
+                                   "with --retry-failed)");
+        rc = -ESTALE;
+        goto out;
+    }
+    for (size_t i = 0; i < rp.n; i++)
+        if (rp.v[i].kind == 'd')
+            on_done(ctx, rp.v[i].task);
+out:
+    free(rp.v);
+    free(rp.abuf);
+    return rc;
 }
 
 int jrnl_read(const char *run_dir, jrnl_entry_fn fn, void *ctx, char *err, size_t errlen)
@@ -260,17 +486,20 @@ int jrnl_read(const char *run_dir, jrnl_entry_fn fn, void *ctx, char *err, size_
     return rc;
 }
 
-/* The journal's first line: {"shotq_journal":1,"fingerprint","what"} and a
- * newline, malloc'ed (caller frees), or NULL when out of memory. */
-static char *header_line(uint64_t fingerprint, const char *what, size_t *len)
+/* The journal's first line: {"shotq_journal":1|2,"fingerprint",["command",]
+ * "what"} (version 2 with command, when run has tasks) and a newline,
+ * malloc'ed (caller frees), or NULL when out of memory. */
+static char *header_line(const struct jrnl_run *run, size_t *len)
 {
     cJSON *h = cJSON_CreateObject();
-    char fp[32];
-    snprintf(fp, sizeof fp, "%016" PRIx64, fingerprint);
+    char fp[32], cmd[32];
+    snprintf(fp, sizeof fp, "%016" PRIx64, run->fingerprint);
+    snprintf(cmd, sizeof cmd, "%016" PRIx64, run->command);
     char *s = NULL;
-    if (h && cJSON_AddNumberToObject(h, "shotq_journal", 1) &&
+    if (h && cJSON_AddNumberToObject(h, "shotq_journal", run->tasks ? 2 : 1) &&
         cJSON_AddStringToObject(h, "fingerprint", fp) &&
-        cJSON_AddStringToObject(h, "what", what))
+        (!run->tasks || cJSON_AddStringToObject(h, "command", cmd)) &&
+        cJSON_AddStringToObject(h, "what", run->what))
         s = cJSON_PrintUnformatted(h);
     cJSON_Delete(h);
     if (s) {
@@ -286,8 +515,8 @@ static char *header_line(uint64_t fingerprint, const char *what, size_t *len)
  * and the directory fsync'ed. A journal therefore either has a valid header
  * or does not exist, whatever fails when. *fd is left open for appends.
  * Returns 0 or -errno with err set; on error no journal exists. */
-static int create(const char *run_dir, const char *path, uint64_t fingerprint,
-                  const char *what, int *fd, char *err, size_t errlen)
+static int create(const char *run_dir, const char *path, const struct jrnl_run *run,
+                  const char *body, size_t body_len, int *fd, char *err, size_t errlen)
 {
     int rc = ensure_dir(run_dir);
     if (rc) {
@@ -296,7 +525,7 @@ static int create(const char *run_dir, const char *path, uint64_t fingerprint,
         return rc;
     }
     size_t n = 0;
-    char *line = header_line(fingerprint, what, &n);
+    char *line = header_line(run, &n);
     if (!line) {
         snprintf(err, errlen, "%s: cannot write the header: out of memory", path);
         return -ENOMEM;
@@ -310,6 +539,8 @@ static int create(const char *run_dir, const char *path, uint64_t fingerprint,
     const char *step = "write", *name = tmp;
     rc = sysio_write_all(f, line, n);
     free(line);
+    if (!rc && body_len)
+        rc = sysio_write_all(f, body, body_len);
     if (!rc && (step = "fdatasync", sysio.fdatasync(f)))
         rc = -errno;
     if (!rc && (step = "create", name = path, sysio.link(tmp, path)))
@@ -361,9 +592,105 @@ int jrnl_attempts(const char *run_dir, jrnl_attempt_fn on_attempt, void *ctx)
     return jrnl_read(run_dir, on_attempt_entry, &a, err, sizeof err);
 }
 
-int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool resume,
-              jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err,
-              size_t errlen)
+static int append(struct jrnl *j, const char *line, size_t n);
+
+/* Buffers a "def" line for each task of ts with is_new[i] (all when is_new
+ * is NULL). Returns 0 or -ENOMEM. */
+static int add_defs(struct jrnl *j, const struct taskset *ts, const bool *is_new)
+{
+    for (size_t i = 0; i < ts->n; i++) {
+        if (is_new && !is_new[i])
+            continue;
+        cJSON *a = cJSON_CreateString(tasks_args(ts, i));
+        char *q = a ? cJSON_PrintUnformatted(a) : NULL; /* quoted and escaped */
+        cJSON_Delete(a);
+        if (!q)
+            return -ENOMEM;
+        char head[64];
+        int n = snprintf(head, sizeof head, "{\"ev\":\"def\",\"task\":%" PRId64 ",\"args\":",
+                         ts->id[i]);
+        int rc = append(j, head, (size_t)n);
+        if (!rc)
+            rc = append(j, q, strlen(q));
+        if (!rc)
+            rc = append(j, "}\n", 2);
+        free(q);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Buffers the "epoch" line: run's fingerprint, command and description from
+ * here on, and detail for a person. Returns 0 or -ENOMEM. */
+static int add_epoch(struct jrnl *j, const struct jrnl_run *run, const char *detail)
+{
+    char fp[32], cmd[32];
+    snprintf(fp, sizeof fp, "%016" PRIx64, run->fingerprint);
+    snprintf(cmd, sizeof cmd, "%016" PRIx64, run->command);
+    cJSON *o = cJSON_CreateObject();
+    char *s = NULL;
+    if (o && cJSON_AddStringToObject(o, "ev", "epoch") &&
+        cJSON_AddNumberToObject(o, "dev", -1) && cJSON_AddNumberToObject(o, "t", 0) &&
+        cJSON_AddStringToObject(o, "detail", detail) &&
+        cJSON_AddStringToObject(o, "fingerprint", fp) &&
+        cJSON_AddStringToObject(o, "command", cmd) &&
+        cJSON_AddStringToObject(o, "what", run->what))
+        s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    int rc = s ? append(j, s, strlen(s)) : -ENOMEM;
+    if (!rc)
+        rc = append(j, "\n", 1);
+    free(s);
+    j->need_sync = true;
+    return rc;
+}
+
+/* Resume's part of jrnl_open_run on the open journal j (path): replays and
+ * matches it, cuts a torn last record and appends the new tasks' defs and an
+ * epoch when the task set grew or the command changed. Returns 0 or -errno
+ * with err set. */
+static int resume_open(struct jrnl *j, const char *path, const struct jrnl_run *run,
+                       enum jrnl_mode mode, jrnl_done_fn on_done, void *ctx, char *err,
+                       size_t errlen)
+{
+    size_t n = run->tasks ? run->tasks->n : 0, nnew = 0;
+    bool *is_new = calloc(n ? n : 1, sizeof *is_new), cmd_changed = false;
+    if (!is_new)
+        return -ENOMEM;
+    off_t complete = 0;
+    int rc = replay(path, j->fd, run, mode, on_done, ctx, &complete, is_new, &nnew,
+                    &cmd_changed, err, errlen);
+    /* Cut a torn last record so that appends start on a fresh line. */
+    struct stat st;
+    if (!rc && fstat(j->fd, &st) == 0 && st.st_size != complete &&
+        ftruncate(j->fd, complete)) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: cannot cut a torn record: %s", path, strerror(errno));
+    }
+    if (!rc && (nnew || cmd_changed)) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "%s%s%s%zu task(s) added",
+                 mode == JRNL_RETRY_FAILED ? "retry-failed" : "resume",
+                 cmd_changed ? ": new command" : "", cmd_changed ? ", " : ": ", nnew);
+        /* The defs first: a crash between them leaves defined tasks, never an
+         * epoch that names tasks it does not define. */
+        rc = add_defs(j, run->tasks, is_new);
+        if (!rc)
+            rc = add_epoch(j, run, detail);
+        if (!rc)
+            rc = jrnl_flush(j);
+        if (rc)
+            snprintf(err, errlen, "%s: cannot record the new tasks or command: %s", path,
+                     strerror(-rc));
+    }
+    free(is_new);
+    return rc;
+}
+
+int jrnl_open_run(const char *run_dir, const struct jrnl_run *run, enum jrnl_mode mode,
+                  jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err,
+                  size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/journal", run_dir);
@@ -372,29 +699,27 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
         return -ENOMEM;
     j->fd = -1;
     int rc;
-    if (resume) {
+    if (mode != JRNL_NEW) {
         j->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
         if (j->fd < 0) {
             rc = -errno;
-            snprintf(err, errlen, "--resume: %s: %s (nothing to resume)", path,
+            snprintf(err, errlen, "%s: %s: %s (nothing to resume)",
+                     mode == JRNL_RESUME ? "--resume" : "--retry-failed", path,
                      strerror(errno));
             goto out_free;
         }
-        off_t complete = 0;
-        rc = replay(path, j->fd, fingerprint, on_done, ctx, &complete, err, errlen);
+        rc = resume_open(j, path, run, mode, on_done, ctx, err, errlen);
         if (rc)
             goto out_close;
-        /* Cut a torn last record so that appends start on a fresh line. */
-        struct stat st;
-        if (fstat(j->fd, &st) == 0 && st.st_size != complete &&
-            ftruncate(j->fd, complete)) {
-            rc = -errno;
-            snprintf(err, errlen, "%s: cannot cut a torn record: %s", path,
-                     strerror(errno));
-            goto out_close;
-        }
     } else {
-        rc = create(run_dir, path, fingerprint, what, &j->fd, err, errlen);
+        rc = run->tasks ? add_defs(j, run->tasks, NULL) : 0;
+        if (rc) {
+            snprintf(err, errlen, "%s: cannot write the task records: out of memory",
+                     path);
+            goto out_free;
+        }
+        rc = create(run_dir, path, run, j->buf, j->len, &j->fd, err, errlen);
+        j->len = 0;
         if (rc)
             goto out_free;
     }
@@ -403,8 +728,18 @@ int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool 
 out_close:
     close(j->fd);
 out_free:
+    free(j->buf);
     free(j);
     return rc;
+}
+
+int jrnl_open(const char *run_dir, uint64_t fingerprint, const char *what, bool resume,
+              jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err,
+              size_t errlen)
+{
+    struct jrnl_run run = {.fingerprint = fingerprint, .what = what};
+    return jrnl_open_run(run_dir, &run, resume ? JRNL_RESUME : JRNL_NEW, on_done, ctx,
+                         out, err, errlen);
 }
 
 /* Appends n bytes of line to j's buffer, growing it. Returns 0 or -ENOMEM

@@ -1,9 +1,15 @@
 /* journal: the run's append-only record (RUN_DIR/journal, JSON lines), the
  * ground truth for --resume.
  *
- * Line 1 is a header naming the run's fingerprint (task set + command); then
- * one line per event: {"ev":"start"|"done"|"fail"|"retry"|"cancel", "task", "attempt",
- * "dev", "t", "exit"}. Lines are buffered per event-loop turn; jrnl_flush()
+ * Line 1 is a header naming the run's fingerprint (task set + command) and,
+ * since journal version 2, the command's own fingerprint ("command"); then
+ * one "def" line per task, {"ev":"def","task","args"}: the task's identity,
+ * which lets a later --resume add tasks and refuse changed ones. Then one
+ * line per event: {"ev":"start"|"done"|"fail"|"retry"|"cancel", "task", "attempt",
+ * "dev", "t", "exit"}. A resume that adds tasks, or --retry-failed with a new
+ * command, appends their "def" lines and then one "epoch" line,
+ * {"ev":"epoch","dev":-1,"t":0,"detail","fingerprint","command","what"}: the
+ * fingerprint and command in force from there on. Lines are buffered per event-loop turn; jrnl_flush()
  * writes them with one write() and, when a completion is among them,
  * fdatasync()s: a task recorded "done" survives a crash of the machine.
  * The journal is created with its header complete (see jrnl_open), and all
@@ -23,6 +29,40 @@ enum jrnl_event { JRNL_START, JRNL_DONE, JRNL_FAIL, JRNL_RETRY, JRNL_CANCEL };
 struct jrnl;
 
 typedef void (*jrnl_done_fn)(void *ctx, int64_t task_id);
+
+/* How a run uses its run directory. */
+enum jrnl_mode {
+    JRNL_NEW = 0,         /* a new run: the journal must not exist */
+    JRNL_RESUME = 1,      /* continue it; the task set may grow, nothing may change */
+    JRNL_RETRY_FAILED = 2 /* run what is not done again, the command may change */
+};
+
+struct taskset;
+
+/* What a run is, as its journal records it. */
+struct jrnl_run {
+    uint64_t fingerprint;         /* command + whole task set (the header's) */
+    uint64_t command;             /* the command, or plugin + config, alone */
+    const char *what;             /* one line for the header and epochs */
+    const struct taskset *tasks;  /* ids checked unique (tasks_check_unique) */
+};
+
+/* Opens RUN_DIR/journal for a run with per-task records (version 2).
+ * JRNL_NEW: as jrnl_open without resume, and the journal is created with a
+ * "def" line per task after its header. JRNL_RESUME: the journal's tasks must
+ * all be in run->tasks with the same arguments, and its command must be
+ * run->command; tasks it does not know are added ("def" lines and an
+ * "epoch" line, synced, before this returns). JRNL_RETRY_FAILED: the same
+ * tasks exactly (none added), the command may differ (then an "epoch" line
+ * records the new one). A journal of an older shotq (no "command" in its
+ * header) resumes only with the same fingerprint, as with jrnl_open; it is
+ * refused for JRNL_RETRY_FAILED. on_done is called for every task recorded
+ * done. Returns 0; -ESTALE (a task set or command that does not match: err
+ * names the first task and what differs, with its tasks-file line when
+ * known); or as jrnl_open. On a refusal nothing on disk is changed. */
+int jrnl_open_run(const char *run_dir, const struct jrnl_run *run, enum jrnl_mode mode,
+                  jrnl_done_fn on_done, void *ctx, struct jrnl **out, char *err,
+                  size_t errlen);
 
 /* Opens RUN_DIR/journal. Without resume, creates it (the directory too) and
  * fails with -EEXIST if a journal is already there; the header is written and
@@ -48,6 +88,7 @@ int jrnl_attempts(const char *run_dir, jrnl_attempt_fn on_attempt, void *ctx);
 /* The journal's header (line 1). */
 struct jrnl_header {
     char fingerprint[24]; /* 16 hex digits, "" if missing */
+    char command[24];     /* the command's fingerprint, "" before version 2 */
     char what[512];       /* the run's one-line description ("?" if missing) */
 };
 
@@ -63,6 +104,9 @@ struct jrnl_entry {
     double t;                        /* seconds since its coordinator started */
     int exit_code;                   /* done/fail/retry/cancel */
     const char *detail;              /* a note's text, "" otherwise */
+    const char *args;                /* "def": the task's arguments, else "" */
+    const char *command;             /* "epoch": the new command fingerprint, else "" */
+    const char *what;                /* "epoch": the run's new description, else "" */
 };
 
 /* Called for each line; a nonzero return stops the reading and is returned.

@@ -49,6 +49,13 @@ struct rec_event {
     char detail[96]; /* one line for a person */
 };
 
+/* The ETA as the run estimated it at one moment (report.json "eta"). */
+struct rec_eta {
+    double t;          /* seconds since run start */
+    double eta_s;      /* seconds left, as estimated then; < 0 unknown */
+    const char *basis; /* "prior", "learned", "done" (static strings) */
+};
+
 struct rec_device {
     char name[96];
     const char *kind; /* "gpu", "cpu", "sim" */
@@ -75,6 +82,8 @@ struct run_record {
     size_t ndevs;
     struct rec_event *events; /* device and halt events, in time order */
     size_t nevents, events_alloc;
+    struct rec_eta *etas; /* ETA samples, in time order (NULL: none taken) */
+    size_t netas;
     const char *run_dir; /* where logs are */
 };
 

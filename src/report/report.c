@@ -171,6 +171,30 @@ int report_write_json(const char *path, const struct run_record *r, char *err,
             fputc(',', f);
         rc = emit(f, o);
     }
+    fputs("],\"eta\":[", f);
+    for (size_t k = 0; k < r->netas && !rc; k++) {
+        const struct rec_eta *x = &r->etas[k];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "t", x->t);
+        if (x->eta_s >= 0) {
+            cJSON_AddNumberToObject(o, "eta_s", x->eta_s);
+            /* What was really left, and the estimate's error as a ratio. */
+            double left = r->makespan_s - x->t;
+            cJSON_AddNumberToObject(o, "actual_s", left > 0 ? left : 0);
+            if (left > 0)
+                cJSON_AddNumberToObject(o, "ratio", x->eta_s / left);
+            else
+                cJSON_AddNullToObject(o, "ratio");
+        } else {
+            cJSON_AddNullToObject(o, "eta_s");
+            cJSON_AddNumberToObject(o, "actual_s", r->makespan_s > x->t ? r->makespan_s - x->t : 0);
+            cJSON_AddNullToObject(o, "ratio");
+        }
+        cJSON_AddStringToObject(o, "basis", x->basis);
+        if (k)
+            fputc(',', f);
+        rc = emit(f, o);
+    }
     fputs("]}\n", f);
     int rc2 = atomic_close(&a, rc == 0, err, errlen);
     if (rc)

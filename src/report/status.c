@@ -35,6 +35,8 @@ static cJSON *dev_json(const struct status_dev *d, size_t index)
     cJSON_AddStringToObject(o, "name", d->name);
     cJSON_AddStringToObject(o, "state", d->state);
     cJSON_AddNumberToObject(o, "speed", d->speed);
+    cJSON_AddNumberToObject(o, "speed_rel", d->speed_rel);
+    cJSON_AddStringToObject(o, "speed_basis", d->learned ? "learned" : "prior");
     cJSON_AddNumberToObject(o, "busy_s", d->busy_s);
     cJSON_AddNumberToObject(o, "utilisation", d->utilisation);
     cJSON_AddNumberToObject(o, "probe_at", d->probe_at);
@@ -62,6 +64,7 @@ static cJSON *state_json(const struct status_state *s, bool devs)
     cJSON_AddNumberToObject(o, "updated", s->updated);
     cJSON_AddNumberToObject(o, "elapsed_s", s->elapsed);
     cJSON_AddNumberToObject(o, "eta_s", s->eta);
+    cJSON_AddStringToObject(o, "eta_basis", s->eta_basis);
     cJSON_AddNumberToObject(o, "total", (double)s->total);
     cJSON_AddBoolToObject(o, "finished", s->finished);
     cJSON *arr = devs ? cJSON_AddArrayToObject(o, "devices") : NULL;
@@ -146,6 +149,10 @@ static void dev_from_json(const cJSON *o, struct status_dev *d)
     str(o, "name", "?", d->name, sizeof d->name);
     str(o, "state", "?", d->state, sizeof d->state);
     d->speed = num(o, "speed", 0);
+    d->speed_rel = num(o, "speed_rel", 0);
+    char basis[16];
+    str(o, "speed_basis", "prior", basis, sizeof basis);
+    d->learned = !strcmp(basis, "learned");
     d->busy_s = num(o, "busy_s", 0);
     d->utilisation = num(o, "utilisation", 0);
     d->probe_at = num(o, "probe_at", -1);
@@ -188,6 +195,7 @@ static int read_state(const char *run_dir, struct status_report *r, char *err,
     s->updated = num(o, "updated", 0);
     s->elapsed = num(o, "elapsed_s", 0);
     s->eta = num(o, "eta_s", -1);
+    str(o, "eta_basis", "", s->eta_basis, sizeof s->eta_basis);
     s->total = (int64_t)num(o, "total", -1);
     s->finished = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "finished"));
     const cJSON *devs = cJSON_GetObjectItemCaseSensitive(o, "devices");
@@ -258,6 +266,8 @@ static int tally_entry(void *ctx, const struct jrnl_entry *e)
     }
     if (e->task >= 0 || !e->ev[0])
         return 0; /* an event of a later version: not ours to count */
+    if (!strcmp(e->ev, "epoch") && e->what[0]) /* the task set may have grown */
+        snprintf(r->what, sizeof r->what, "%s", e->what);
     struct status_event *ev =
         grow((void **)&r->events, &r->nevents, &t->ecap, sizeof *ev);
     if (!ev)
@@ -502,9 +512,10 @@ static void dev_lines(FILE *f, const struct status_report *r, double now)
     for (size_t d = 0; d < r->st.ndevs; d++) {
         const struct status_dev *v = &r->st.devs[d];
         fprintf(f,
-                "  %zu %-16s %-8s speed %.3g  util %3.0f%%  busy %.1f s  done %" PRId64
-                "  failed attempts %" PRId64,
-                d, v->name, v->state, v->speed, 100 * v->utilisation, v->busy_s, v->done,
+                "  %zu %-16s %-8s speed %.3g (%.0f%% of fastest, %s)  util %3.0f%%  busy "
+                "%.1f s  done %" PRId64 "  failed attempts %" PRId64,
+                d, v->name, v->state, v->speed, 100 * v->speed_rel,
+                v->learned ? "learned" : "prior", 100 * v->utilisation, v->busy_s, v->done,
                 v->failed);
         if (v->nrunning && r->coord == STATUS_LIVE) {
             fputs("  running", f);
@@ -566,8 +577,12 @@ char *status_text(const char *run_dir, const struct status_report *r, double now
     else
         fputs("pending unknown (total unknown)\n", f);
     if (r->coord == STATUS_LIVE && r->have_state && r->st.eta >= 0)
-        fprintf(f, "ETA: %.0f s (estimated %.1f s ago)\n", r->st.eta,
-                now - r->st.updated);
+        fprintf(f, "ETA: %.0f s (estimated %.1f s ago%s)\n", r->st.eta,
+                now - r->st.updated,
+                !strcmp(r->st.eta_basis, "prior")
+                    ? "; prior: no task finished yet, from the weights, the speed "
+                      "priors and how long the running tasks have run"
+                    : "");
     else if (r->coord == STATUS_LIVE)
         fputs("ETA: unknown\n", f);
     dev_lines(f, r, now);

@@ -25,6 +25,8 @@ struct status_dev {
     char name[128];
     char state[16];       /* "ok", "resting", "probing", "retired", "dead" */
     double speed;         /* learned speed, weight per second (prior until learned) */
+    double speed_rel;     /* relative to the fastest device, 0..1 (progress_rel_speeds) */
+    bool learned;         /* speed learned from a task done on it, else the prior */
     double busy_s;        /* summed task time on it */
     double utilisation;   /* busy_s / (elapsed x slots), 0..1 */
     double probe_at;      /* "resting": run seconds when it is probed; else -1 */
@@ -43,6 +45,8 @@ struct status_state {
     double updated; /* Unix time of this state */
     double elapsed; /* run seconds at that time */
     double eta;     /* seconds left then, < 0 unknown */
+    char eta_basis[16]; /* "prior" (no task finished yet: weights, speed priors and
+                           the running tasks' time), "learned", "done"; "" unknown */
     int64_t total;  /* tasks in the run */
     bool finished;  /* no task is pending or running */
     struct status_dev *devs;
@@ -68,7 +72,7 @@ struct status_fail {
 struct status_event {
     double t;    /* run seconds of its coordinator */
     long dev;    /* -1 for the run */
-    char ev[16]; /* "quarantine", "probe", "recover", "retire", "halt" */
+    char ev[16]; /* "quarantine", "probe", "recover", "retire", "halt", "epoch" */
     char detail[160];
 };
 

@@ -96,8 +96,8 @@ static long collect(const cJSON *root, struct hist_entry **out, size_t *bad)
     return (long)n;
 }
 
-long costhist_apply(const char *path, const int64_t *id, double *weight, size_t n,
-                    char *err, size_t errlen)
+long costhist_apply(const char *path, const int64_t *id, double *weight, bool *had,
+                    size_t n, char *err, size_t errlen)
 {
     char file[4096];
     struct stat st;
@@ -146,6 +146,8 @@ long costhist_apply(const char *path, const int64_t *id, double *weight, size_t 
         const struct hist_entry *e = bsearch(&key, h, (size_t)nh, sizeof *h, cmp_entry);
         weight[i] = e ? e->cost : median;
         hits += e != NULL;
+        if (had)
+            had[i] = e != NULL;
     }
     free(h);
     return hits;

@@ -48,6 +48,6 @@ expect_status 0 "$P/bin/shotq" run -q --devices cpu:1 --tasks 0-2 --plugin cm/b/
 . "$P/share/bash-completion/completions/shotq"
 COMP_WORDS=(shotq si); COMP_CWORD=1; _shotq
 [ "${COMPREPLY[*]}" = simulate ] || fail "completion of 'si': ${COMPREPLY[*]}"
-COMP_WORDS=("$P/bin/shotq" run --ret); COMP_CWORD=2; _shotq
-[ "${COMPREPLY[*]}" = --retries ] || fail "completion of 'run --ret': ${COMPREPLY[*]}"
+COMP_WORDS=("$P/bin/shotq" run --backo); COMP_CWORD=2; _shotq
+[ "${COMPREPLY[*]}" = --backoff ] || fail "completion of 'run --backo': ${COMPREPLY[*]}"
 echo ok

@@ -38,6 +38,9 @@ ls -i shots/shot_00000.sgy > inode.before
 "$SHOTQ" model job.ini -q --devices cpu:1 --run-dir full --resume
 [ "$(starts full)" = "$before" ] || fail "--resume of a complete model run started $(( $(starts full) - before )) shot(s)"
 ls -i shots/shot_00000.sgy | cmp -s - inode.before || fail "--resume rewrote a finished shot"
+# --retry-failed passes through shotq model too: nothing failed, nothing runs.
+"$SHOTQ" model job.ini -q --devices cpu:1 --run-dir full --retry-failed
+[ "$(starts full)" = "$before" ] || fail "--retry-failed of a complete model run started a shot"
 rm -rf shots
 
 # Killed mid-run: the resume runs only the shots not done at the kill.

@@ -47,5 +47,10 @@ grep -qi "gpts" run3/logs/task-0.1.out || fail "no per-shot performance line: $(
 # A job file change is a different run: --resume refuses it.
 sed -i 's/nt = 350/nt = 351/' job.ini
 expect_status 2 "$SHOTQ" model job.ini -q --devices cpu:2 --run-dir run3 --resume
-grep -q "different task set or command" err || { cat err; fail "changed job not refused"; }
+grep -q "made for a different command" err || { cat err; fail "changed job not refused"; }
+# --retry-failed takes the changed job as a new epoch; every shot is done, so none runs.
+starts=$(grep -c '"ev":"start"' run3/journal)
+"$SHOTQ" model job.ini -q --devices cpu:2 --run-dir run3 --retry-failed
+grep -q '"ev":"epoch".*retry-failed: new command' run3/journal || fail "no epoch for the changed job"
+[ "$(grep -c '"ev":"start"' run3/journal)" = "$starts" ] || fail "--retry-failed ran a done shot"
 echo ok

@@ -17,7 +17,7 @@ started_not_done run/journal > running_at_kill.txt
 # A different command is refused, and the run directory is left as it was.
 cp run/journal journal.before
 expect_status 2 "$SHOTQ" run -q --devices cpu:3 --tasks 0-29 --run-dir run --resume -- true
-grep -q "different task set or command" err || fail "mismatch not explained"
+grep -q "made for a different command" err || fail "mismatch not explained"
 cmp -s run/journal journal.before || fail "refused resume changed the journal"
 # Without --resume the directory is refused too.
 expect_status 2 "$SHOTQ" run -q --devices cpu:3 --tasks 0-29 --run-dir run -- "${cmd[@]}"

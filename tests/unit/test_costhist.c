@@ -36,7 +36,7 @@ static void test_apply(void **state)
     int64_t id[] = {4, 1, 2, 7};
     double w[] = {1, 1, 1, 1};
     char err[256];
-    assert_int_equal(costhist_apply(p, id, w, 4, err, sizeof err), 3);
+    assert_int_equal(costhist_apply(p, id, w, NULL, 4, err, sizeof err), 3);
     assert_true(w[0] == 4.0 && w[1] == 2.0 && w[2] == 10.0);
     assert_true(w[3] == 4.0); /* no history: the median of 2, 4, 10 */
     unlink(p);
@@ -48,15 +48,15 @@ static void test_bad_inputs(void **state)
     int64_t id[] = {0};
     double w[] = {1};
     char err[256];
-    assert_int_equal(costhist_apply("/nonexistent/x", id, w, 1, err, sizeof err),
+    assert_int_equal(costhist_apply("/nonexistent/x", id, w, NULL, 1, err, sizeof err),
                      -EINVAL);
     assert_non_null(strstr(err, "cannot read"));
     const char *p = write_tmp("{\"tasks\":[{\"id\":0}]}");
-    assert_int_equal(costhist_apply(p, id, w, 1, err, sizeof err), -EINVAL);
+    assert_int_equal(costhist_apply(p, id, w, NULL, 1, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "expected a shotq report.json with task costs"));
     unlink(p);
     p = write_tmp("not json");
-    assert_int_equal(costhist_apply(p, id, w, 1, err, sizeof err), -EINVAL);
+    assert_int_equal(costhist_apply(p, id, w, NULL, 1, err, sizeof err), -EINVAL);
     unlink(p);
     assert_true(w[0] == 1.0); /* untouched on error */
 }

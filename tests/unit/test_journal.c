@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "journal/journal.h"
+#include "tasks/tasks.h"
 #include "util/sysio.h"
 
 #include "test_tmpdir.h"
@@ -153,10 +154,113 @@ static void test_attempts(void **state)
     assert_int_equal(s.ids[3], 703);
 }
 
+/* A task set of ids with arguments args[k] (checked unique). */
+static void make_tasks(struct taskset *ts, const int64_t *ids, const char *const *args,
+                       size_t n)
+{
+    char err[256];
+    memset(ts, 0, sizeof *ts);
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(tasks_add(ts, ids[k], 1.0, 0, args[k]), 0);
+    assert_int_equal(tasks_check_unique(ts, err, sizeof err), 0);
+}
+
+/* Counts the lines of tmpdir/journal that contain needle. */
+static int count_lines(const char *needle)
+{
+    char path[512], line[4096];
+    snprintf(path, sizeof path, "%s/journal", tmpdir);
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Per-task records (version 2): a superset resumes and adds its tasks with
+ * an epoch; a changed argument, a missing task, a new command (without
+ * --retry-failed) are refused; --retry-failed takes a new command, refuses
+ * new tasks; a version-1 journal resumes by fingerprint only. */
+static void test_per_task(void **state)
+{
+    (void)state;
+    char err[1024], path[512];
+    struct jrnl *j;
+    struct seen s = {0};
+    struct taskset a, grown, changed, missing;
+    make_tasks(&a, (int64_t[]){1, 2}, (const char *[]){"x", "y z"}, 2);
+    make_tasks(&grown, (int64_t[]){3, 1, 2}, (const char *[]){"w", "x", "y z"}, 3);
+    make_tasks(&changed, (int64_t[]){1, 2, 3}, (const char *[]){"x", "y  z", "w"}, 3);
+    make_tasks(&missing, (int64_t[]){2, 3}, (const char *[]){"y z", "w"}, 2);
+    struct jrnl_run run = {.fingerprint = 10, .command = 1, .what = "t", .tasks = &a};
+    assert_int_equal(jrnl_open_run(tmpdir, &run, JRNL_NEW, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_record(j, JRNL_DONE, 1, 1, 0, 0.2, 0);
+    assert_int_equal(jrnl_close(j), 0);
+    assert_int_equal(count_lines("\"ev\":\"def\""), 2);
+    run.tasks = &grown;
+    run.fingerprint = 11;
+    assert_int_equal(jrnl_open_run(tmpdir, &run, JRNL_RESUME, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_close(j);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.ids[0], 1);
+    assert_int_equal(count_lines("\"ev\":\"def\""), 3);
+    assert_int_equal(count_lines("resume: 1 task(s) added"), 1);
+    run.tasks = &changed;
+    assert_int_equal(jrnl_open_run(tmpdir, &run, JRNL_RESUME, on_done, &s, &j, err, sizeof err),
+                     -ESTALE);
+    assert_non_null(strstr(err, "task 2: arguments 'y  z' differ from 'y z'"));
+    run.tasks = &missing;
+    assert_int_equal(jrnl_open_run(tmpdir, &run, JRNL_RESUME, on_done, &s, &j, err, sizeof err),
+                     -ESTALE);
+    assert_non_null(strstr(err, "task 1 (and 0 more) of the journal is not in the task set"));
+    run.tasks = &grown;
+    run.command = 2;
+    assert_int_equal(jrnl_open_run(tmpdir, &run, JRNL_RESUME, on_done, &s, &j, err, sizeof err),
+                     -ESTALE);
+    assert_non_null(strstr(err, "made for a different command"));
+    s.n = 0;
+    assert_int_equal(
+        jrnl_open_run(tmpdir, &run, JRNL_RETRY_FAILED, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_close(j);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(count_lines("retry-failed: new command, 0 task(s) added"), 1);
+    /* The new command is the journal's from now on. */
+    assert_int_equal(jrnl_open_run(tmpdir, &run, JRNL_RESUME, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_close(j);
+    run.tasks = &a;
+    run.command = 2;
+    assert_int_equal(
+        jrnl_open_run(tmpdir, &run, JRNL_RETRY_FAILED, on_done, &s, &j, err, sizeof err),
+        -ESTALE);
+    assert_non_null(strstr(err, "task 3 (and 0 more)"));
+    /* Version 1 (no per-task records): by fingerprint, never --retry-failed. */
+    snprintf(path, sizeof path, "%s/journal", tmpdir);
+    unlink(path);
+    assert_int_equal(jrnl_open(tmpdir, 42, "old", false, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_close(j);
+    run.fingerprint = 42;
+    assert_int_equal(
+        jrnl_open_run(tmpdir, &run, JRNL_RETRY_FAILED, on_done, &s, &j, err, sizeof err),
+        -ESTALE);
+    assert_non_null(strstr(err, "an older shotq wrote it"));
+    assert_int_equal(jrnl_open_run(tmpdir, &run, JRNL_RESUME, on_done, &s, &j, err, sizeof err), 0);
+    jrnl_close(j);
+    run.fingerprint = 43;
+    assert_int_equal(jrnl_open_run(tmpdir, &run, JRNL_RESUME, on_done, &s, &j, err, sizeof err),
+                     -ESTALE);
+    tasks_free(&a);
+    tasks_free(&grown);
+    tasks_free(&changed);
+    tasks_free(&missing);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_per_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injected_failures, setup, teardown),
