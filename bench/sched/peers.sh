@@ -25,13 +25,15 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 echo "# bench/sched/peers.sh, $(date -u +%F), $(nproc) cores, load before $(cut -d' ' -f1-3 /proc/loadavg)"
 run() { "$py" "$here/peers.py" "$shotq" "$@" 2>/dev/null | tee -a "$out"; }
-ALL="shotq parallel sgs ray ray-reuse dask"
-run equal 1 "$SMALL" $ALL
+PEERS="parallel sgs ray-reuse dask"
+# Ray's default (a fresh worker process per GPU task) only here: it costs
+# seconds per task on 2 cores.
+run equal 1 "$SMALL" shotq shotq-plugin $PEERS ray
 run slowdown 1 "$SMALL" shotq shotq-spec parallel sgs ray-reuse dask
 for s in $SEEDS; do
-  run heavy "$s" "$SCALE" shotq shotq-spec $ALL
-  run heavyw "$s" "$SCALE" shotq
-  run straggler "$s" "$SMALL" shotq shotq-costs parallel sgs ray-reuse dask
+  run heavy "$s" "$SCALE" shotq shotq-spec shotq-plugin shotq-plugin-spec $PEERS
+  run heavyw "$s" "$SCALE" shotq shotq-plugin
+  run straggler "$s" "$SMALL" shotq shotq-costs shotq-plugin $PEERS
 done
 "$py" - "$out" <<'PY'
 import collections, statistics, sys
