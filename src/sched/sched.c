@@ -94,6 +94,11 @@ struct sched {
     double mean_weight;     /* mean task weight */
     double *rcost;          /* ring of recent measured cost / weight ratios */
     size_t nrcost, rcost_next;
+    double *rsorted;        /* the ring sorted (cost_summary) ... */
+    double *rsuffix;        /* ... its suffix sums (nrcost + 1) ... */
+    double rmax, rcv;       /* ... largest and coefficient of variation */
+    bool rdirty;            /* the ring changed since */
+    double spec_next;       /* no look for stragglers before (one found none) */
     bool weighted;          /* weights differ: LPT order */
     bool multi_node;        /* devices on more than one node */
 };
@@ -141,6 +146,8 @@ void sched_destroy(struct sched *s)
     free(s->running);
     free(s->heap);
     free(s->rcost);
+    free(s->rsorted);
+    free(s->rsuffix);
     free(s);
 }
 
@@ -339,8 +346,11 @@ int sched_start(struct sched *s)
     s->running = malloc((n ? n : 1) * sizeof *s->running);
     s->heap = malloc((s->ndev ? s->ndev : 1) * sizeof *s->heap);
     s->rcost = malloc(RCOST_RING * sizeof *s->rcost);
-    if (!s->order || !s->running || !s->heap || !s->rcost)
+    s->rsorted = malloc(RCOST_RING * sizeof *s->rsorted);
+    s->rsuffix = malloc((RCOST_RING + 1) * sizeof *s->rsuffix);
+    if (!s->order || !s->running || !s->heap || !s->rcost || !s->rsorted || !s->rsuffix)
         return -ENOMEM;
+    s->rmax = 1;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (s->task[i].weight != s->task[0].weight)
@@ -676,31 +686,60 @@ static void release_probes(struct sched *s, double now)
     }
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Brings the summary of the measured cost ratios up to date (sorted, with
+ * suffix sums, largest, coefficient of variation) when the ring changed:
+ * once per look at the running tasks instead of once per task looked at. */
+static void cost_summary(struct sched *s)
+{
+    if (!s->rdirty)
+        return;
+    size_t n = s->nrcost;
+    memcpy(s->rsorted, s->rcost, n * sizeof *s->rsorted);
+    qsort(s->rsorted, n, sizeof *s->rsorted, cmp_double);
+    double all = 0, sq = 0;
+    s->rsuffix[n] = 0;
+    for (size_t k = n; k-- > 0;) {
+        s->rsuffix[k] = s->rsuffix[k + 1] + s->rsorted[k];
+        sq += s->rsorted[k] * s->rsorted[k];
+    }
+    all = s->rsuffix[0];
+    double m = n ? all / (double)n : 0;
+    s->rmax = n ? s->rsorted[n - 1] : 1;
+    s->rcv = m > 0 ? sqrt(fmax(0, sq / (double)n - m * m)) / m : 0;
+    s->rdirty = false;
+}
+
 /* Expected cost ratio (cost / weight) of a task known to exceed x, from the
  * recently measured ratios: the mean of those above x, or 0 when none is
  * (then the caller falls back on the task's weight and its overrun). *max
  * is the largest measured ratio (1 when none was measured), *cv their
- * coefficient of variation. */
+ * coefficient of variation. Reads the summary (cost_summary). */
 static double residual_cost(const struct sched *s, double x, double *max, double *cv)
 {
-    double sum = 0, all = 0, sq = 0;
-    size_t n = 0;
-    *max = s->nrcost ? 0 : 1;
-    for (size_t k = 0; k < s->nrcost; k++) {
-        double r = s->rcost[k];
-        all += r;
-        sq += r * r;
-        if (r > *max)
-            *max = r;
-        if (r > x) {
-            sum += r;
-            n++;
-        }
+    size_t lo = 0, hi = s->nrcost; /* first sorted ratio above x */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->rsorted[mid] > x)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    double m = s->nrcost ? all / (double)s->nrcost : 0;
-    *cv = m > 0 ? sqrt(fmax(0, sq / (double)s->nrcost - m * m)) / m : 0;
-    return n ? sum / (double)n : 0;
+    *max = s->rmax;
+    *cv = s->rcv;
+    size_t above = s->nrcost - lo;
+    return above ? s->rsuffix[lo] / (double)above : 0;
 }
+
+/* After a look at the running tasks found no straggler worth a copy, the next
+ * look waits this long: the live loop's poll period (exec/runner.c), which
+ * the simulator's wake-ups follow (simrun.c WAKE_S). */
+#define SPEC_SCAN_S 0.25
 
 /* Speculation looks at the running tasks while at most this many tasks per
  * device are pending (the last rounds; earlier, estimates are too rough). */
@@ -755,8 +794,10 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
         return false;
     size_t d = s->heap[0];
     struct sdev *v = &s->dev[d];
-    if (v->running >= s->p.slots)
-        return false; /* no idle slot: a copy would queue behind its tasks */
+    /* No idle slot (a copy would queue behind its tasks), or looked lately. */
+    if (v->running >= s->p.slots || now < s->spec_next)
+        return false;
+    cost_summary(s);
     double eta = s->npending ? sched_eta(s, now) : 0;
     long best = -1;
     double best_gain = 0;
@@ -774,8 +815,10 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
             best = (long)ti;
         }
     }
-    if (best < 0)
+    if (best < 0) {
+        s->spec_next = now + SPEC_SCAN_S; /* look again after the loop's next turn */
         return false;
+    }
     struct stask *t = &s->task[best];
     t->bdev = (int32_t)d;
     t->bstart = now;
@@ -1081,6 +1124,7 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
             s->rcost_next = (s->rcost_next + 1) % RCOST_RING;
             if (s->nrcost < RCOST_RING)
                 s->nrcost++;
+            s->rdirty = true;
         }
         out = SCHED_OUT_DONE;
     } else {
@@ -1213,12 +1257,6 @@ double sched_eta(const struct sched *s, double now)
 static double task_dur(const struct stask *t)
 {
     return t->attempts > 0 && t->end > t->start ? t->end - t->start : 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* Sets every device's med: the median of weight/duration over the tasks it
