@@ -34,7 +34,12 @@ static const char run_usage[] =
     "  --tasks-file FILE   lines 'ID [weight=W] [mem=MiB] ARGS...' ('-' = stdin);\n"
     "                      without --tasks/--tasks-file, task lines come from stdin\n"
     "  --slots N           concurrent tasks per device (default 1)\n"
-    "  --task-mem MIB      device memory each task needs (admission; default none)\n"
+    "  --task-mem MIB|auto device memory each task needs (admission; default none);\n"
+    "                      auto: 1.25 x the largest peak measured so far (none\n"
+    "                      before the first task ends)\n"
+    "  --gpu-busy PCT|off  a GPU more than PCT % used by others (memory, or\n"
+    "                      utilisation while no task of ours is on it) takes no\n"
+    "                      new task until it frees (default 50; off with --task-mem MIB)\n"
     "  --policy P          dynamic (default), static or memfree\n"
     "  --retries N         extra attempts of a failed task, on another device (default "
     "2)\n"
@@ -74,6 +79,8 @@ struct run_opts {
     const char *plugin, *plugin_config, *costs_from;
     long slots, retries;
     double task_mem_mib, timeout;
+    bool task_mem_auto;   /* --task-mem auto */
+    double gpu_busy;      /* --gpu-busy PCT, 0 = off; < 0 = not given */
     long max_log_mib; /* --max-log */
     double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
@@ -118,11 +125,39 @@ static int parse_pair(struct opts *o, const char *name, const char *v,
     return 0;
 }
 
+/* Parses --task-mem MIB|auto and --gpu-busy PCT|off (option name). Returns
+ * 0 or -EINVAL with o->err set. */
+static int parse_mem_busy(struct opts *o, const char *name, struct run_opts *ro)
+{
+    bool mem = !strcmp(name, "--task-mem");
+    const char *v;
+    if (opts_str(o, &v))
+        return -EINVAL;
+    char *end = NULL;
+    double x = strtod(v, &end);
+    bool word = !strcmp(v, mem ? "auto" : "off");
+    bool ok = word || (end != v && !*end && (mem ? x >= 0 && x <= 1e9 : x >= 1 && x <= 100));
+    if (!ok) {
+        char esc[256];
+        snprintf(o->err, sizeof o->err, "option %s '%s': expected %s", name,
+                 util_escape(v, UTIL_ESC_ALL, esc, sizeof esc),
+                 mem ? "MiB (0-1e9) or auto" : "a percentage (1-100) or off");
+        return -EINVAL;
+    }
+    if (mem) {
+        ro->task_mem_auto = word;
+        ro->task_mem_mib = word ? 0 : x;
+    } else {
+        ro->gpu_busy = word ? 0 : x;
+    }
+    return 0;
+}
+
 /* The scheduler options that take a value: what `shotq model` needs to pass
  * them through. Keep in step with parse() below. */
 static const char *const run_value_opts[] = {
     "--devices",  "--tasks",   "--tasks-file", "--slots",
-    "--task-mem", "--policy",  "--retries",    "--timeout",    "--max-log",
+    "--task-mem", "--gpu-busy", "--policy",  "--retries",    "--timeout",    "--max-log",
     "--halt",     "--backoff", "--run-dir",    "--costs-from",
     "--report",   "--gantt",   "--plugin",     "--plugin-config",
     NULL};
@@ -151,8 +186,8 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
             rc = opts_str(o, &ro->tasks_file);
         } else if (opts_is(o, "--slots")) {
             rc = opts_int(o, 1, 1024, &ro->slots);
-        } else if (opts_is(o, "--task-mem")) {
-            rc = opts_double(o, 0, 1e9, &ro->task_mem_mib);
+        } else if (opts_is(o, "--task-mem") || opts_is(o, "--gpu-busy")) {
+            rc = parse_mem_busy(o, name, ro);
         } else if (opts_is(o, "--policy")) {
             const char *p;
             rc = opts_str(o, &p);
@@ -511,7 +546,8 @@ static struct run_opts run_opts_default(void)
                           .max_log_mib = 1024,
                           .policy = SCHED_DYNAMIC,
                           .backoff_base = SCHED_BACKOFF_BASE_S,
-                          .backoff_cap = SCHED_BACKOFF_CAP_S};
+                          .backoff_cap = SCHED_BACKOFF_CAP_S,
+                          .gpu_busy = -1};
     return ro;
 }
 
@@ -636,6 +672,12 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     rc_.sp.halt_fail_pct = ro.halt_pct;
     rc_.sp.backoff_base_s = ro.backoff_base;
     rc_.sp.backoff_cap_s = ro.backoff_cap;
+    /* Shared GPUs are safe by default; a declared --task-mem MIB is the
+     * user's own admission rule, so the busy rule is then off unless asked. */
+    rc_.gpu_busy_pct = ro.gpu_busy >= 0                             ? ro.gpu_busy
+                       : ro.task_mem_mib > 0 && !ro.task_mem_auto ? 0
+                                                                  : SCHED_GPU_BUSY_PCT;
+    rc_.task_mem_auto = ro.task_mem_auto;
     /* After the fingerprint: learned costs do not change what the run does. */
     if (ro.costs_from &&
         costhist_apply(ro.costs_from, ts.id, ts.weight, ts.n, err, sizeof err) < 0) {

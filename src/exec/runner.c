@@ -45,7 +45,9 @@
 #define MAX_DEPTH 256            /* prefetched tasks per worker, at most */
 #define PREFETCH_TARGET_S 0.02   /* prefetch when tasks are shorter than this */
 #define MAX_INIT_FAILS 3         /* worker starts that fail before a device is dropped */
-#define REFRESH_S 2.0            /* device memory refresh period */
+#define REFRESH_S 2.0            /* device memory refresh period ($SHOTQ_REFRESH_S) */
+#define REFRESH_MAX_PROCS 1024   /* GPU processes looked at per refresh */
+#define PID_DEPTH 64             /* parent links followed to find a process's worker */
 #define REMOTE_POLL_US 250       /* poll period for remote workers' messages ... */
 #define REMOTE_IDLE_POLL_US 2000 /* ... and after REMOTE_BUSY_S without any */
 #define REMOTE_BUSY_S 1.0
@@ -78,6 +80,7 @@ struct worker {
     bool timed_out;       /* we killed it for a timeout */
     int init_fails;       /* consecutive failed starts */
     double restart_at;    /* earliest time to start it again */
+    uint64_t gpu_now;     /* GPU bytes its processes use, last refresh */
 };
 
 struct runner {
@@ -103,6 +106,9 @@ struct runner {
     struct progress prog;
     struct progress_dev *pdev;
     double last_refresh;
+    double refresh_s;   /* refresh period */
+    bool *busy;         /* per device: used by others (--gpu-busy), as reported */
+    uint64_t peak_max;  /* largest GPU memory peak of a done task (--task-mem auto) */
     pid_t guard;        /* kills what escapes our process tree (exec/guard.h) */
     double last_strays; /* when kill_strays last looked */
     char msgbuf[PROTO_MAX];
@@ -305,6 +311,17 @@ static void add_fail(struct runner *r, size_t ti, const struct worker *w, double
     snprintf(f->why, sizeof f->why, "%s", why);
 }
 
+/* --task-mem auto: a done task's measured peak raises what tasks without
+ * their own mem need from now on. */
+static void learn_peak(struct runner *r, uint64_t peak)
+{
+    if (peak <= r->peak_max)
+        return;
+    r->peak_max = peak;
+    if (r->c->task_mem_auto)
+        sched_set_default_mem(r->s, sched_auto_mem(peak));
+}
+
 /* The head task of w ended (ok or not) at time now after wall seconds. */
 static void task_ended(struct runner *r, struct worker *w, double now, double wall,
                        int exit_code, const char *why, uint32_t logs)
@@ -329,7 +346,9 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
     int64_t id = r->c->tasks->id[ti];
     if (ok) {
         t->status = REC_DONE;
-        jrnl_record(r->j, JRNL_DONE, id, attempt, w->dev, now, 0);
+        struct jrnl_extra x = {.gpu_mem_peak = t->gpu_mem_peak};
+        jrnl_record_ext(r->j, JRNL_DONE, id, attempt, w->dev, now, 0, &x);
+        learn_peak(r, t->gpu_mem_peak);
         /* Learn the wall time per task for the prefetch depth. */
         double *avg = &r->wall_avg[w->dev];
         *avg = *avg <= 0 ? wall : 0.8 * *avg + 0.2 * wall;
@@ -683,6 +702,7 @@ static void dispatch(struct runner *r, double now)
         t->slot = w ? (int16_t)w->slot : 0;
         t->attempts = (uint8_t)(attempt > 255 ? 255 : attempt);
         t->start_s = now;
+        t->gpu_mem_peak = 0;
         t->status = REC_RUNNING;
         if (rc == -E2BIG) {
             /* The command does not fit a message: a property of the task. */
@@ -760,14 +780,126 @@ static bool can_progress(const struct runner *r)
     return false;
 }
 
-/* Reads device memory used by others while none of our tasks runs there. */
+static void note_event(struct runner *r, double now, long dev, const char *what,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The local worker whose process tree holds pid (the worker itself in
+ * plugin mode, its task's processes in command mode), or NULL: a process of
+ * someone else. */
+static struct worker *owner_of(struct runner *r, pid_t pid)
+{
+    for (int depth = 0; depth < PID_DEPTH && pid > 1; depth++) {
+        for (size_t i = 0; i < r->nw; i++) {
+            struct worker *w = &r->w[i];
+            if (w->rank == 0 && w->state != W_DEAD && w->pid == pid)
+                return w;
+        }
+        pid = spawn_parent(pid);
+    }
+    return NULL;
+}
+
+/* What one GPU's processes say: this run's and others'. */
+struct gpu_use {
+    uint64_t ours;  /* bytes of this run's processes (those that say) */
+    int nours;      /* this run's processes on it */
+    int nforeign;   /* other processes on it */
+};
+
+/* Splits the processes listed for device d (np of them, np < 0 = unknown)
+ * into ours and others'; adds each of ours to its worker's gpu_now. */
+static struct gpu_use split_procs(struct runner *r, size_t d, const struct dev_proc *p,
+                                  long np)
+{
+    struct gpu_use u = {0, 0, 0};
+    for (long k = 0; k < np; k++) {
+        if (p[k].dev != d)
+            continue;
+        struct worker *w = owner_of(r, (pid_t)p[k].pid);
+        if (!w) {
+            u.nforeign++;
+            continue;
+        }
+        u.nours++;
+        if (p[k].mem != DEV_MEM_UNKNOWN) {
+            u.ours += p[k].mem;
+            w->gpu_now += p[k].mem;
+        }
+    }
+    return u;
+}
+
+/* Notes a change of device d's busy state (--gpu-busy), with why. */
+static void note_busy(struct runner *r, double now, size_t d, bool busy,
+                      const struct sched_gpu_sample *g)
+{
+    r->busy[d] = busy;
+    sched_set_busy(r->s, d, busy);
+    double pct = g->mem_total ? 100.0 * (double)g->mem_foreign / (double)g->mem_total : 0;
+    if (busy)
+        note_event(r, now, (long)d, "gpu-busy",
+                   "used by others (%.0f%% of memory, %d%% utilisation; --gpu-busy %.0f): "
+                   "no new task until it frees",
+                   pct, g->util_foreign, r->c->gpu_busy_pct);
+    else
+        note_event(r, now, (long)d, "gpu-free",
+                   "free again (others use %.0f%% of memory): taking tasks", pct);
+}
+
+/* Updates local GPU d from a refresh: the memory others use (from the
+ * process list when it is known: used minus this run's processes; else only
+ * while none of our tasks runs there, as then all of it is others') and,
+ * with --gpu-busy, whether others keep it busy. Utilisation counts as
+ * others' when none of our processes is on the GPU. */
+static void account_gpu(struct runner *r, double now, size_t d, const struct dev_proc *p,
+                        long np)
+{
+    const struct dev_info *v = &r->c->devs->v[d];
+    struct sched_dev_stats ds;
+    sched_dev_stats(r->s, d, &ds);
+    struct gpu_use u = split_procs(r, d, p, np);
+    uint64_t used = v->mem_total >= v->mem_free ? v->mem_total - v->mem_free : 0;
+    struct sched_gpu_sample g = {v->mem_total, 0, -1};
+    if (np >= 0) {
+        g.mem_foreign = used > u.ours ? used - u.ours : 0;
+        g.util_foreign = u.nours == 0 && (u.nforeign > 0 || ds.running == 0) ? v->util_pct
+                         : u.nforeign == 0                                     ? 0
+                                                                               : -1;
+    } else if (ds.running == 0) {
+        g.mem_foreign = used;
+        g.util_foreign = v->util_pct;
+    } else {
+        return; /* nothing new about others */
+    }
+    sched_set_foreign_mem(r->s, d, g.mem_foreign);
+    bool busy = sched_gpu_busy(&g, r->c->gpu_busy_pct);
+    if (busy != r->busy[d])
+        note_busy(r, now, d, busy, &g);
+}
+
+/* Each running task's peak GPU memory: what its worker's processes use now,
+ * if more than seen before. */
+static void sample_peaks(struct runner *r)
+{
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if (w->rank == 0 && w->qn > 0 && w->gpu_now) {
+            struct rec_task *t = &r->rec.tasks[w->q[w->qh]];
+            if (w->gpu_now > t->gpu_mem_peak)
+                t->gpu_mem_peak = w->gpu_now;
+        }
+        w->gpu_now = 0;
+    }
+}
+
+/* Refreshes the local GPUs every refresh_s (devices of other nodes are
+ * refreshed there, RUNNER_EV_MEM; ours come first in the table): free
+ * memory, the processes on them, busy states and the running tasks' peaks. */
 static void refresh_memory(struct runner *r, double now)
 {
-    if (now - r->last_refresh < REFRESH_S)
+    if (r->last_refresh >= 0 && now - r->last_refresh < r->refresh_s)
         return;
     r->last_refresh = now;
-    /* Devices of other nodes are refreshed there (RUNNER_EV_MEM); ours come
-     * first in the table. */
     struct dev_list local = {r->c->devs->v, 0};
     while (local.n < r->c->devs->n &&
            (!r->c->remote || r->c->remote->dev_rank[local.n] == 0))
@@ -777,13 +909,14 @@ static void refresh_memory(struct runner *r, double now)
         any_gpu |= r->c->devs->v[d].kind == DEV_GPU;
     if (!any_gpu || dev_refresh(&local))
         return;
-    for (size_t d = 0; d < local.n; d++) {
-        const struct dev_info *v = &r->c->devs->v[d];
-        struct sched_dev_stats ds;
-        sched_dev_stats(r->s, d, &ds);
-        if (v->kind == DEV_GPU && ds.running == 0 && v->mem_total >= v->mem_free)
-            sched_set_foreign_mem(r->s, d, v->mem_total - v->mem_free);
-    }
+    static struct dev_proc procs[REFRESH_MAX_PROCS];
+    long np = dev_procs(&local, procs, REFRESH_MAX_PROCS);
+    if (np > REFRESH_MAX_PROCS)
+        np = -1; /* too many to tell ours from others' */
+    for (size_t d = 0; d < local.n; d++)
+        if (r->c->devs->v[d].kind == DEV_GPU)
+            account_gpu(r, now, d, procs, np);
+    sample_peaks(r);
 }
 
 /* Counts the tasks of the record by status into n[REC_RESUMED + 1]: the one
@@ -927,7 +1060,9 @@ static void write_state(struct runner *r, double now, bool final)
         struct status_dev *v = &sd[d];
         snprintf(v->name, sizeof v->name, "%s", r->c->devs->v[d].name);
         snprintf(v->state, sizeof v->state, "%s",
-                 r->dev_dead[d] ? "dead" : qnames[r->qstate[d] & 3]);
+                 r->dev_dead[d]                     ? "dead"
+                 : r->busy[d] && r->qstate[d] == Q_OK ? "busy"
+                                                      : qnames[r->qstate[d] & 3]);
         v->speed = ds.speed_estimate;
         v->busy_s = ds.busy_s;
         v->probe_at = ds.quarantined && !ds.retired ? ds.probe_at : -1;
@@ -1202,12 +1337,16 @@ static int setup(struct runner *r)
     r->qstate = calloc(nd, sizeof *r->qstate);
     r->abase = calloc(n ? n : 1, sizeof *r->abase);
     r->pdev = calloc(nd, sizeof *r->pdev);
+    r->busy = calloc(nd ? nd : 1, sizeof *r->busy);
+    r->last_refresh = -1;
+    const char *rs = getenv("SHOTQ_REFRESH_S");
+    r->refresh_s = rs && strtod(rs, NULL) > 0 ? strtod(rs, NULL) : REFRESH_S;
     int slots = c->sp.policy == SCHED_MEMFREE ? (int)nd * c->sp.slots : c->sp.slots;
     r->nw = nd * (size_t)slots;
     r->w = calloc(r->nw, sizeof *r->w);
     r->s = sched_create(&c->sp);
     if (!r->rec.tasks || !r->rec.devs || !r->depth || !r->wall_avg || !r->dev_dead ||
-        !r->qstate || !r->abase || !r->pdev || !r->w || !r->s)
+        !r->qstate || !r->abase || !r->pdev || !r->busy || !r->w || !r->s)
         return -ENOMEM;
     r->rec.ntasks = n;
     r->rec.ndevs = nd;
@@ -1466,6 +1605,7 @@ static void free_runner(struct runner *r)
     free(r->abase);
     free(r->rec.events);
     free(r->pdev);
+    free(r->busy);
     free(r->w);
 }
 

@@ -147,6 +147,24 @@ size_t spawn_children(pid_t pid, pid_t *out, size_t cap)
     return n;
 }
 
+pid_t spawn_parent(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* The command name may hold blanks and parentheses: read after the last ')'. */
+    const char *p = strrchr(buf, ')');
+    long ppid;
+    if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1)
+        return -1;
+    return (pid_t)ppid;
+}
+
 /* One look of spawn_kill_others. */
 static size_t kill_others_once(const pid_t *keep, size_t nkeep)
 {

@@ -33,6 +33,10 @@ int spawn_resolve(const char *prog, char *out, size_t outlen);
  * mounted. */
 size_t spawn_children(pid_t pid, pid_t *out, size_t cap);
 
+/* pid's parent from /proc/PID/stat, or -1 when pid is gone or /proc is not
+ * mounted. */
+pid_t spawn_parent(pid_t pid);
+
 /* Sends SIGKILL to each of our children whose pid is not in keep (nkeep
  * entries) and reaps those already dead, without blocking; with until_none,
  * repeats (1 ms apart, at most 0.2 s) until no such child is left, as a

@@ -20,6 +20,8 @@ struct rec_task {
     double start_s;    /* start of the last attempt, seconds since run start */
     double end_s;      /* its end */
     double cost;       /* done: duration x learned device speed; 0 = unknown */
+    uint64_t gpu_mem_peak; /* bytes its last attempt used at most on its GPU(s), as
+                              sampled (NVML process list); 0 = not measured */
     int32_t dev;       /* device of the last attempt, -1 if none */
     int32_t exit_code; /* exit code; 128+N for signal N; 124 for a timeout */
     int16_t slot;      /* slot of the last attempt */

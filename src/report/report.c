@@ -107,6 +107,9 @@ int report_write_json(const char *path, const struct run_record *r, char *err,
         }
         if (t->cost > 0)
             cJSON_AddNumberToObject(o, "cost", t->cost);
+        if (t->gpu_mem_peak)
+            cJSON_AddNumberToObject(o, "gpu_mem_peak_mib",
+                                    (double)(t->gpu_mem_peak >> 20));
         cJSON_AddNumberToObject(o, "attempts", t->attempts);
         cJSON_AddStringToObject(o, "status", report_status_name(t->status));
         if (t->status == REC_DONE || t->status == REC_FAILED)

@@ -23,7 +23,8 @@
 /* One device as the coordinator last saw it. */
 struct status_dev {
     char name[128];
-    char state[16];       /* "ok", "resting", "probing", "retired", "dead" */
+    char state[16];       /* "ok", "busy" (--gpu-busy), "resting", "probing",
+                             "retired", "dead" */
     double speed;         /* learned speed, weight per second (prior until learned) */
     double busy_s;        /* summed task time on it */
     double utilisation;   /* busy_s / (elapsed x slots), 0..1 */

@@ -40,6 +40,7 @@ struct sdev {
     size_t recent[8];      /* tasks of its failures since its last quarantine or */
     int nrecent;           /* success (ring), and how many */
     bool blocked;          /* no pending task fits its memory right now */
+    bool busy;             /* used by others (--gpu-busy): no new task */
     int node;              /* node index */
     double busy_s;         /* summed task time */
     int64_t done;          /* successful tasks */
@@ -51,6 +52,7 @@ struct sdev {
 struct stask {
     double weight;           /* relative cost */
     uint64_t mem;            /* bytes needed, 0 = none */
+    uint64_t rmem, brmem;    /* bytes reserved by the attempt and its backup */
     double start;            /* start of the last attempt */
     double end;              /* end of the last attempt, -1 while running */
     double bstart;           /* start of the backup attempt */
@@ -96,6 +98,7 @@ struct sched {
     size_t nrcost, rcost_next;
     bool weighted;          /* weights differ: LPT order */
     bool multi_node;        /* devices on more than one node */
+    uint64_t default_mem;   /* bytes assumed for tasks without mem (--task-mem auto) */
 };
 
 struct sched_params sched_params_default(void)
@@ -268,7 +271,7 @@ static void heap_remove(struct sched *s, size_t d)
 static void heap_sync(struct sched *s, size_t d)
 {
     struct sdev *v = &s->dev[d];
-    bool want = !v->quarantined && !v->blocked && v->running < v->cap;
+    bool want = !v->quarantined && !v->blocked && !v->busy && v->running < v->cap;
     if (want && v->heap_pos < 0) {
         s->heap[s->nheap] = d;
         v->heap_pos = (long)s->nheap++;
@@ -414,10 +417,50 @@ int sched_set_foreign_mem(struct sched *s, size_t dev, uint64_t bytes)
     return 0;
 }
 
+/* ---- shared GPUs ---- */
+
+bool sched_gpu_busy(const struct sched_gpu_sample *g, double pct)
+{
+    if (!(pct > 0))
+        return false;
+    if (g->mem_total > 0 && (double)g->mem_foreign * 100.0 > pct * (double)g->mem_total)
+        return true;
+    return g->util_foreign >= 0 && (double)g->util_foreign > pct;
+}
+
+int sched_set_busy(struct sched *s, size_t dev, bool busy)
+{
+    if (dev >= s->ndev)
+        return -EINVAL;
+    s->dev[dev].busy = busy;
+    if (s->started)
+        heap_sync(s, dev);
+    return 0;
+}
+
+int sched_set_default_mem(struct sched *s, uint64_t bytes)
+{
+    s->default_mem = bytes;
+    if (s->started && s->nblocked && bytes == 0)
+        unblock_all(s);
+    return 0;
+}
+
+uint64_t sched_auto_mem(uint64_t peak)
+{
+    if (peak == 0)
+        return 0;
+    double m = (double)peak * SCHED_AUTO_MEM_MARGIN;
+    uint64_t mib = (uint64_t)ceil(m / 1048576.0);
+    return mib << 20;
+}
+
 /* ---- picking ---- */
 
 static uint64_t task_mem(const struct sched *s, const struct stask *t)
 {
+    if (t->mem == 0 && s->default_mem)
+        return s->default_mem;
     if (s->p.policy == SCHED_MEMFREE && t->mem == 0)
         return s->p.memfree_default_mem;
     return t->mem;
@@ -589,7 +632,7 @@ static long memfree_device(const struct sched *s, const struct stask *t)
     double best_ratio = -1;
     for (size_t d = 0; d < s->ndev; d++) {
         const struct sdev *v = &s->dev[d];
-        if (v->quarantined || v->running >= v->cap || !fits_now(s, d, t))
+        if (v->quarantined || v->busy || v->running >= v->cap || !fits_now(s, d, t))
             continue;
         double ratio = 1.0;
         if (v->mem_total) {
@@ -622,7 +665,8 @@ static void start_task(struct sched *s, size_t ti, size_t d, double now,
     s->npending--;
     s->pending_weight -= t->weight;
     v->running++;
-    v->mem_reserved += task_mem(s, t);
+    t->rmem = task_mem(s, t);
+    v->mem_reserved += t->rmem;
     heap_sync(s, d);
     a->task = ti;
     a->dev = d;
@@ -735,7 +779,8 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
     t->bstart = now;
     t->attempts++;
     v->running++;
-    v->mem_reserved += task_mem(s, t);
+    t->brmem = task_mem(s, t);
+    v->mem_reserved += t->brmem;
     heap_sync(s, d);
     a->task = (size_t)best;
     a->dev = d;
@@ -876,7 +921,7 @@ static void unrun(struct sched *s, struct stask *t)
     s->running[t->run_pos] = last;
     s->task[last].run_pos = t->run_pos;
     v->running--;
-    v->mem_reserved -= task_mem(s, t);
+    v->mem_reserved -= t->rmem;
     if (s->nblocked)
         unblock_all(s);
 }
@@ -943,7 +988,7 @@ static void drop_backup(struct sched *s, struct stask *t, double now)
 {
     struct sdev *b = &s->dev[t->bdev];
     b->running--;
-    b->mem_reserved -= task_mem(s, t);
+    b->mem_reserved -= t->brmem;
     b->busy_s += now > t->bstart ? now - t->bstart : 0;
     size_t bd = (size_t)t->bdev;
     t->bdev = -1;
@@ -969,6 +1014,9 @@ enum sched_outcome sched_finish_on(struct sched *s, size_t ti, size_t dev, doubl
         t->start = t->bstart;
         t->bdev = od;
         t->bstart = os;
+        uint64_t om = t->rmem;
+        t->rmem = t->brmem;
+        t->brmem = om;
         /* running[] holds the task, not the device: nothing to move. */
     }
     if (!ok) {
@@ -977,10 +1025,11 @@ enum sched_outcome sched_finish_on(struct sched *s, size_t ti, size_t dev, doubl
         v->failed++;
         v->busy_s += now > t->start ? now - t->start : 0;
         v->running--;
-        v->mem_reserved -= task_mem(s, t);
+        v->mem_reserved -= t->rmem;
         size_t fd = (size_t)t->dev;
         t->dev = t->bdev;
         t->start = t->bstart;
+        t->rmem = t->brmem;
         t->bdev = -1;
         heap_sync(s, fd);
         return SCHED_OUT_CONTINUES;
@@ -1254,6 +1303,7 @@ void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *
     out->retired = v->retired;
     out->quarantines = v->quarantines;
     out->probe_at = v->quarantined && !v->retired ? v->probe_at : -1;
+    out->busy = v->busy;
 }
 
 bool sched_halted(const struct sched *s)

@@ -82,6 +82,7 @@ struct sched_dev_stats {
     bool retired;          /* quarantined for good */
     int quarantines;       /* quarantines since its last success */
     double probe_at;       /* resting: when it takes tasks again; else -1 */
+    bool busy;             /* used by others (sched_set_busy): no new task */
 };
 
 struct sched_task_stats {
@@ -128,6 +129,39 @@ int sched_set_capacity(struct sched *s, size_t dev, int capacity);
 /* Sets the device memory used by others (not by shotq's tasks), from a
  * refresh. Returns 0 or -EINVAL. */
 int sched_set_foreign_mem(struct sched *s, size_t dev, uint64_t bytes);
+
+/* ---- shared GPUs (--gpu-busy, --task-mem auto) ---- */
+
+/* Default --gpu-busy threshold: a GPU whose memory or utilisation is more
+ * than this % used by others takes no new task. */
+#define SCHED_GPU_BUSY_PCT 50.0
+
+/* What a refresh saw of one GPU, without this run's own processes. */
+struct sched_gpu_sample {
+    uint64_t mem_total;   /* bytes, 0 = unknown */
+    uint64_t mem_foreign; /* bytes used by processes that are not this run's */
+    int util_foreign;     /* utilisation % due to others, -1 = unknown */
+};
+
+/* Predicate: true when others use more than pct % of g's memory or of its
+ * utilisation (unknown values never count). pct <= 0 (off): false. Pure. */
+bool sched_gpu_busy(const struct sched_gpu_sample *g, double pct);
+
+/* Marks a device busy with others' work (or free again): a busy device
+ * takes no new task; its running tasks go on. Returns 0 or -EINVAL. */
+int sched_set_busy(struct sched *s, size_t dev, bool busy);
+
+/* Bytes assumed for tasks that declare no memory (--task-mem auto), from
+ * now on (0 = none); attempts already running keep what they reserved.
+ * Returns 0. */
+int sched_set_default_mem(struct sched *s, uint64_t bytes);
+
+/* Margin of --task-mem auto over the largest peak measured so far. */
+#define SCHED_AUTO_MEM_MARGIN 1.25
+
+/* --task-mem auto: peak x SCHED_AUTO_MEM_MARGIN, rounded up to whole MiB;
+ * 0 for 0 (nothing measured yet: no limit). Pure. */
+uint64_t sched_auto_mem(uint64_t peak);
 
 /* Asks for one task to start at time now. Returns true and fills *a when a
  * task should start; false when nothing should start now (call again after
