@@ -31,7 +31,10 @@ static const char run_usage[] =
     "  --devices SPEC      devices: auto (default, or $SHOTQ_DEVICES), cpu[:N], 0,2,\n"
     "                      GPU-<uuid>, sim:NAME:SPEED[:MEM_MIB][xCOUNT],...\n"
     "  --tasks RANGE       task ids: 0-99, 0-99:2, 1,5,9\n"
-    "  --tasks-file FILE   lines 'ID [weight=W] [mem=MiB] ARGS...' ('-' = stdin);\n"
+    "  --tasks-file FILE   lines 'ID [weight=W] [mem=MiB] [gpus=N|cpus=N] ARGS...'\n"
+    "                      ('-' = stdin); gpus=N: N devices of one node at once\n"
+    "                      (CUDA_VISIBLE_DEVICES lists their UUIDs); cpus=N: N CPU\n"
+    "                      devices (cores: OMP_NUM_THREADS, affinity);\n"
     "                      without --tasks/--tasks-file, task lines come from stdin\n"
     "  --slots N           concurrent tasks per device (default 1)\n"
     "  --task-mem MIB|auto device memory each task needs (admission; default none);\n"
@@ -39,7 +42,10 @@ static const char run_usage[] =
     "                      before the first task ends)\n"
     "  --gpu-busy PCT|off  a GPU more than PCT % used by others (memory, or\n"
     "                      utilisation while no task of ours is on it) takes no\n"
-    "                      new task until it frees (default 50; off with --task-mem MIB)\n"
+    "                      new task until it frees (default 50; off with\n"
+    "                      --task-mem MIB)\n"
+    "  --gpus-per-task N   devices each task runs on at once, of one node, for tasks\n"
+    "                      without their own gpus=N / cpus=N (default 1)\n"
     "  --policy P          dynamic (default), static or memfree\n"
     "  --retries N         extra attempts of a failed task, on another device (default "
     "2)\n"
@@ -65,7 +71,9 @@ static const char run_usage[] =
     "Command placeholders: {} or {task}, {device}, {slot}, {attempt}, {args}.\n"
     "Task ARGS are split like a shell would, without expansion: '...', \"...\", \\.\n"
     "Each task's environment: SHOTQ_TASK, SHOTQ_DEVICE, SHOTQ_DEVICE_NAME,\n"
-    "SHOTQ_DEVICE_SPEED, SHOTQ_SLOT, SHOTQ_ATTEMPT, SHOTQ_RUN_DIR, CUDA_VISIBLE_DEVICES.\n"
+    "SHOTQ_DEVICE_SPEED, SHOTQ_SLOT, SHOTQ_ATTEMPT, SHOTQ_RUN_DIR,\n"
+    "CUDA_VISIBLE_DEVICES, SHOTQ_DEVICES_ASSIGNED (every device of the task,\n"
+    "comma-separated).\n"
     "sim: devices are for trying out policies: a task on one runs on this machine\n"
     "like any other command, at full speed; shotq only sets SHOTQ_DEVICE_SPEED to\n"
     "SPEED (and CUDA_VISIBLE_DEVICES to \"\", so no GPU is visible) and admits tasks\n"
@@ -77,10 +85,10 @@ static const char run_usage[] =
 struct run_opts {
     const char *devices, *tasks_range, *tasks_file, *run_dir, *report, *gantt;
     const char *plugin, *plugin_config, *costs_from;
-    long slots, retries;
+    long slots, retries, gpus_per_task;
     double task_mem_mib, timeout;
-    bool task_mem_auto;   /* --task-mem auto */
-    double gpu_busy;      /* --gpu-busy PCT, 0 = off; < 0 = not given */
+    bool task_mem_auto; /* --task-mem auto */
+    double gpu_busy;    /* --gpu-busy PCT, 0 = off; < 0 = not given */
     long max_log_mib; /* --max-log */
     double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
@@ -136,7 +144,8 @@ static int parse_mem_busy(struct opts *o, const char *name, struct run_opts *ro)
     char *end = NULL;
     double x = strtod(v, &end);
     bool word = !strcmp(v, mem ? "auto" : "off");
-    bool ok = word || (end != v && !*end && (mem ? x >= 0 && x <= 1e9 : x >= 1 && x <= 100));
+    bool ok =
+        word || (end != v && !*end && (mem ? x >= 0 && x <= 1e9 : x >= 1 && x <= 100));
     if (!ok) {
         char esc[256];
         snprintf(o->err, sizeof o->err, "option %s '%s': expected %s", name,
@@ -156,11 +165,10 @@ static int parse_mem_busy(struct opts *o, const char *name, struct run_opts *ro)
 /* The scheduler options that take a value: what `shotq model` needs to pass
  * them through. Keep in step with parse() below. */
 static const char *const run_value_opts[] = {
-    "--devices",  "--tasks",   "--tasks-file", "--slots",
-    "--task-mem", "--gpu-busy", "--policy",  "--retries",    "--timeout",    "--max-log",
-    "--halt",     "--backoff", "--run-dir",    "--costs-from",
-    "--report",   "--gantt",   "--plugin",     "--plugin-config",
-    NULL};
+    "--devices",  "--tasks",         "--tasks-file", "--slots",         "--task-mem",
+    "--gpu-busy", "--gpus-per-task", "--policy",     "--retries",       "--timeout",
+    "--max-log",  "--halt",          "--backoff",    "--run-dir",       "--costs-from",
+    "--report",   "--gantt",         "--plugin",     "--plugin-config", NULL};
 
 bool run_opt_takes_value(const char *name)
 {
@@ -186,6 +194,8 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
             rc = opts_str(o, &ro->tasks_file);
         } else if (opts_is(o, "--slots")) {
             rc = opts_int(o, 1, 1024, &ro->slots);
+        } else if (opts_is(o, "--gpus-per-task")) {
+            rc = opts_int(o, 1, TASKS_WIDTH_MAX, &ro->gpus_per_task);
         } else if (opts_is(o, "--task-mem") || opts_is(o, "--gpu-busy")) {
             rc = parse_mem_busy(o, name, ro);
         } else if (opts_is(o, "--policy")) {
@@ -322,6 +332,8 @@ static uint64_t fingerprint(const struct run_opts *ro, const struct taskset *ts)
         h = jrnl_hash(h, &ts->mem[i], sizeof ts->mem[i]);
         const char *a = tasks_args(ts, i);
         h = jrnl_hash(h, a, strlen(a) + 1);
+        if (ts->width[i] != 1) /* so that older journals keep their fingerprint */
+            h = jrnl_hash(h, &ts->width[i], sizeof ts->width[i]);
     }
     return h;
 }
@@ -376,6 +388,38 @@ static int check_lengths(const struct run_opts *ro, const struct taskset *ts, ch
                      "task %" PRId64 ": command and arguments too long (about %zu bytes; "
                      "expected at most %d)",
                      ts->id[i], len, PROTO_MAX);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Applies --gpus-per-task and checks multi-device tasks: the dynamic policy,
+ * command mode, one node (not under MPI), and a node with that many devices.
+ * Returns 0 or -EINVAL with err set. */
+static int check_widths(const struct run_opts *ro, const struct dev_list *devs,
+                        struct taskset *ts, bool multi_node, char *err, size_t errlen)
+{
+    size_t most = 0; /* devices of this node */
+    for (size_t d = 0; d < devs->n; d++)
+        most += !strcmp(devs->v[d].node, devs->v[0].node);
+    char many[64];
+    snprintf(many, sizeof many, "at most %zu (the devices of this node)", most);
+    for (size_t i = 0; i < ts->n; i++) {
+        if (ts->width[i] == 1)
+            ts->width[i] = (uint16_t)ro->gpus_per_task;
+        unsigned w = ts->width[i];
+        const char *why = w == 1                        ? NULL
+                          : ro->plugin                  ? "command tasks (not --plugin)"
+                          : ro->policy != SCHED_DYNAMIC ? "--policy dynamic"
+                          : multi_node ? "a single-node run (not yet under MPI)"
+                          : w > most   ? many
+                                       : NULL;
+        if (why) {
+            snprintf(err, errlen,
+                     "task %" PRId64 ": runs on %u devices at once (gpus=, cpus= or "
+                     "--gpus-per-task); expected %s",
+                     ts->id[i], w, why);
             return -EINVAL;
         }
     }
@@ -542,6 +586,7 @@ static struct run_opts run_opts_default(void)
 {
     struct run_opts ro = {.run_dir = "shotq-run",
                           .slots = 1,
+                          .gpus_per_task = 1,
                           .retries = 2,
                           .max_log_mib = 1024,
                           .policy = SCHED_DYNAMIC,
@@ -634,6 +679,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
         goto out;
     }
     if (load_tasks(&ro, preset, &ts, err, sizeof err) ||
+        check_widths(&ro, &devs, &ts, cl != NULL, err, sizeof err) ||
         estimate_tasks(&ro, pl, &ts, err, sizeof err) ||
         check_fit(&devs, &ts, err, sizeof err) ||
         check_lengths(&ro, &ts, err, sizeof err)) {
@@ -674,7 +720,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     rc_.sp.backoff_cap_s = ro.backoff_cap;
     /* Shared GPUs are safe by default; a declared --task-mem MIB is the
      * user's own admission rule, so the busy rule is then off unless asked. */
-    rc_.gpu_busy_pct = ro.gpu_busy >= 0                             ? ro.gpu_busy
+    rc_.gpu_busy_pct = ro.gpu_busy >= 0                           ? ro.gpu_busy
                        : ro.task_mem_mib > 0 && !ro.task_mem_auto ? 0
                                                                   : SCHED_GPU_BUSY_PCT;
     rc_.task_mem_auto = ro.task_mem_auto;

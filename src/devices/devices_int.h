@@ -37,7 +37,8 @@ struct dev_ops {
     /* Appends the compute processes of list's devices of this back end to
      * out[*n ..] (at most cap in all; *n counts every one) as dev_procs;
      * 0 or -ENODEV. NULL: its devices run no processes. */
-    int (*procs)(const struct dev_list *list, struct dev_proc *out, size_t cap, size_t *n);
+    int (*procs)(const struct dev_list *list, struct dev_proc *out, size_t cap,
+                 size_t *n);
 };
 
 /* Adds one process to a dev_procs result: stored while there is room,

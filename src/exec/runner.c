@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -109,6 +110,7 @@ struct runner {
     double refresh_s;   /* refresh period */
     bool *busy;         /* per device: used by others (--gpu-busy), as reported */
     uint64_t peak_max;  /* largest GPU memory peak of a done task (--task-mem auto) */
+    bool wide;          /* some task runs on several devices (gpus=N / cpus=N) */
     pid_t guard;        /* kills what escapes our process tree (exec/guard.h) */
     double last_strays; /* when kill_strays last looked */
     char msgbuf[PROTO_MAX];
@@ -346,7 +348,11 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
     int64_t id = r->c->tasks->id[ti];
     if (ok) {
         t->status = REC_DONE;
-        struct jrnl_extra x = {.gpu_mem_peak = t->gpu_mem_peak};
+        long devs[SCHED_MAX_WIDTH];
+        for (size_t k = 0; k < t->ndevs && t->ndevs > 1; k++)
+            devs[k] = r->rec.devpool[t->devs_off + k];
+        struct jrnl_extra x = {
+            .gpu_mem_peak = t->gpu_mem_peak, .devs = devs, .ndevs = t->ndevs};
         jrnl_record_ext(r->j, JRNL_DONE, id, attempt, w->dev, now, 0, &x);
         learn_peak(r, t->gpu_mem_peak);
         /* Learn the wall time per task for the prefetch depth. */
@@ -356,6 +362,8 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
         depth = depth < 1 ? 1 : depth > MAX_DEPTH ? MAX_DEPTH : depth;
         if (r->c->timeout_s > 0 && r->c->sp.policy == SCHED_DYNAMIC)
             depth = depth > 4 ? 4 : depth;
+        if (r->wide)
+            depth = 1; /* a group member's worker must hold nothing else */
         if (depth != r->depth[w->dev]) {
             r->depth[w->dev] = depth;
             update_capacity(r, w->dev);
@@ -637,9 +645,83 @@ static void remote_read(struct runner *r, double now)
     }
 }
 
-/* Sends task ti to worker w. Returns 0 or -errno. */
+/* Appends ",ITEM" (no comma first) to list[cap] at *n; drops what does not
+ * fit (the caller's word then fails to fit too). */
+static void list_add(char *list, size_t cap, size_t *n, const char *item)
+{
+    int k = snprintf(list + *n, cap - *n, "%s%s", *n ? "," : "", item);
+    *n = k < 0 || (size_t)k >= cap - *n ? cap - 1 : *n + (size_t)k;
+}
+
+/* The cores of CPU device v into list: the CPU device of ordinal o with n
+ * cores owns the o-th n of the cores this process may run on. */
+static void list_cores(const struct dev_info *v, const cpu_set_t *mine, char *list,
+                       size_t cap, size_t *n)
+{
+    char item[16];
+    for (int c = 0, seen = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET((size_t)c, mine))
+            continue;
+        if (seen >= v->ordinal * v->ncpus && seen < (v->ordinal + 1) * v->ncpus) {
+            snprintf(item, sizeof item, "%d", c);
+            list_add(list, cap, n, item);
+        }
+        seen++;
+    }
+}
+
+/* The environment words of a multi-device task (PROTO_RUN_ENV) into buf:
+ * CUDA_VISIBLE_DEVICES (the GPUs' UUIDs; "" unless every device has one),
+ * SHOTQ_DEVICES_ASSIGNED (the device indices), SHOTQ_DEVICE_SPEED (the
+ * group's: the sum), for CPU devices OMP_NUM_THREADS (their cores) and
+ * SHOTQ_CPU_AFFINITY (those cores), then the empty word. Returns the length
+ * or -1 when it does not fit. */
+static long group_env(const struct runner *r, const struct sched_assign *a, char *buf,
+                      size_t cap)
+{
+    char uuids[4096] = "", idx[1024] = "", cores[4096] = "", w[8400], item[32];
+    size_t nu = 0, ni = 0, nc = 0;
+    double speed = 0;
+    int ncpus = 0;
+    bool all_gpus = true;
+    cpu_set_t mine;
+    if (sched_getaffinity(0, sizeof mine, &mine))
+        CPU_ZERO(&mine);
+    for (size_t k = 0; k < a->ndevs; k++) {
+        const struct dev_info *v = &r->c->devs->v[a->devs[k]];
+        speed += v->speed;
+        ncpus += v->ncpus;
+        all_gpus &= v->uuid[0] != '\0';
+        list_add(uuids, sizeof uuids, &nu, v->uuid);
+        snprintf(item, sizeof item, "%zu", a->devs[k]);
+        list_add(idx, sizeof idx, &ni, item);
+        if (v->kind == DEV_CPU)
+            list_cores(v, &mine, cores, sizeof cores, &nc);
+    }
+    size_t len = 0;
+    bool ok = true;
+    const char *words[5][2] = {{"CUDA_VISIBLE_DEVICES", all_gpus ? uuids : ""},
+                               {"SHOTQ_DEVICES_ASSIGNED", idx},
+                               {"SHOTQ_DEVICE_SPEED", NULL},
+                               {"OMP_NUM_THREADS", NULL},
+                               {"SHOTQ_CPU_AFFINITY", cores}};
+    for (int k = 0; k < 5 && ok; k++) {
+        if (k >= 3 && ncpus == 0)
+            break;
+        if (k == 2)
+            snprintf(w, sizeof w, "%s=%.17g", words[k][0], speed);
+        else if (k == 3)
+            snprintf(w, sizeof w, "%s=%d", words[k][0], ncpus);
+        else
+            snprintf(w, sizeof w, "%s=%s", words[k][0], words[k][1]);
+        ok = put(buf, cap, &len, w, strlen(w) + 1);
+    }
+    return ok && put(buf, cap, &len, "", 1) ? (long)len : -1;
+}
+
+/* Sends task ti (assignment a) to worker w. Returns 0 or -errno. */
 static int worker_send(struct runner *r, struct worker *w, size_t ti, int attempt,
-                       double now)
+                       double now, const struct sched_assign *a)
 {
     static char buf[PROTO_MAX];
     struct proto_msg m = {.type = PROTO_RUN,
@@ -651,12 +733,16 @@ static int worker_send(struct runner *r, struct worker *w, size_t ti, int attemp
         payload = tasks_args(r->c->tasks, ti);
         m.len = (uint32_t)strlen(payload);
     } else {
-        long n =
-            build_command(r, ti, w->dev, w->slot, attempt, buf, PROTO_MAX - sizeof m - 1);
+        size_t cap = PROTO_MAX - sizeof m - 1;
+        long e = a && a->ndevs > 1 ? group_env(r, a, buf, cap) : 0;
+        long n = e < 0 ? -1
+                       : build_command(r, ti, w->dev, w->slot, attempt, buf + e,
+                                       cap - (size_t)e);
         if (n < 0)
             return -E2BIG;
+        m.flags = e > 0 ? PROTO_RUN_ENV : 0;
         payload = buf;
-        m.len = (uint32_t)n;
+        m.len = (uint32_t)(n + e);
     }
     int rc = w->rank ? r->c->remote->send(r->c->remote->ctx, w->rank, (size_t)(w - r->w),
                                           &m, payload)
@@ -696,9 +782,12 @@ static void dispatch(struct runner *r, double now)
         /* Attempts continue the numbers of earlier runs (--resume); the
          * --retries budget is the scheduler's, per run. */
         int attempt = r->abase[a.task] + a.attempt;
-        int rc = w ? worker_send(r, w, a.task, attempt, now) : -ENODEV;
+        int rc = w ? worker_send(r, w, a.task, attempt, now, &a) : -ENODEV;
         struct rec_task *t = &r->rec.tasks[a.task];
         t->dev = (int32_t)a.dev;
+        t->ndevs = (uint16_t)a.ndevs;
+        for (size_t k = 0; a.ndevs > 1 && k < a.ndevs; k++)
+            r->rec.devpool[t->devs_off + k] = (int32_t)a.devs[k];
         t->slot = w ? (int16_t)w->slot : 0;
         t->attempts = (uint8_t)(attempt > 255 ? 255 : attempt);
         t->start_s = now;
@@ -717,8 +806,12 @@ static void dispatch(struct runner *r, double now)
             t->status = REC_PENDING;
             break;
         }
-        jrnl_record(r->j, JRNL_START, r->c->tasks->id[a.task], attempt, (long)a.dev,
-                    now, 0);
+        long devs[SCHED_MAX_WIDTH];
+        for (size_t k = 0; k < a.ndevs; k++)
+            devs[k] = (long)a.devs[k];
+        struct jrnl_extra x = {.devs = devs, .ndevs = a.ndevs};
+        jrnl_record_ext(r->j, JRNL_START, r->c->tasks->id[a.task], attempt, (long)a.dev,
+                        now, 0, &x);
     }
 }
 
@@ -801,9 +894,9 @@ static struct worker *owner_of(struct runner *r, pid_t pid)
 
 /* What one GPU's processes say: this run's and others'. */
 struct gpu_use {
-    uint64_t ours;  /* bytes of this run's processes (those that say) */
-    int nours;      /* this run's processes on it */
-    int nforeign;   /* other processes on it */
+    uint64_t ours; /* bytes of this run's processes (those that say) */
+    int nours;     /* this run's processes on it */
+    int nforeign;  /* other processes on it */
 };
 
 /* Splits the processes listed for device d (np of them, np < 0 = unknown)
@@ -837,10 +930,11 @@ static void note_busy(struct runner *r, double now, size_t d, bool busy,
     sched_set_busy(r->s, d, busy);
     double pct = g->mem_total ? 100.0 * (double)g->mem_foreign / (double)g->mem_total : 0;
     if (busy)
-        note_event(r, now, (long)d, "gpu-busy",
-                   "used by others (%.0f%% of memory, %d%% utilisation; --gpu-busy %.0f): "
-                   "no new task until it frees",
-                   pct, g->util_foreign, r->c->gpu_busy_pct);
+        note_event(
+            r, now, (long)d, "gpu-busy",
+            "used by others (%.0f%% of memory, %d%% utilisation; --gpu-busy %.0f): "
+            "no new task until it frees",
+            pct, g->util_foreign, r->c->gpu_busy_pct);
     else
         note_event(r, now, (long)d, "gpu-free",
                    "free again (others use %.0f%% of memory): taking tasks", pct);
@@ -863,8 +957,8 @@ static void account_gpu(struct runner *r, double now, size_t d, const struct dev
     if (np >= 0) {
         g.mem_foreign = used > u.ours ? used - u.ours : 0;
         g.util_foreign = u.nours == 0 && (u.nforeign > 0 || ds.running == 0) ? v->util_pct
-                         : u.nforeign == 0                                     ? 0
-                                                                               : -1;
+                         : u.nforeign == 0                                   ? 0
+                                                                             : -1;
     } else if (ds.running == 0) {
         g.mem_foreign = used;
         g.util_foreign = v->util_pct;
@@ -1060,7 +1154,7 @@ static void write_state(struct runner *r, double now, bool final)
         struct status_dev *v = &sd[d];
         snprintf(v->name, sizeof v->name, "%s", r->c->devs->v[d].name);
         snprintf(v->state, sizeof v->state, "%s",
-                 r->dev_dead[d]                     ? "dead"
+                 r->dev_dead[d]                       ? "dead"
                  : r->busy[d] && r->qstate[d] == Q_OK ? "busy"
                                                       : qnames[r->qstate[d] & 3]);
         v->speed = ds.speed_estimate;
@@ -1352,12 +1446,23 @@ static int setup(struct runner *r)
     r->rec.ndevs = nd;
     r->rec.policy = sched_policy_name(c->sp.policy);
     r->rec.run_dir = c->run_dir;
+    size_t pool = 0;
     for (size_t i = 0; i < n; i++) {
         r->rec.tasks[i].id = c->tasks->id[i];
         r->rec.tasks[i].dev = -1;
         if (sched_add_task(r->s, c->tasks->weight[i], c->tasks->mem[i]) < 0)
             return -ENOMEM;
+        int width = c->tasks->width ? c->tasks->width[i] : 1;
+        if (width > 1) {
+            r->wide = true;
+            r->rec.tasks[i].devs_off = (uint32_t)pool;
+            pool += (size_t)width;
+            if (sched_set_task_width(r->s, i, width))
+                return -EINVAL;
+        }
     }
+    if (pool && !(r->rec.devpool = calloc(pool, sizeof *r->rec.devpool)))
+        return -ENOMEM;
     for (size_t d = 0; d < nd; d++) {
         const struct dev_info *v = &c->devs->v[d];
         /* CPU devices share host memory with everything else: no admission. */
@@ -1606,6 +1711,7 @@ static void free_runner(struct runner *r)
     free(r->rec.events);
     free(r->pdev);
     free(r->busy);
+    free(r->rec.devpool);
     free(r->w);
 }
 

@@ -3,6 +3,7 @@
 #include "exec/spawn.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -44,6 +45,10 @@ int spawn_process(const char *path, char *const argv[], char *const envp[],
             prctl(PR_SET_PDEATHSIG, o->pdeathsig);
             if (getppid() != parent)
                 _exit(127); /* parent already gone */
+        }
+        if (o->cpuset && sched_setaffinity(0, o->cpuset_size, o->cpuset)) {
+            child_errno = errno;
+            _exit(127);
         }
         sigset_t none;
         sigemptyset(&none);

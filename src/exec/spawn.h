@@ -12,6 +12,8 @@ struct spawn_opts {
     int fd_keep;               /* becomes fd 3 in the child (-1: none) */
     bool new_pgroup;           /* child leads a new process group */
     int pdeathsig;             /* signal the child gets when we die (0: none) */
+    const void *cpuset;        /* cpu_set_t the child runs on (NULL: inherited) */
+    size_t cpuset_size;        /* its size in bytes */
 };
 
 /* Starts path with argv and envp. All other fds are close-on-exec by project

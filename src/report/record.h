@@ -27,6 +27,8 @@ struct rec_task {
     int16_t slot;      /* slot of the last attempt */
     uint8_t status;    /* enum rec_status */
     uint8_t attempts;  /* attempts started */
+    uint16_t ndevs;    /* devices of the last attempt: 1, or a wide task's width */
+    uint32_t devs_off; /* ndevs > 1: they are run_record.devpool[devs_off ..] */
 };
 
 struct rec_fail {
@@ -73,6 +75,7 @@ struct run_record {
     struct rec_event *events; /* device and halt events, in time order */
     size_t nevents, events_alloc;
     const char *run_dir; /* where logs are */
+    int32_t *devpool;    /* the devices of wide tasks (rec_task.devs_off), or NULL */
 };
 
 #endif

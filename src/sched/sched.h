@@ -64,11 +64,16 @@ struct sched_params {
  * their tasks' retries: an outage costs no task its retries. */
 struct sched_params sched_params_default(void);
 
+/* Devices one task may run on at once (gpus=N / cpus=N). */
+#define SCHED_MAX_WIDTH 64
+
 struct sched_assign {
-    size_t task; /* task index */
-    size_t dev;  /* device index */
-    int attempt; /* 1 for the first attempt */
-    bool backup; /* a speculative copy of a task that runs elsewhere */
+    size_t task;                  /* task index */
+    size_t dev;                   /* device index (a group's first device) */
+    int attempt;                  /* 1 for the first attempt */
+    bool backup;                  /* a speculative copy of a task that runs elsewhere */
+    size_t ndevs;                 /* devices it runs on: 1, or its width */
+    size_t devs[SCHED_MAX_WIDTH]; /* them, devs[0] = dev; all of one node */
 };
 
 struct sched_dev_stats {
@@ -92,6 +97,7 @@ struct sched_task_stats {
     long backup_dev;       /* device of a running backup attempt, -1 if none */
     double backup_start_s; /* its start */
     double start_s, end_s; /* last attempt; end_s < 0 while running */
+    int width;             /* devices it runs on at once */
 };
 
 struct sched;
@@ -110,13 +116,25 @@ long sched_add_device(struct sched *s, double speed_prior, uint64_t mem_total, i
  * device bytes needed (0 = none). Returns the index or a negative errno. */
 long sched_add_task(struct sched *s, double weight, uint64_t mem);
 
+/* Makes a task wide before sched_start(): it runs on width devices of one
+ * node at once (1 <= width <= SCHED_MAX_WIDTH; dynamic policy only, else
+ * sched_start fails with -EINVAL). Returns 0, -EINVAL or -EBUSY. See
+ * sched.c, "wide tasks": group speed is the sum of the members' speeds;
+ * dispatch is EASY backfilling; a failure counts on the first device. */
+int sched_set_task_width(struct sched *s, size_t task, int width);
+
+/* The devices of a task's current or last attempt into out (at most cap):
+ * returns their number (0 if it never ran). */
+size_t sched_task_devices(const struct sched *s, size_t task, size_t *out, size_t cap);
+
 /* Marks a task done before start (restored from a journal): it is never
  * dispatched. Returns 0 or -EINVAL. */
 int sched_restore_done(struct sched *s, size_t task);
 
 /* Freezes the tables and builds the dispatch order (LPT when weights differ).
- * Returns 0, -ENOMEM, or -E2BIG when some pending task fits on no device
- * (see sched_first_unfit()). */
+ * Returns 0, -ENOMEM, -EINVAL (wide tasks under a policy other than
+ * dynamic), or -E2BIG when some pending task fits on no device, or a wide
+ * one on no node (see sched_first_unfit()). */
 int sched_start(struct sched *s);
 
 /* Index of the first pending task that no device's memory can hold, or -1. */

@@ -544,7 +544,8 @@ static void test_procs_parser(void **state)
     assert_int_equal(p[0].pid, 48213);
     assert_int_equal(dev_nvsmi_parse_procs("GPU-x, abc, 1\n", &l, p, 4, err, sizeof err),
                      -EINVAL);
-    assert_string_equal(err, "line 1: expected 'GPU-UUID, PID, MiB', got 'GPU-x, abc, 1'");
+    assert_string_equal(err,
+                        "line 1: expected 'GPU-UUID, PID, MiB', got 'GPU-x, abc, 1'");
     dev_list_free(&l);
 }
 

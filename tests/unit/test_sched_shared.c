@@ -80,7 +80,7 @@ static void test_auto_mem(void **state)
     (void)state;
     assert_int_equal(sched_auto_mem(0), 0);
     assert_int_equal(sched_auto_mem(700 * MiB), 875 * MiB);
-    assert_int_equal(sched_auto_mem(1), 1 * MiB); /* whole MiB, rounded up */
+    assert_int_equal(sched_auto_mem(1), 1 * MiB);             /* whole MiB, rounded up */
     assert_int_equal(sched_auto_mem(1001 * MiB), 1252 * MiB); /* 1251.25 */
 
     struct sched_params p = sched_params_default();
