@@ -941,8 +941,9 @@ static void note_busy(struct runner *r, double now, size_t d, bool busy,
 }
 
 /* Updates local GPU d from a refresh: the memory others use (from the
- * process list when it is known: used minus this run's processes; else only
- * while none of our tasks runs there, as then all of it is others') and,
+ * process list when it is known: used minus this run's processes, as far as
+ * their reservations cover them; else only while none of our tasks runs
+ * there, as then all of it is others') and,
  * with --gpu-busy, whether others keep it busy. Utilisation counts as
  * others' when none of our processes is on the GPU. */
 static void account_gpu(struct runner *r, double now, size_t d, const struct dev_proc *p,
@@ -965,7 +966,11 @@ static void account_gpu(struct runner *r, double now, size_t d, const struct dev
     } else {
         return; /* nothing new about others */
     }
-    sched_set_foreign_mem(r->s, d, g.mem_foreign);
+    /* For admission, what our processes use beyond what they reserved is
+     * taken too (tasks started before --task-mem auto learned a peak). */
+    uint64_t covered = u.ours < ds.mem_reserved ? u.ours : ds.mem_reserved;
+    sched_set_foreign_mem(
+        r->s, d, np >= 0 ? (used > covered ? used - covered : 0) : g.mem_foreign);
     bool busy = sched_gpu_busy(&g, r->c->gpu_busy_pct);
     if (busy != r->busy[d])
         note_busy(r, now, d, busy, &g);
@@ -1557,6 +1562,8 @@ static bool wait_and_read(struct runner *r, struct pollfd *pf, struct worker **p
     pf[np] = (struct pollfd){r->sigpipe[0], POLLIN, 0};
     pw[np++] = NULL;
     int wait_ms = c->timeout_s > 0 ? 50 : 250;
+    if (r->refresh_s * 1000 < wait_ms)
+        wait_ms = r->refresh_s * 1000 >= 1 ? (int)(r->refresh_s * 1000) : 1;
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
         if (w->state == W_CLOSING && w->rank == 0)

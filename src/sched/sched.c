@@ -1383,6 +1383,7 @@ void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *
     out->quarantines = v->quarantines;
     out->probe_at = v->quarantined && !v->retired ? v->probe_at : -1;
     out->busy = v->busy;
+    out->mem_reserved = v->mem_reserved;
 }
 
 bool sched_halted(const struct sched *s)

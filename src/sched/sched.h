@@ -88,6 +88,7 @@ struct sched_dev_stats {
     int quarantines;       /* quarantines since its last success */
     double probe_at;       /* resting: when it takes tasks again; else -1 */
     bool busy;             /* used by others (sched_set_busy): no new task */
+    uint64_t mem_reserved; /* bytes its running tasks reserved */
 };
 
 struct sched_task_stats {

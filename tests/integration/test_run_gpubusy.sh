@@ -73,7 +73,40 @@ expect_status 0 "$SHOTQ" run -q --devices 0,1 --tasks 0-3 --task-mem 100 --run-d
 expect_status 0 "$SHOTQ" run -q --devices 0,1 --tasks 0-3 --gpu-busy 99 --run-dir r5 -- sh task.sh
 [ "$(json r5/report.json 'r["tasks"][0]["device"]')" = 0 ] || fail "--gpu-busy 99"
 
-# 4. Bad values are bad input.
+# 4. --task-mem auto on the 3072 MiB GPU 1 with 4 slots: before a peak is
+#    known there is no limit (tasks 0-3 all run at once: each waits for the
+#    others); after the first task ended (peak 700 MiB), each needs 875 MiB,
+#    and with the 166 MiB others use at most 3 fit (3 x 875 = 2625).
+cat > auto.sh <<'SH'
+p=$FAKE_NVML_PROCS
+echo "1 $$ 700 40" > "$p/task-$$" # NVML's GPU 1 (shotq's device 0 here)
+touch "$p/.started.$SHOTQ_TASK"
+i=0
+while [ "$SHOTQ_TASK" -lt 4 ] && [ $i -lt 1000 ] &&
+    ! { [ -e "$p/.started.0" ] && [ -e "$p/.started.1" ] && [ -e "$p/.started.2" ] &&
+        [ -e "$p/.started.3" ]; }; do sleep 0.01; i=$((i + 1)); done
+i=0
+while [ ! -e "$p/.seen.$$" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+rm -f "$p/task-$$"
+[ -e "$p/.seen.$$" ]
+SH
+rm -f procs/foreign procs/.seen.*
+expect_status 0 "$SHOTQ" run -q --devices 1 --slots 4 --task-mem auto --tasks 0-11 --run-dir r6 -- sh auto.sh
+"$PY" - r6/report.json <<'PY' || fail "--task-mem auto"
+import json, sys
+r = json.load(open(sys.argv[1]))
+iv = {t["id"]: (t["start_s"], t["end_s"]) for t in r["tasks"]}
+first4 = [iv[i] for i in range(4)]
+assert max(s for s, _ in first4) < min(e for _, e in first4), first4  # 4 at once
+t1 = min(e for _, e in iv.values())
+for s, _ in iv.values():
+    if s >= t1:
+        n = sum(1 for a, b in iv.values() if a <= s < b)
+        assert n <= 3, (s, n, iv)
+assert all(t.get("gpu_mem_peak_mib") == 700 for t in r["tasks"]), r["tasks"]
+PY
+
+# 5. Bad values are bad input.
 expect_status 2 "$SHOTQ" run -q --devices 0,1 --tasks 0 --gpu-busy 0 -- true
 grep -q "option --gpu-busy '0': expected a percentage (1-100) or off" err || { cat err; fail "bad --gpu-busy"; }
 expect_status 2 "$SHOTQ" run -q --devices 0,1 --tasks 0 --task-mem lots -- true

@@ -117,8 +117,10 @@ static void test_file(void **state)
         {"9007199254740993 x\n", "f:1: column 1: expected a task id from 0 to "
                                  "9007199254740991 (2^53-1), got '9007199254740993'"},
         {"-1\n", "f:1: column 1: expected a non-negative task id, got '-1'"},
-        {"1 gpus=0\n", "f:1: column 3: expected gpus=N with N from 1 to 64, got 'gpus=0'"},
-        {"1 cpus=65\n", "f:1: column 3: expected cpus=N with N from 1 to 64, got 'cpus=65'"},
+        {"1 gpus=0\n",
+         "f:1: column 3: expected gpus=N with N from 1 to 64, got 'gpus=0'"},
+        {"1 cpus=65\n",
+         "f:1: column 3: expected cpus=N with N from 1 to 64, got 'cpus=65'"},
         {"1 gpus=2 cpus=2\n",
          "f:1: column 10: expected one gpus=N or cpus=N per line, got 'cpus=2'"},
         /* Control characters from the file are escaped in the message. */
