@@ -494,8 +494,12 @@ static void print_plan_makespan(const struct runner_config *c)
 {
     const struct dev_list *devs = c->devs;
     struct simrun_dev *sd = calloc(devs->n ? devs->n : 1, sizeof *sd);
+    int *width = malloc((c->tasks->n ? c->tasks->n : 1) * sizeof *width);
+    struct simrun_model model = {.width = width};
     struct simrun_result res = {0};
-    int rc = sd ? 0 : -ENOMEM;
+    int rc = sd && width ? 0 : -ENOMEM;
+    for (size_t i = 0; !rc && i < c->tasks->n; i++)
+        width[i] = c->tasks->width[i]; /* gpus=N tasks on N devices at once */
     for (size_t d = 0; !rc && d < devs->n; d++) {
         const struct dev_info *v = &devs->v[d];
         sd[d].speed = v->speed > 0 ? v->speed : 1;
@@ -505,7 +509,7 @@ static void print_plan_makespan(const struct runner_config *c)
     }
     if (!rc)
         rc = simrun(&c->sp, sd, devs->n, c->tasks->weight, c->tasks->mem, c->tasks->n, 0,
-                    NULL, &res);
+                    &model, &res);
     if (rc)
         printf("simulated makespan: not available (%s)\n", util_errtext(rc));
     else
@@ -514,6 +518,7 @@ static void print_plan_makespan(const struct runner_config *c)
                res.makespan_s, res.lower_bound_s,
                res.tasks_unrun ? "; some tasks fit no device" : "");
     simrun_result_free(&res);
+    free(width);
     free(sd);
 }
 

@@ -1138,6 +1138,25 @@ static void draw(struct runner *r, double now, bool final)
     progress_draw(&r->prog, &st, final);
 }
 
+/* A multi-device task runs on its first device's worker: shows it running
+ * on the group's other devices too. */
+static void state_members(const struct runner *r, struct status_dev *sd)
+{
+    for (size_t i = 0; r->wide && i < r->nw; i++) {
+        const struct worker *w = &r->w[i];
+        if (w->qn == 0)
+            continue;
+        size_t g[SCHED_MAX_WIDTH], ti = w->q[w->qh];
+        size_t n = sched_task_devices(r->s, ti, g, SCHED_MAX_WIDTH);
+        for (size_t k = 1; k < n && k < SCHED_MAX_WIDTH; k++) {
+            struct status_dev *v = &sd[g[k]];
+            if (v->nrunning < STATUS_RUNNING_MAX)
+                v->running[v->nrunning] = r->c->tasks->id[ti];
+            v->nrunning++;
+        }
+    }
+}
+
 /* Rewrites RUN_DIR/state.json for `shotq status` (report/status.h): at most
  * once a second, and always when final (every task ended). A failure is
  * logged once; the run goes on (status then shows an older state). */
@@ -1180,6 +1199,7 @@ static void write_state(struct runner *r, double now, bool final)
         double cap = now * (v->slots ? v->slots : 1);
         v->utilisation = cap > 0 ? fmin(1.0, ds.busy_s / cap) : 0;
     }
+    state_members(r, sd);
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     struct status_state st = {.pid = (long)getpid(),

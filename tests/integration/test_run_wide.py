@@ -209,6 +209,15 @@ def check_env(env):
         os.unlink("env.txt")
     else:
         print("note: no C compiler: fake NVML part skipped")
+    # shotq status shows the running 2-device task on both its devices.
+    with open("s.txt", "w") as f:
+        f.write("5 gpus=2\n")
+    p = run(["run", "-q", "--devices", "sim:g:1x2", "--tasks-file", "s.txt", "--run-dir",
+             "st", "--", "sh", "-c",
+             'sleep 1.2; "$0" status --json "$SHOTQ_RUN_DIR" > st.json', SHOTQ], env=env)
+    st = json.load(open("st.json"))
+    if p.returncode != 0 or [d["running"] for d in st["state"]["devices"]] != [[5], [5]]:
+        fail(f"status of a 2-device task: {p.stderr} {st}")
     with open("c.txt", "w") as f:
         f.write("0 cpus=2\n")
     p = run(["run", "-q", "--devices", "cpu:2", "--tasks-file", "c.txt", "--run-dir", "c",
