@@ -42,6 +42,14 @@ grep -q '"ev":"gpu-busy","dev":0' r1/journal || fail "journal has no gpu-busy ev
 [ "$(json st.json '[d["state"] for d in r["state"]["devices"]] + [e["ev"] for e in r["events"]]')" = "['busy', 'ok', 'gpu-busy']" ] \
   || fail "status: $(cat st.json)"
 
+# 1b. Utilisation alone: a foreign process with 100 MiB but 97 % of GPU 0's
+#     time keeps it busy too.
+rm -f procs/.seen.*
+echo "0 999998 100 97" > procs/foreign
+expect_status 0 "$SHOTQ" run -q --devices 0,1 --tasks 0-2 --run-dir r1b -- sh task.sh
+[ "$(json r1b/report.json '[t["device"] for t in r["tasks"]]')" = "[1, 1, 1]" ] || fail "util busy"
+grep -q "used by others (2% of memory, 97% utilisation; --gpu-busy 50)" err || { cat err; fail "util line"; }
+
 # 2. The foreign process ends during the run (task 5 ends it): tasks 0-5 run
 #    on GPU 1, GPU 0 is free again and takes tasks, none before it freed.
 rm -f procs/.seen.*

@@ -78,12 +78,12 @@ def optimum(tasks, m, ub):
     return best[0]
 
 
-def instances():
-    """Mixed workloads: 10-12 tasks, a third of them on 2 GPUs, lengths 1-6."""
-    rng = random.Random(7)
-    for _ in range(3):
+def instances(seed=7, count=3, nmin=10, nmax=12):
+    """Mixed workloads: nmin-nmax tasks, a third of them on 2 GPUs, lengths 1-6."""
+    rng = random.Random(seed)
+    for _ in range(count):
         tasks = []
-        for _ in range(rng.randint(10, 12)):
+        for _ in range(rng.randint(nmin, nmax)):
             k = rng.choice([1, 1, 2])
             tasks.append((rng.randint(1, 6) * k, k))  # (weight, gpus)
         yield tasks
@@ -256,4 +256,24 @@ def check_refusals(env):
         if p.returncode != 2 or msg not in p.stderr:
             fail(f"simulate {line}: exit {p.returncode}: {p.stderr}")
 
-main()
+def sweep(seed, count, nmin, nmax):
+    """For docs/benchmarks.md: simulate vs the optimum on random workloads
+    (python3 test_run_wide.py --sweep SEED COUNT NMIN NMAX)."""
+    work = tempfile.mkdtemp(prefix="shotq-wide.")
+    worst = 0
+    for tasks in instances(seed, count, nmin, nmax):
+        write_tasks(os.path.join(work, "t.txt"), tasks)
+        p = run(["simulate", "--devices", "sim:g:1x4", "--tasks-file",
+                 os.path.join(work, "t.txt"), "--json"], check=True)
+        ms = json.loads(p.stdout)["makespan_s"]
+        opt = optimum([(Fraction(w, k), k) for w, k in tasks], 4, Fraction(10**6))
+        worst = max(worst, ms / float(opt))
+        print(len(tasks), ms, float(opt), round(ms / float(opt), 3))
+    print("worst", round(worst, 3))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if sys.argv[1:2] == ["--sweep"]:
+    sweep(*map(int, sys.argv[2:6]))
+else:
+    main()
