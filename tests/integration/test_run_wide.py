@@ -213,11 +213,13 @@ def check_env(env):
     with open("s.txt", "w") as f:
         f.write("5 gpus=2\n")
     p = run(["run", "-q", "--devices", "sim:g:1x2", "--tasks-file", "s.txt", "--run-dir",
-             "st", "--", "sh", "-c",
+             "st", "--gantt", "st.svg", "--", "sh", "-c",
              'sleep 1.2; "$0" status --json "$SHOTQ_RUN_DIR" > st.json', SHOTQ], env=env)
     st = json.load(open("st.json"))
     if p.returncode != 0 or [d["running"] for d in st["state"]["devices"]] != [[5], [5]]:
         fail(f"status of a 2-device task: {p.stderr} {st}")
+    if open("st.svg").read().count("<title>task 5:") != 2:
+        fail("the Gantt chart does not show the 2-device task on both devices")
     with open("c.txt", "w") as f:
         f.write("0 cpus=2\n")
     p = run(["run", "-q", "--devices", "cpu:2", "--tasks-file", "c.txt", "--run-dir", "c",
