@@ -394,27 +394,45 @@ static int check_lengths(const struct run_opts *ro, const struct taskset *ts, ch
     return 0;
 }
 
+/* The most devices one node has (a node's devices are next to each other
+ * in the table, in rank order), and whether a node other than the first has
+ * CPU devices (*remote_cpu). */
+static size_t node_devices_max(const struct dev_list *devs, bool *remote_cpu)
+{
+    size_t most = 0, run = 0;
+    *remote_cpu = false;
+    for (size_t d = 0; d < devs->n; d++) {
+        const char *node = devs->v[d].node;
+        run = d && !strcmp(node, devs->v[d - 1].node) ? run + 1 : 1;
+        most = run > most ? run : most;
+        *remote_cpu |= devs->v[d].kind == DEV_CPU && strcmp(node, devs->v[0].node);
+    }
+    return most;
+}
+
 /* Applies --gpus-per-task and checks multi-device tasks: the dynamic policy,
- * command mode, one node (not under MPI), and a node with that many devices.
- * Returns 0 or -EINVAL with err set. */
+ * command mode, a node with that many devices, and under MPI no CPU devices
+ * off rank 0's node (their cores are known only there). Returns 0 or -EINVAL
+ * with err set. */
 static int check_widths(const struct run_opts *ro, const struct dev_list *devs,
                         struct taskset *ts, bool multi_node, char *err, size_t errlen)
 {
-    size_t most = 0; /* devices of this node */
-    for (size_t d = 0; d < devs->n; d++)
-        most += !strcmp(devs->v[d].node, devs->v[0].node);
+    bool remote_cpu;
+    size_t most = node_devices_max(devs, &remote_cpu);
     char many[64];
-    snprintf(many, sizeof many, "at most %zu (the devices of this node)", most);
+    snprintf(many, sizeof many, "at most %zu (the devices of the largest node)", most);
     for (size_t i = 0; i < ts->n; i++) {
         if (ts->width[i] == 1)
             ts->width[i] = (uint16_t)ro->gpus_per_task;
         unsigned w = ts->width[i];
-        const char *why = w == 1                        ? NULL
-                          : ro->plugin                  ? "command tasks (not --plugin)"
-                          : ro->policy != SCHED_DYNAMIC ? "--policy dynamic"
-                          : multi_node ? "a single-node run (not yet under MPI)"
-                          : w > most   ? many
-                                       : NULL;
+        const char *why =
+            w == 1                        ? NULL
+            : ro->plugin                  ? "command tasks (not --plugin)"
+            : ro->policy != SCHED_DYNAMIC ? "--policy dynamic"
+            : multi_node && remote_cpu
+                ? "GPU or sim devices on the other nodes (cpus= is one node's)"
+            : w > most ? many
+                       : NULL;
         if (why) {
             snprintf(err, errlen,
                      "task %" PRId64 ": runs on %u devices at once (gpus=, cpus= or "

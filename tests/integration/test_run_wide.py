@@ -240,7 +240,7 @@ def check_refusals(env):
     cases = [
         (["--devices", "sim:g:1x4", "--tasks", "0-3", "--gpus-per-task", "5"],
          "task 0: runs on 5 devices at once (gpus=, cpus= or --gpus-per-task); "
-         "expected at most 4 (the devices of this node)"),
+         "expected at most 4 (the devices of the largest node)"),
         (["--devices", "sim:g:1x4", "--tasks", "0-3", "--gpus-per-task", "2",
           "--policy", "static"],
          "task 0: runs on 2 devices at once (gpus=, cpus= or --gpus-per-task); "
