@@ -32,10 +32,21 @@ static const char run_usage[] =
     "  --devices SPEC      devices: auto (default, or $SHOTQ_DEVICES), cpu[:N], 0,2,\n"
     "                      GPU-<uuid>, sim:NAME:SPEED[:MEM_MIB][xCOUNT],...\n"
     "  --tasks RANGE       task ids: 0-99, 0-99:2, 1,5,9\n"
-    "  --tasks-file FILE   lines 'ID [weight=W] [mem=MiB] ARGS...' ('-' = stdin);\n"
+    "  --tasks-file FILE   lines 'ID [weight=W] [mem=MiB] [gpus=N|cpus=N] ARGS...'\n"
+    "                      ('-' = stdin); gpus=N: N devices of one node at once\n"
+    "                      (CUDA_VISIBLE_DEVICES lists their UUIDs); cpus=N: N CPU\n"
+    "                      devices (cores: OMP_NUM_THREADS, affinity);\n"
     "                      without --tasks/--tasks-file, task lines come from stdin\n"
     "  --slots N           concurrent tasks per device (default 1)\n"
-    "  --task-mem MIB      device memory each task needs (admission; default none)\n"
+    "  --task-mem MIB|auto device memory each task needs (admission; default none);\n"
+    "                      auto: 1.25 x the largest peak measured so far (none\n"
+    "                      before the first task ends)\n"
+    "  --gpu-busy PCT|off  a GPU more than PCT % used by others (memory, or\n"
+    "                      utilisation while no task of ours is on it) takes no\n"
+    "                      new task until it frees (default 50; off with\n"
+    "                      --task-mem MIB)\n"
+    "  --gpus-per-task N   devices each task runs on at once, of one node, for tasks\n"
+    "                      without their own gpus=N / cpus=N (default 1)\n"
     "  --policy P          dynamic (default), static or memfree\n"
     "  --retries N         extra attempts of a failed task, on another device (default "
     "2)\n"
@@ -74,7 +85,9 @@ static const char run_usage[] =
     "Command placeholders: {} or {task}, {device}, {slot}, {attempt}, {args}.\n"
     "Task ARGS are split like a shell would, without expansion: '...', \"...\", \\.\n"
     "Each task's environment: SHOTQ_TASK, SHOTQ_DEVICE, SHOTQ_DEVICE_NAME,\n"
-    "SHOTQ_DEVICE_SPEED, SHOTQ_SLOT, SHOTQ_ATTEMPT, SHOTQ_RUN_DIR, CUDA_VISIBLE_DEVICES.\n"
+    "SHOTQ_DEVICE_SPEED, SHOTQ_SLOT, SHOTQ_ATTEMPT, SHOTQ_RUN_DIR,\n"
+    "CUDA_VISIBLE_DEVICES, SHOTQ_DEVICES_ASSIGNED (every device of the task,\n"
+    "comma-separated).\n"
     "sim: devices are for trying out policies: a task on one runs on this machine\n"
     "like any other command, at full speed; shotq only sets SHOTQ_DEVICE_SPEED to\n"
     "SPEED (and CUDA_VISIBLE_DEVICES to \"\", so no GPU is visible) and admits tasks\n"
@@ -87,8 +100,10 @@ struct run_opts {
     const char *devices, *tasks_range, *tasks_file, *run_dir, *report, *gantt;
     const char *plugin, *plugin_config, *costs_from;
     uint64_t config_digest; /* run_preset's */
-    long slots, retries;
+    long slots, retries, gpus_per_task;
     double task_mem_mib, timeout;
+    bool task_mem_auto; /* --task-mem auto */
+    double gpu_busy;    /* --gpu-busy PCT, 0 = off; < 0 = not given */
     long max_log_mib; /* --max-log */
     double halt_count, halt_pct, backoff_base, backoff_cap;
     enum sched_policy policy;
@@ -134,14 +149,42 @@ static int parse_pair(struct opts *o, const char *name, const char *v,
     return 0;
 }
 
+/* Parses --task-mem MIB|auto and --gpu-busy PCT|off (option name). Returns
+ * 0 or -EINVAL with o->err set. */
+static int parse_mem_busy(struct opts *o, const char *name, struct run_opts *ro)
+{
+    bool mem = !strcmp(name, "--task-mem");
+    const char *v;
+    if (opts_str(o, &v))
+        return -EINVAL;
+    char *end = NULL;
+    double x = strtod(v, &end);
+    bool word = !strcmp(v, mem ? "auto" : "off");
+    bool ok =
+        word || (end != v && !*end && (mem ? x >= 0 && x <= 1e9 : x >= 1 && x <= 100));
+    if (!ok) {
+        char esc[256];
+        snprintf(o->err, sizeof o->err, "option %s '%s': expected %s", name,
+                 util_escape(v, UTIL_ESC_ALL, esc, sizeof esc),
+                 mem ? "MiB (0-1e9) or auto" : "a percentage (1-100) or off");
+        return -EINVAL;
+    }
+    if (mem) {
+        ro->task_mem_auto = word;
+        ro->task_mem_mib = word ? 0 : x;
+    } else {
+        ro->gpu_busy = word ? 0 : x;
+    }
+    return 0;
+}
+
 /* The scheduler options that take a value: what `shotq model` needs to pass
  * them through. Keep in step with parse() below. */
 static const char *const run_value_opts[] = {
-    "--devices",  "--tasks",   "--tasks-file", "--slots",
-    "--task-mem", "--policy",  "--retries",    "--timeout",    "--max-log",
-    "--halt",     "--backoff", "--run-dir",    "--costs-from",
-    "--report",   "--gantt",   "--plugin",     "--plugin-config",
-    NULL};
+    "--devices",  "--tasks",         "--tasks-file", "--slots",         "--task-mem",
+    "--gpu-busy", "--gpus-per-task", "--policy",     "--retries",       "--timeout",
+    "--max-log",  "--halt",          "--backoff",    "--run-dir",       "--costs-from",
+    "--report",   "--gantt",         "--plugin",     "--plugin-config", NULL};
 
 bool run_opt_takes_value(const char *name)
 {
@@ -167,8 +210,10 @@ static int parse(struct opts *o, struct run_opts *ro, bool preset)
             rc = opts_str(o, &ro->tasks_file);
         } else if (opts_is(o, "--slots")) {
             rc = opts_int(o, 1, 1024, &ro->slots);
-        } else if (opts_is(o, "--task-mem")) {
-            rc = opts_double(o, 0, 1e9, &ro->task_mem_mib);
+        } else if (opts_is(o, "--gpus-per-task")) {
+            rc = opts_int(o, 1, TASKS_WIDTH_MAX, &ro->gpus_per_task);
+        } else if (opts_is(o, "--task-mem") || opts_is(o, "--gpu-busy")) {
+            rc = parse_mem_busy(o, name, ro);
         } else if (opts_is(o, "--policy")) {
             const char *p;
             rc = opts_str(o, &p);
@@ -318,6 +363,8 @@ static uint64_t fingerprint(const struct run_opts *ro, const struct taskset *ts)
         h = jrnl_hash(h, &ts->mem[i], sizeof ts->mem[i]);
         const char *a = tasks_args(ts, i);
         h = jrnl_hash(h, a, strlen(a) + 1);
+        if (ts->width[i] != 1) /* so that older journals keep their fingerprint */
+            h = jrnl_hash(h, &ts->width[i], sizeof ts->width[i]);
     }
     return h;
 }
@@ -372,6 +419,56 @@ static int check_lengths(const struct run_opts *ro, const struct taskset *ts, ch
                      "task %" PRId64 ": command and arguments too long (about %zu bytes; "
                      "expected at most %d)",
                      ts->id[i], len, PROTO_MAX);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* The most devices one node has (a node's devices are next to each other
+ * in the table, in rank order), and whether a node other than the first has
+ * CPU devices (*remote_cpu). */
+static size_t node_devices_max(const struct dev_list *devs, bool *remote_cpu)
+{
+    size_t most = 0, run = 0;
+    *remote_cpu = false;
+    for (size_t d = 0; d < devs->n; d++) {
+        const char *node = devs->v[d].node;
+        run = d && !strcmp(node, devs->v[d - 1].node) ? run + 1 : 1;
+        most = run > most ? run : most;
+        *remote_cpu |= devs->v[d].kind == DEV_CPU && strcmp(node, devs->v[0].node);
+    }
+    return most;
+}
+
+/* Applies --gpus-per-task and checks multi-device tasks: the dynamic policy,
+ * command mode, a node with that many devices, and under MPI no CPU devices
+ * off rank 0's node (their cores are known only there). Returns 0 or -EINVAL
+ * with err set. */
+static int check_widths(const struct run_opts *ro, const struct dev_list *devs,
+                        struct taskset *ts, bool multi_node, char *err, size_t errlen)
+{
+    bool remote_cpu;
+    size_t most = node_devices_max(devs, &remote_cpu);
+    char many[64];
+    snprintf(many, sizeof many, "at most %zu (the devices of the largest node)", most);
+    for (size_t i = 0; i < ts->n; i++) {
+        if (ts->width[i] == 1)
+            ts->width[i] = (uint16_t)ro->gpus_per_task;
+        unsigned w = ts->width[i];
+        const char *why =
+            w == 1                        ? NULL
+            : ro->plugin                  ? "command tasks (not --plugin)"
+            : ro->policy != SCHED_DYNAMIC ? "--policy dynamic"
+            : multi_node && remote_cpu
+                ? "GPU or sim devices on the other nodes (cpus= is one node's)"
+            : w > most ? many
+                       : NULL;
+        if (why) {
+            snprintf(err, errlen,
+                     "task %" PRId64 ": runs on %u devices at once (gpus=, cpus= or "
+                     "--gpus-per-task); expected %s",
+                     ts->id[i], w, why);
             return -EINVAL;
         }
     }
@@ -552,12 +649,14 @@ static struct run_opts run_opts_default(void)
 {
     struct run_opts ro = {.run_dir = "shotq-run",
                           .slots = 1,
+                          .gpus_per_task = 1,
                           .retries = 2,
                           .max_log_mib = 1024,
                           .policy = SCHED_DYNAMIC,
                           .speculate = -1,
                           .backoff_base = SCHED_BACKOFF_BASE_S,
-                          .backoff_cap = SCHED_BACKOFF_CAP_S};
+                          .backoff_cap = SCHED_BACKOFF_CAP_S,
+                          .gpu_busy = -1};
     return ro;
 }
 
@@ -646,6 +745,7 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
         goto out;
     }
     if (load_tasks(&ro, preset, &ts, err, sizeof err) ||
+        check_widths(&ro, &devs, &ts, cl != NULL, err, sizeof err) ||
         estimate_tasks(&ro, pl, &ts, err, sizeof err) ||
         check_fit(&devs, &ts, err, sizeof err) ||
         check_lengths(&ro, &ts, err, sizeof err)) {
@@ -688,6 +788,12 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
     rc_.sp.backoff_cap_s = ro.backoff_cap;
     /* shotq model's SEG-Y files are written atomically: copies are safe. */
     rc_.sp.speculate = ro.speculate >= 0 ? ro.speculate == 1 : preset != NULL;
+    /* Shared GPUs are safe by default; a declared --task-mem MIB is the
+     * user's own admission rule, so the busy rule is then off unless asked. */
+    rc_.gpu_busy_pct = ro.gpu_busy >= 0                           ? ro.gpu_busy
+                       : ro.task_mem_mib > 0 && !ro.task_mem_auto ? 0
+                                                                  : SCHED_GPU_BUSY_PCT;
+    rc_.task_mem_auto = ro.task_mem_auto;
     /* After the fingerprint: learned costs do not change what the run does. */
     if ((ro.costs_from || ro.resume) && !(cost_known = calloc(ts.n, sizeof *cost_known))) {
         log_msg(LOG_ERROR, "out of memory");

@@ -13,6 +13,7 @@
 #include "devices/devices.h"
 #include "sched/simrun.h"
 #include "tasks/tasks.h"
+#include "util/atomic_file.h"
 #include "util/log.h"
 
 static const char sim_usage[] =
@@ -26,7 +27,11 @@ static const char sim_usage[] =
     "  --nodes N        N nodes, taking the ';'-separated specs in turn (default: one\n"
     "                   per spec): --devices sim:a:1x8 --nodes 64 is 64 nodes x 8 GPUs\n"
     "  --tasks N        N tasks of weight 1\n"
-    "  --tasks-file F   lines 'ID [weight=W] [mem=MiB] ...' ('-' = stdin)\n"
+    "  --tasks-file F   lines 'ID [weight=W] [mem=MiB] [gpus=N] ...' ('-' = stdin);\n"
+    "                   a task with gpus=N runs on N devices of one node at once,\n"
+    "                   at the sum of their speeds\n"
+    "  --gpus-per-task N  devices per task for tasks without gpus= (default 1)\n"
+    "  --schedule FILE  write each task's devices, start and end as JSON\n"
     "  --policy P       dynamic (default), static or memfree\n"
     "  --slots N        concurrent tasks per device (default 1)\n"
     "  --latency SEC    dispatch latency to devices off the coordinator's node (node "
@@ -350,12 +355,79 @@ static int sim_costs(const char *cost_model, const char *costs_file, const doubl
     return sim_read_costs(costs_file, *cost, n, err, errlen);
 }
 
+/* Widths of the n tasks (a task file's gpus=N, else gpt) into a new array
+ * *out. Returns 0, -ENOMEM, or -EINVAL with err naming a task wider than
+ * every node, or wide tasks under another policy than dynamic. */
+static int sim_widths(const struct taskset *ts, size_t n, long gpt,
+                      const struct simrun_dev *sd, size_t nd, enum sched_policy pol,
+                      int **out, char *err, size_t errlen)
+{
+    size_t most = 0; /* devices of the largest node */
+    for (size_t a = 0, b = 0; a < nd; a = b) {
+        for (b = a; b < nd && sd[b].node == sd[a].node; b++)
+            ;
+        most = b - a > most ? b - a : most;
+    }
+    *out = malloc((n ? n : 1) * sizeof **out);
+    if (!*out)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int w = ts && ts->width[i] > 1 ? ts->width[i] : (int)gpt;
+        long long id = ts ? (long long)ts->id[i] : (long long)i;
+        (*out)[i] = w;
+        if (w > 1 && pol != SCHED_DYNAMIC) {
+            snprintf(err, errlen,
+                     "task %lld: gpus=%d needs the dynamic policy (expected "
+                     "--policy dynamic or single-device tasks)",
+                     id, w);
+            return -EINVAL;
+        }
+        if ((size_t)w > most) {
+            snprintf(err, errlen,
+                     "task %lld: gpus=%d but no node has more than %zu devices "
+                     "(expected gpus= at most %zu)",
+                     id, w, most, most);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Writes the simulated schedule to path: {"tasks": [{"id", "devices",
+ * "start_s", "end_s"}]} (null times for tasks that never ran). Returns 0 or
+ * -errno with err set. */
+static int sim_write_schedule(const char *path, const struct taskset *ts,
+                              const struct simrun_result *r, size_t n, char *err,
+                              size_t errlen)
+{
+    struct atomic_file a;
+    int rc = atomic_open(&a, path, err, errlen);
+    if (rc)
+        return rc;
+    fputs("{\"tasks\":[", a.f);
+    for (size_t i = 0; i < n; i++) {
+        const struct simrun_task *t = &r->tasks[i];
+        fprintf(a.f, "%s{\"id\":%lld,\"devices\":[", i ? "," : "",
+                ts ? (long long)ts->id[i] : (long long)i);
+        for (size_t k = 0; k < t->ndevs; k++)
+            fprintf(a.f, "%s%zu", k ? "," : "", t->devs[k]);
+        if (t->ndevs)
+            fprintf(a.f, "],\"start_s\":%.9g,\"end_s\":%.9g}", t->start_s, t->end_s);
+        else
+            fputs("],\"start_s\":null,\"end_s\":null}", a.f);
+    }
+    fputs("]}\n", a.f);
+    return atomic_close(&a, true, err, errlen);
+}
+
 int cmd_simulate(int argc, char **argv)
 {
     const char *spec = NULL, *tasks_file = NULL, *cost_model = NULL, *costs_file = NULL;
     struct simrun_slowdown slow[SIM_MAX_SLOW];
     size_t nslow = 0;
-    long ntasks = -1, slots = 1, nodes = 0;
+    long ntasks = -1, slots = 1, nodes = 0, gpt = 1;
+    const char *schedule = NULL;
+    int *widths = NULL;
     double latency = 0;
     bool json = false;
     struct sched_params p = sched_params_default();
@@ -375,6 +447,10 @@ int cmd_simulate(int argc, char **argv)
             rc = opts_str(&o, &tasks_file);
         } else if (opts_is(&o, "--slots")) {
             rc = opts_int(&o, 1, 1024, &slots);
+        } else if (opts_is(&o, "--gpus-per-task")) {
+            rc = opts_int(&o, 1, TASKS_WIDTH_MAX, &gpt);
+        } else if (opts_is(&o, "--schedule")) {
+            rc = opts_str(&o, &schedule);
         } else if (opts_is(&o, "--nodes")) {
             rc = opts_int(&o, 1, 100000, &nodes);
         } else if (opts_is(&o, "--latency")) {
@@ -461,14 +537,18 @@ int cmd_simulate(int argc, char **argv)
         }
         ntasks = (long)ts.n;
     }
-    struct simrun_model model = {.slow = slow, .nslow = nslow};
-    if (sim_costs(cost_model, costs_file, tasks_file ? ts.weight : NULL, (size_t)ntasks,
+    struct simrun_model model = {
+        .slow = slow, .nslow = nslow, .record = schedule != NULL};
+    if (sim_widths(tasks_file ? &ts : NULL, (size_t)ntasks, gpt, sd, devs.n, p.policy,
+                   &widths, err, sizeof err) ||
+        sim_costs(cost_model, costs_file, tasks_file ? ts.weight : NULL, (size_t)ntasks,
                   &cost, err, sizeof err) ||
         sim_check_slow(slow, nslow, devs.n, err, sizeof err)) {
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
     model.cost = cost;
+    model.width = widths;
     struct simrun_result r;
     int rc = simrun(&p, sd, devs.n, tasks_file ? ts.weight : NULL,
                     tasks_file ? ts.mem : NULL, (size_t)ntasks, latency, &model, &r);
@@ -485,8 +565,14 @@ int cmd_simulate(int argc, char **argv)
         print_text(&devs, &r, sched_policy_name(p.policy), (size_t)ntasks, nnodes,
                    latency);
     status = r.tasks_unrun ? 1 : 0;
+    if (schedule && sim_write_schedule(schedule, tasks_file ? &ts : NULL, &r,
+                                       (size_t)ntasks, err, sizeof err)) {
+        log_msg(LOG_ERROR, "%s", err);
+        status = 1;
+    }
     simrun_result_free(&r);
 out:
+    free(widths);
     free(cost);
     free(sd);
     tasks_free(&ts);

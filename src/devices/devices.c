@@ -612,6 +612,30 @@ int dev_refresh(struct dev_list *list)
     return first;
 }
 
+void dev_proc_add(struct dev_proc *out, size_t cap, size_t *n, size_t dev, long pid,
+                  uint64_t mem)
+{
+    if (*n < cap)
+        out[*n] = (struct dev_proc){dev, pid, mem};
+    (*n)++;
+}
+
+long dev_procs(const struct dev_list *list, struct dev_proc *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t b = 0; b < NELEM(all_backends); b++) {
+        const struct dev_ops *ops = all_backends[b];
+        bool mine = false;
+        for (size_t i = 0; i < list->n && !mine; i++)
+            mine = list->v[i].kind == DEV_GPU && !strcmp(list->v[i].source, ops->name);
+        if (!mine)
+            continue;
+        if (!ops->procs || ops->procs(list, out, cap, &n) < 0)
+            return -ENODEV;
+    }
+    return (long)n;
+}
+
 void dev_shutdown(void)
 {
     for (size_t b = 0; b < NELEM(all_backends); b++)

@@ -67,6 +67,30 @@ int dev_discover(const char *spec, struct dev_list *out, char *err, size_t errle
  * could not be read stay as they were). */
 int dev_refresh(struct dev_list *list);
 
+/* A compute process on a GPU, as the driver lists it. */
+struct dev_proc {
+    size_t dev;   /* index of its GPU in the list given to dev_procs */
+    long pid;     /* process id (in the driver's pid namespace) */
+    uint64_t mem; /* bytes of GPU memory it uses, DEV_MEM_UNKNOWN if not told */
+};
+#define DEV_MEM_UNKNOWN UINT64_MAX
+
+/* Lists the compute processes on the GPUs of list (NVML GPUs from NVML's
+ * process list, nvidia-smi GPUs from --query-compute-apps; CPU and sim
+ * devices have none). Fills out with at most cap entries and returns how many
+ * there are in all (more than cap: the rest were dropped), or -ENODEV when a
+ * back end of a GPU in list cannot list processes (then nothing is known
+ * about any: out is unspecified). */
+long dev_procs(const struct dev_list *list, struct dev_proc *out, size_t cap);
+
+/* Parses `nvidia-smi --query-compute-apps=gpu_uuid,pid,used_memory
+ * --format=csv,noheader,nounits`: each line names a GPU of list by UUID (lines
+ * of other GPUs are skipped), a pid and MiB ([N/A], or a missing third field:
+ * DEV_MEM_UNKNOWN). Fills out as dev_procs does. Returns the count, or
+ * -EINVAL with "line L: ..." in err. Exposed for tests. */
+long dev_nvsmi_parse_procs(const char *text, const struct dev_list *list,
+                           struct dev_proc *out, size_t cap, char *err, size_t errlen);
+
 /* Releases the array and zeroes *list. Safe on a zeroed list. */
 void dev_list_free(struct dev_list *list);
 

@@ -53,4 +53,4 @@ static int cpu_probe(const struct dev_request *req, struct dev_list *out, char *
     return 0;
 }
 
-const struct dev_ops dev_cpu_ops = {"cpu", cpu_probe, NULL, NULL};
+const struct dev_ops dev_cpu_ops = {"cpu", cpu_probe, NULL, NULL, NULL};

@@ -34,7 +34,17 @@ struct dev_ops {
                  size_t errlen);
     int (*refresh)(struct dev_list *list); /* NULL: nothing changes */
     void (*shutdown)(void); /* releases cached state; NULL when there is none */
+    /* Appends the compute processes of list's devices of this back end to
+     * out[*n ..] (at most cap in all; *n counts every one) as dev_procs;
+     * 0 or -ENODEV. NULL: its devices run no processes. */
+    int (*procs)(const struct dev_list *list, struct dev_proc *out, size_t cap,
+                 size_t *n);
 };
+
+/* Adds one process to a dev_procs result: stored while there is room,
+ * counted always. */
+void dev_proc_add(struct dev_proc *out, size_t cap, size_t *n, size_t dev, long pid,
+                  uint64_t mem);
 
 extern const struct dev_ops dev_nvml_ops;
 extern const struct dev_ops dev_nvsmi_ops;

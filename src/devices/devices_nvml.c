@@ -24,6 +24,8 @@ typedef struct nvmlDevice_st *nvmlDevice_t;
 #define NVML_CLOCK_MEM 2
 #define NVML_DEVICE_NAME_V2_BUFFER_SIZE 96
 #define NVML_DEVICE_UUID_V2_BUFFER_SIZE 96
+#define NVML_VALUE_NOT_AVAILABLE (~0ull) /* usedGpuMemory without permission */
+#define NVML_MAX_PROCS 256               /* processes listed per GPU, at most */
 
 typedef struct {
     unsigned long long total; /* bytes */
@@ -47,8 +49,7 @@ typedef struct {
     char busId[32];              /* "00000000:3B:00.0" */
 } nvmlPciInfo_t;
 
-/* nvmlProcessInfo_v2_t and nvmlProcessInfo_t (v3) share this layout. Only
- * the count is used, but the type documents what the call would fill. */
+/* nvmlProcessInfo_v2_t and nvmlProcessInfo_t (v3) share this layout. */
 typedef struct {
     unsigned int pid;                 /* process id */
     unsigned long long usedGpuMemory; /* bytes */
@@ -260,6 +261,25 @@ static int nvml_probe(const struct dev_request *req, struct dev_list *out, char 
     return 0;
 }
 
+/* The NVML handle of the GPU with this UUID, or NULL. */
+static nvmlDevice_t nvml_find(const char *want)
+{
+    unsigned int n = 0;
+    if (nvml.count(&n) != NVML_SUCCESS)
+        return NULL;
+    for (unsigned int i = 0; i < n; i++) {
+        nvmlDevice_t h;
+        char uuid[NVML_DEVICE_UUID_V2_BUFFER_SIZE];
+        if (nvml.handle(i, &h) != NVML_SUCCESS ||
+            nvml.uuid(h, uuid, sizeof uuid) != NVML_SUCCESS)
+            continue;
+        uuid[sizeof uuid - 1] = '\0';
+        if (!strcmp(uuid, want))
+            return h;
+    }
+    return NULL;
+}
+
 /* Re-reads free memory, utilisation and process count of the NVML GPUs in
  * list, found by UUID (the index may have changed if a GPU fell off the bus).
  * Returns 0, or -ENODEV when NVML is gone or a GPU cannot be read (its values
@@ -271,33 +291,47 @@ static int nvml_refresh(struct dev_list *list)
         log_msg(LOG_DEBUG, "devices: NVML refresh: %s", err);
         return -ENODEV;
     }
-    unsigned int n = 0;
-    if (nvml.count(&n) != NVML_SUCCESS)
-        return -ENODEV;
     int rc = 0;
     for (size_t k = 0; k < list->n; k++) {
         struct dev_info *d = &list->v[k];
         if (strcmp(d->source, "nvml") != 0)
             continue;
-        bool done = false;
-        for (unsigned int i = 0; i < n && !done; i++) {
-            nvmlDevice_t h;
-            char uuid[NVML_DEVICE_UUID_V2_BUFFER_SIZE];
-            if (nvml.handle(i, &h) != NVML_SUCCESS ||
-                nvml.uuid(h, uuid, sizeof uuid) != NVML_SUCCESS)
-                continue;
-            uuid[sizeof uuid - 1] = '\0';
-            if (strcmp(uuid, d->uuid) != 0)
-                continue;
-            struct dev_info now = *d;
-            done = nvml_read_volatile(h, &now) == NVML_SUCCESS;
-            if (done)
-                *d = now;
-        }
-        if (!done)
+        nvmlDevice_t h = nvml_find(d->uuid);
+        struct dev_info now = *d;
+        if (h && nvml_read_volatile(h, &now) == NVML_SUCCESS)
+            *d = now;
+        else
             rc = -ENODEV;
     }
     return rc;
 }
 
-const struct dev_ops dev_nvml_ops = {"nvml", nvml_probe, nvml_refresh, nvml_unload};
+/* Appends the compute processes of the NVML GPUs in list (see dev_ops).
+ * Returns 0, or -ENODEV when NVML, its process list or a GPU is missing. */
+static int nvml_procs(const struct dev_list *list, struct dev_proc *out, size_t cap,
+                      size_t *n)
+{
+    char err[256];
+    if (nvml_load(err, sizeof err) < 0 || !nvml.procs)
+        return -ENODEV;
+    static nvmlProcessInfo_t pi[NVML_MAX_PROCS];
+    for (size_t k = 0; k < list->n; k++) {
+        const struct dev_info *d = &list->v[k];
+        if (strcmp(d->source, "nvml") != 0)
+            continue;
+        nvmlDevice_t h = nvml_find(d->uuid);
+        unsigned int np = NVML_MAX_PROCS;
+        if (!h || nvml.procs(h, &np, pi) != NVML_SUCCESS)
+            return -ENODEV;
+        for (unsigned int i = 0; i < np && i < NVML_MAX_PROCS; i++) {
+            uint64_t mem = pi[i].usedGpuMemory == NVML_VALUE_NOT_AVAILABLE
+                               ? DEV_MEM_UNKNOWN
+                               : pi[i].usedGpuMemory;
+            dev_proc_add(out, cap, n, k, (long)pi[i].pid, mem);
+        }
+    }
+    return 0;
+}
+
+const struct dev_ops dev_nvml_ops = {"nvml", nvml_probe, nvml_refresh, nvml_unload,
+                                     nvml_procs};

@@ -254,6 +254,19 @@ static char *trim(char *s)
     return s;
 }
 
+/* The next non-blank line of *p, trimmed (in line), counting every line
+ * read in *lineno; NULL at the end of the text. */
+static char *next_nonblank(const char **p, char *line, size_t size, size_t *lineno)
+{
+    while (next_line(p, line, size)) {
+        (*lineno)++;
+        char *s = trim(line);
+        if (*s)
+            return s;
+    }
+    return NULL;
+}
+
 /* True for the values nvidia-smi prints when it does not know one. */
 static bool is_na(const char *s)
 {
@@ -350,11 +363,7 @@ static int parse_csv(const char *text, struct dev_list *out, bool *mem_known, ch
     size_t lineno = 0;
     *out = (struct dev_list){0};
     *mem_known = true;
-    while (next_line(&text, line, sizeof line)) {
-        lineno++;
-        char *s = trim(line);
-        if (!*s)
-            continue;
+    for (char *s; (s = next_nonblank(&text, line, sizeof line, &lineno));) {
         char *f[CSV_FIELDS];
         int nf = 0;
         /* GPU names contain spaces but never commas, and nvidia-smi does not
@@ -480,11 +489,7 @@ int dev_nvsmi_parse_apps(const char *text, struct dev_list *list, char *err,
     int *count = calloc(list->n ? list->n : 1, sizeof *count);
     if (!count)
         return -ENOMEM;
-    while (next_line(&text, line, sizeof line)) {
-        lineno++;
-        char *s = trim(line);
-        if (!*s)
-            continue;
+    for (char *s; (s = next_nonblank(&text, line, sizeof line, &lineno));) {
         char *comma = strchr(s, ',');
         if (!comma || strncmp(s, "GPU-", 4) != 0) {
             snprintf(err, errlen, "line %zu: expected 'GPU-UUID, PID', got '%s'", lineno,
@@ -502,6 +507,60 @@ int dev_nvsmi_parse_apps(const char *text, struct dev_list *list, char *err,
         list->v[i].nprocs = count[i];
     free(count);
     return 0;
+}
+
+/* One line of --query-compute-apps=gpu_uuid,pid,used_memory into out.
+ * Returns 0 or -EINVAL. */
+static int procs_line(char *s, const struct dev_list *list, struct dev_proc *out,
+                      size_t cap, size_t *n)
+{
+    char *f[3] = {s, NULL, NULL};
+    for (int k = 1; k < 3 && f[k - 1]; k++) {
+        char *c = strchr(f[k - 1], ',');
+        if (c)
+            *c = '\0';
+        f[k] = c ? c + 1 : NULL;
+    }
+    char *end;
+    long pid = f[1] ? strtol(trim(f[1]), &end, 10) : -1;
+    if (strncmp(trim(f[0]), "GPU-", 4) != 0 || !f[1] || *end || pid <= 0)
+        return -EINVAL;
+    uint64_t mem = DEV_MEM_UNKNOWN;
+    unsigned long long mib;
+    if (f[2] && !is_na(trim(f[2])) && parse_num(trim(f[2]), "MiB", &mib))
+        mem = (uint64_t)mib << 20;
+    for (size_t i = 0; i < list->n; i++)
+        if (!strcmp(list->v[i].uuid, trim(f[0])))
+            dev_proc_add(out, cap, n, i, pid, mem);
+    return 0;
+}
+
+/* Parses --query-compute-apps output into out[*n ..] (see
+ * dev_nvsmi_parse_procs). Returns 0 or -EINVAL with err set. */
+static int parse_procs(const char *text, const struct dev_list *list,
+                       struct dev_proc *out, size_t cap, size_t *n, char *err,
+                       size_t errlen)
+{
+    char line[512];
+    size_t lineno = 0;
+    for (char *s; (s = next_nonblank(&text, line, sizeof line, &lineno));) {
+        char copy[512];
+        dev_strlcpy(copy, s, sizeof copy);
+        if (procs_line(s, list, out, cap, n) < 0) {
+            snprintf(err, errlen, "line %zu: expected 'GPU-UUID, PID, MiB', got '%s'",
+                     lineno, copy);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+long dev_nvsmi_parse_procs(const char *text, const struct dev_list *list,
+                           struct dev_proc *out, size_t cap, char *err, size_t errlen)
+{
+    size_t n = 0;
+    int rc = parse_procs(text, list, out, cap, &n, err, errlen);
+    return rc < 0 ? rc : (long)n;
 }
 
 /* ---- back end ---- */
@@ -628,4 +687,27 @@ static int nvsmi_refresh(struct dev_list *list)
     return 0;
 }
 
-const struct dev_ops dev_nvsmi_ops = {"nvidia-smi", nvsmi_probe, nvsmi_refresh, NULL};
+/* Appends the compute processes of the GPUs in list (one nvidia-smi call;
+ * the front end calls it only when list has nvidia-smi GPUs, and UUIDs are
+ * unique, so another back end's GPU is never named). Returns 0 or -ENODEV. */
+static int nvsmi_procs(const struct dev_list *list, struct dev_proc *out, size_t cap,
+                       size_t *n)
+{
+    static const char *const args[] = {"--query-compute-apps=gpu_uuid,pid,used_memory",
+                                       "--format=csv,noheader,nounits", NULL};
+    char err[256] = "";
+    char *text;
+    int rc = nvsmi_run(args, &text, err, sizeof err);
+    if (rc == 0) {
+        rc = parse_procs(text, list, out, cap, n, err, sizeof err);
+        free(text);
+    }
+    if (rc < 0) {
+        log_msg(LOG_DEBUG, "devices: nvidia-smi --query-compute-apps: %s", err);
+        return -ENODEV;
+    }
+    return 0;
+}
+
+const struct dev_ops dev_nvsmi_ops = {"nvidia-smi", nvsmi_probe, nvsmi_refresh, NULL,
+                                      nvsmi_procs};

@@ -50,4 +50,4 @@ static int sim_probe(const struct dev_request *req, struct dev_list *out, char *
     return 0;
 }
 
-const struct dev_ops dev_sim_ops = {"sim", sim_probe, NULL, NULL};
+const struct dev_ops dev_sim_ops = {"sim", sim_probe, NULL, NULL, NULL};

@@ -21,6 +21,13 @@ enum proto_type {
 #define PROTO_ST_SIGNAL 0x10000 /* status = PROTO_ST_SIGNAL | signal number */
 #define PROTO_ST_EXECFAIL -2    /* the command could not be started (err = errno) */
 
+/* RUN flag (command mode): the payload begins with NAME=VALUE words for the
+ * task's environment, ended by an empty word, then the command words. A
+ * multi-device task's CUDA_VISIBLE_DEVICES, SHOTQ_DEVICES_ASSIGNED,
+ * OMP_NUM_THREADS and SHOTQ_CPU_AFFINITY (cores "0,1,5": the worker sets the
+ * task's affinity to them) travel this way. */
+#define PROTO_RUN_ENV 1u
+
 struct proto_msg {
     int32_t type;    /* enum proto_type */
     int32_t attempt; /* attempt number */
@@ -29,7 +36,8 @@ struct proto_msg {
     int32_t status;  /* DONE: exit code, PROTO_ST_SIGNAL|sig or PROTO_ST_EXECFAIL */
     int32_t err;     /* DONE: errno of an exec failure */
     uint32_t len;    /* payload bytes that follow */
-    uint32_t flags;  /* DONE: 1 = stdout log kept, 2 = stderr log kept */
+    uint32_t flags;  /* DONE: 1 = stdout log kept, 2 = stderr log kept;
+                        RUN: PROTO_RUN_ENV */
     uint32_t token;  /* worker -> coordinator: the worker's random token */
     uint32_t seq;    /* worker -> coordinator: 1, 2, 3 ... per worker process */
 };

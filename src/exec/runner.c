@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,7 +47,9 @@
 #define MAX_DEPTH 256            /* prefetched tasks per worker, at most */
 #define PREFETCH_TARGET_S 0.02   /* prefetch when tasks are shorter than this */
 #define MAX_INIT_FAILS 3         /* worker starts that fail before a device is dropped */
-#define REFRESH_S 2.0            /* device memory refresh period */
+#define REFRESH_S 2.0            /* device memory refresh period ($SHOTQ_REFRESH_S) */
+#define REFRESH_MAX_PROCS 1024   /* GPU processes looked at per refresh */
+#define PID_DEPTH 64             /* parent links followed to find a process's worker */
 #define REMOTE_POLL_US 250       /* poll period for remote workers' messages ... */
 #define REMOTE_IDLE_POLL_US 2000 /* ... and after REMOTE_BUSY_S without any */
 #define REMOTE_BUSY_S 1.0
@@ -82,6 +85,7 @@ struct worker {
     bool cancelled;       /* we killed it: its head task's other copy won */
     int init_fails;       /* consecutive failed starts */
     double restart_at;    /* earliest time to start it again */
+    uint64_t gpu_now;     /* GPU bytes its processes use, last refresh */
 };
 
 struct runner {
@@ -107,6 +111,10 @@ struct runner {
     struct progress prog;
     struct progress_dev *pdev;
     double last_refresh;
+    double refresh_s;   /* refresh period */
+    bool *busy;         /* per device: used by others (--gpu-busy), as reported */
+    uint64_t peak_max;  /* largest GPU memory peak of a done task (--task-mem auto) */
+    bool wide;          /* some task runs on several devices (gpus=N / cpus=N) */
     pid_t guard;        /* kills what escapes our process tree (exec/guard.h) */
     double last_strays; /* when kill_strays last looked */
     double prior_units; /* simulated makespan of the tasks not done at the start, in
@@ -319,6 +327,17 @@ static void add_attempt(struct runner *r, bool cancelled, size_t ti, const struc
     snprintf(f->why, sizeof f->why, "%s", why);
 }
 
+/* --task-mem auto: a done task's measured peak raises what tasks without
+ * their own mem need from now on. */
+static void learn_peak(struct runner *r, uint64_t peak)
+{
+    if (peak <= r->peak_max)
+        return;
+    r->peak_max = peak;
+    if (r->c->task_mem_auto)
+        sched_set_default_mem(r->s, sched_auto_mem(peak));
+}
+
 static void add_fail(struct runner *r, size_t ti, const struct worker *w, double start,
                      double end, int exit_code, const char *why, int attempt, uint32_t logs)
 {
@@ -334,6 +353,8 @@ static void learn_depth(struct runner *r, const struct worker *w, double wall)
     depth = depth < 1 ? 1 : depth > MAX_DEPTH ? MAX_DEPTH : depth;
     if (r->c->timeout_s > 0 && r->c->sp.policy == SCHED_DYNAMIC)
         depth = depth > 4 ? 4 : depth;
+    if (r->wide)
+        depth = 1; /* a group member's worker must hold nothing else */
     if (depth != r->depth[w->dev]) {
         r->depth[w->dev] = depth;
         update_capacity(r, w->dev);
@@ -405,9 +426,15 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
     }
     if (ok) {
         t->status = REC_DONE;
-        jrnl_record(r->j, JRNL_DONE, id, attempt, w->dev, now, 0);
+        long devs[SCHED_MAX_WIDTH];
+        for (size_t k = 0; k < t->ndevs && t->ndevs > 1; k++)
+            devs[k] = r->rec.devpool[t->devs_off + k];
+        struct jrnl_extra x = {
+            .gpu_mem_peak = t->gpu_mem_peak, .devs = devs, .ndevs = t->ndevs};
+        jrnl_record_ext(r->j, JRNL_DONE, id, attempt, w->dev, now, 0, &x);
         if (loser >= 0)
             cancel_copy(r, ti, loser, w->dev, now);
+        learn_peak(r, t->gpu_mem_peak);
         learn_depth(r, w, wall);
         return;
     }
@@ -690,9 +717,83 @@ static void remote_read(struct runner *r, double now)
     }
 }
 
-/* Sends task ti to worker w. Returns 0 or -errno. */
+/* Appends ",ITEM" (no comma first) to list[cap] at *n; drops what does not
+ * fit (the caller's word then fails to fit too). */
+static void list_add(char *list, size_t cap, size_t *n, const char *item)
+{
+    int k = snprintf(list + *n, cap - *n, "%s%s", *n ? "," : "", item);
+    *n = k < 0 || (size_t)k >= cap - *n ? cap - 1 : *n + (size_t)k;
+}
+
+/* The cores of CPU device v into list: the CPU device of ordinal o with n
+ * cores owns the o-th n of the cores this process may run on. */
+static void list_cores(const struct dev_info *v, const cpu_set_t *mine, char *list,
+                       size_t cap, size_t *n)
+{
+    char item[16];
+    for (int c = 0, seen = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET((size_t)c, mine))
+            continue;
+        if (seen >= v->ordinal * v->ncpus && seen < (v->ordinal + 1) * v->ncpus) {
+            snprintf(item, sizeof item, "%d", c);
+            list_add(list, cap, n, item);
+        }
+        seen++;
+    }
+}
+
+/* The environment words of a multi-device task (PROTO_RUN_ENV) into buf:
+ * CUDA_VISIBLE_DEVICES (the GPUs' UUIDs; "" unless every device has one),
+ * SHOTQ_DEVICES_ASSIGNED (the device indices), SHOTQ_DEVICE_SPEED (the
+ * group's: the sum), for CPU devices OMP_NUM_THREADS (their cores) and
+ * SHOTQ_CPU_AFFINITY (those cores), then the empty word. Returns the length
+ * or -1 when it does not fit. */
+static long group_env(const struct runner *r, const struct sched_assign *a, char *buf,
+                      size_t cap)
+{
+    char uuids[4096] = "", idx[1024] = "", cores[4096] = "", w[8400], item[32];
+    size_t nu = 0, ni = 0, nc = 0;
+    double speed = 0;
+    int ncpus = 0;
+    bool all_gpus = true;
+    cpu_set_t mine;
+    if (sched_getaffinity(0, sizeof mine, &mine))
+        CPU_ZERO(&mine);
+    for (size_t k = 0; k < a->ndevs; k++) {
+        const struct dev_info *v = &r->c->devs->v[a->devs[k]];
+        speed += v->speed;
+        ncpus += v->ncpus;
+        all_gpus &= v->uuid[0] != '\0';
+        list_add(uuids, sizeof uuids, &nu, v->uuid);
+        snprintf(item, sizeof item, "%zu", a->devs[k]);
+        list_add(idx, sizeof idx, &ni, item);
+        if (v->kind == DEV_CPU)
+            list_cores(v, &mine, cores, sizeof cores, &nc);
+    }
+    size_t len = 0;
+    bool ok = true;
+    const char *words[5][2] = {{"CUDA_VISIBLE_DEVICES", all_gpus ? uuids : ""},
+                               {"SHOTQ_DEVICES_ASSIGNED", idx},
+                               {"SHOTQ_DEVICE_SPEED", NULL},
+                               {"OMP_NUM_THREADS", NULL},
+                               {"SHOTQ_CPU_AFFINITY", cores}};
+    for (int k = 0; k < 5 && ok; k++) {
+        if (k >= 3 && ncpus == 0)
+            break;
+        if (k == 2)
+            snprintf(w, sizeof w, "%s=%.17g", words[k][0], speed);
+        else if (k == 3)
+            snprintf(w, sizeof w, "%s=%d", words[k][0], ncpus);
+        else
+            snprintf(w, sizeof w, "%s=%s", words[k][0], words[k][1]);
+        ok = put(buf, cap, &len, w, strlen(w) + 1);
+    }
+    return ok && put(buf, cap, &len, "", 1) ? (long)len : -1;
+}
+
+/* Sends task ti (assignment a) to worker w. Returns 0 or -errno. */
 static int worker_send(struct runner *r, struct worker *w, size_t ti, int attempt,
-                       double now)
+                       double now, const struct sched_assign *a)
 {
     static char buf[PROTO_MAX];
     struct proto_msg m = {.type = PROTO_RUN,
@@ -704,12 +805,16 @@ static int worker_send(struct runner *r, struct worker *w, size_t ti, int attemp
         payload = tasks_args(r->c->tasks, ti);
         m.len = (uint32_t)strlen(payload);
     } else {
-        long n =
-            build_command(r, ti, w->dev, w->slot, attempt, buf, PROTO_MAX - sizeof m - 1);
+        size_t cap = PROTO_MAX - sizeof m - 1;
+        long e = a && a->ndevs > 1 ? group_env(r, a, buf, cap) : 0;
+        long n = e < 0 ? -1
+                       : build_command(r, ti, w->dev, w->slot, attempt, buf + e,
+                                       cap - (size_t)e);
         if (n < 0)
             return -E2BIG;
+        m.flags = e > 0 ? PROTO_RUN_ENV : 0;
         payload = buf;
-        m.len = (uint32_t)n;
+        m.len = (uint32_t)(n + e);
     }
     int rc = w->rank ? r->c->remote->send(r->c->remote->ctx, w->rank, (size_t)(w - r->w),
                                           &m, payload)
@@ -747,7 +852,7 @@ static bool send_backup(struct runner *r, const struct sched_assign *a, double n
 {
     struct worker *w = worker_for(r, a->dev);
     int attempt = r->abase[a->task] + a->attempt;
-    if (!w || w->qn > 0 || worker_send(r, w, a->task, attempt, now)) {
+    if (!w || w->qn > 0 || worker_send(r, w, a->task, attempt, now, a)) {
         sched_cancel_backup(r->s, a->task);
         return false;
     }
@@ -770,12 +875,16 @@ static void dispatch(struct runner *r, double now)
         /* Attempts continue the numbers of earlier runs (--resume); the
          * --retries budget is the scheduler's, per run. */
         int attempt = r->abase[a.task] + a.attempt;
-        int rc = w ? worker_send(r, w, a.task, attempt, now) : -ENODEV;
+        int rc = w ? worker_send(r, w, a.task, attempt, now, &a) : -ENODEV;
         struct rec_task *t = &r->rec.tasks[a.task];
         t->dev = (int32_t)a.dev;
+        t->ndevs = (uint16_t)a.ndevs;
+        for (size_t k = 0; a.ndevs > 1 && k < a.ndevs; k++)
+            r->rec.devpool[t->devs_off + k] = (int32_t)a.devs[k];
         t->slot = w ? (int16_t)w->slot : 0;
         t->attempts = (uint8_t)(attempt > 255 ? 255 : attempt);
         t->start_s = now;
+        t->gpu_mem_peak = 0;
         t->status = REC_RUNNING;
         if (rc == -E2BIG) {
             /* The command does not fit a message: a property of the task. */
@@ -790,8 +899,12 @@ static void dispatch(struct runner *r, double now)
             t->status = REC_PENDING;
             break;
         }
-        jrnl_record(r->j, JRNL_START, r->c->tasks->id[a.task], attempt, (long)a.dev,
-                    now, 0);
+        long devs[SCHED_MAX_WIDTH];
+        for (size_t k = 0; k < a.ndevs; k++)
+            devs[k] = (long)a.devs[k];
+        struct jrnl_extra x = {.devs = devs, .ndevs = a.ndevs};
+        jrnl_record_ext(r->j, JRNL_START, r->c->tasks->id[a.task], attempt, (long)a.dev,
+                        now, 0, &x);
     }
 }
 
@@ -855,14 +968,132 @@ static bool can_progress(const struct runner *r)
     return false;
 }
 
-/* Reads device memory used by others while none of our tasks runs there. */
+static void note_event(struct runner *r, double now, long dev, const char *what,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The local worker whose process tree holds pid (the worker itself in
+ * plugin mode, its task's processes in command mode), or NULL: a process of
+ * someone else. */
+static struct worker *owner_of(struct runner *r, pid_t pid)
+{
+    for (int depth = 0; depth < PID_DEPTH && pid > 1; depth++) {
+        for (size_t i = 0; i < r->nw; i++) {
+            struct worker *w = &r->w[i];
+            if (w->rank == 0 && w->state != W_DEAD && w->pid == pid)
+                return w;
+        }
+        pid = spawn_parent(pid);
+    }
+    return NULL;
+}
+
+/* What one GPU's processes say: this run's and others'. */
+struct gpu_use {
+    uint64_t ours; /* bytes of this run's processes (those that say) */
+    int nours;     /* this run's processes on it */
+    int nforeign;  /* other processes on it */
+};
+
+/* Splits the processes listed for device d (np of them, np < 0 = unknown)
+ * into ours and others'; adds each of ours to its worker's gpu_now. */
+static struct gpu_use split_procs(struct runner *r, size_t d, const struct dev_proc *p,
+                                  long np)
+{
+    struct gpu_use u = {0, 0, 0};
+    for (long k = 0; k < np; k++) {
+        if (p[k].dev != d)
+            continue;
+        struct worker *w = owner_of(r, (pid_t)p[k].pid);
+        if (!w) {
+            u.nforeign++;
+            continue;
+        }
+        u.nours++;
+        if (p[k].mem != DEV_MEM_UNKNOWN) {
+            u.ours += p[k].mem;
+            w->gpu_now += p[k].mem;
+        }
+    }
+    return u;
+}
+
+/* Notes a change of device d's busy state (--gpu-busy), with why. */
+static void note_busy(struct runner *r, double now, size_t d, bool busy,
+                      const struct sched_gpu_sample *g)
+{
+    r->busy[d] = busy;
+    sched_set_busy(r->s, d, busy);
+    double pct = g->mem_total ? 100.0 * (double)g->mem_foreign / (double)g->mem_total : 0;
+    if (busy)
+        note_event(
+            r, now, (long)d, "gpu-busy",
+            "used by others (%.0f%% of memory, %d%% utilisation; --gpu-busy %.0f): "
+            "no new task until it frees",
+            pct, g->util_foreign, r->c->gpu_busy_pct);
+    else
+        note_event(r, now, (long)d, "gpu-free",
+                   "free again (others use %.0f%% of memory): taking tasks", pct);
+}
+
+/* Updates local GPU d from a refresh: the memory others use (from the
+ * process list when it is known: used minus this run's processes, as far as
+ * their reservations cover them; else only while none of our tasks runs
+ * there, as then all of it is others') and,
+ * with --gpu-busy, whether others keep it busy. Utilisation counts as
+ * others' when none of our processes is on the GPU. */
+static void account_gpu(struct runner *r, double now, size_t d, const struct dev_proc *p,
+                        long np)
+{
+    const struct dev_info *v = &r->c->devs->v[d];
+    struct sched_dev_stats ds;
+    sched_dev_stats(r->s, d, &ds);
+    struct gpu_use u = split_procs(r, d, p, np);
+    uint64_t used = v->mem_total >= v->mem_free ? v->mem_total - v->mem_free : 0;
+    struct sched_gpu_sample g = {v->mem_total, 0, -1};
+    if (np >= 0) {
+        g.mem_foreign = used > u.ours ? used - u.ours : 0;
+        g.util_foreign = u.nours == 0 && (u.nforeign > 0 || ds.running == 0) ? v->util_pct
+                         : u.nforeign == 0                                   ? 0
+                                                                             : -1;
+    } else if (ds.running == 0) {
+        g.mem_foreign = used;
+        g.util_foreign = v->util_pct;
+    } else {
+        return; /* nothing new about others */
+    }
+    /* For admission, what our processes use beyond what they reserved is
+     * taken too (tasks started before --task-mem auto learned a peak). */
+    uint64_t covered = u.ours < ds.mem_reserved ? u.ours : ds.mem_reserved;
+    sched_set_foreign_mem(
+        r->s, d, np >= 0 ? (used > covered ? used - covered : 0) : g.mem_foreign);
+    bool busy = sched_gpu_busy(&g, r->c->gpu_busy_pct);
+    if (busy != r->busy[d])
+        note_busy(r, now, d, busy, &g);
+}
+
+/* Each running task's peak GPU memory: what its worker's processes use now,
+ * if more than seen before. */
+static void sample_peaks(struct runner *r)
+{
+    for (size_t i = 0; i < r->nw; i++) {
+        struct worker *w = &r->w[i];
+        if (w->rank == 0 && w->qn > 0 && w->gpu_now) {
+            struct rec_task *t = &r->rec.tasks[w->q[w->qh]];
+            if (w->gpu_now > t->gpu_mem_peak)
+                t->gpu_mem_peak = w->gpu_now;
+        }
+        w->gpu_now = 0;
+    }
+}
+
+/* Refreshes the local GPUs every refresh_s (devices of other nodes are
+ * refreshed there, RUNNER_EV_MEM; ours come first in the table): free
+ * memory, the processes on them, busy states and the running tasks' peaks. */
 static void refresh_memory(struct runner *r, double now)
 {
-    if (now - r->last_refresh < REFRESH_S)
+    if (r->last_refresh >= 0 && now - r->last_refresh < r->refresh_s)
         return;
     r->last_refresh = now;
-    /* Devices of other nodes are refreshed there (RUNNER_EV_MEM); ours come
-     * first in the table. */
     struct dev_list local = {r->c->devs->v, 0};
     while (local.n < r->c->devs->n &&
            (!r->c->remote || r->c->remote->dev_rank[local.n] == 0))
@@ -872,13 +1103,14 @@ static void refresh_memory(struct runner *r, double now)
         any_gpu |= r->c->devs->v[d].kind == DEV_GPU;
     if (!any_gpu || dev_refresh(&local))
         return;
-    for (size_t d = 0; d < local.n; d++) {
-        const struct dev_info *v = &r->c->devs->v[d];
-        struct sched_dev_stats ds;
-        sched_dev_stats(r->s, d, &ds);
-        if (v->kind == DEV_GPU && ds.running == 0 && v->mem_total >= v->mem_free)
-            sched_set_foreign_mem(r->s, d, v->mem_total - v->mem_free);
-    }
+    static struct dev_proc procs[REFRESH_MAX_PROCS];
+    long np = dev_procs(&local, procs, REFRESH_MAX_PROCS);
+    if (np > REFRESH_MAX_PROCS)
+        np = -1; /* too many to tell ours from others' */
+    for (size_t d = 0; d < local.n; d++)
+        if (r->c->devs->v[d].kind == DEV_GPU)
+            account_gpu(r, now, d, procs, np);
+    sample_peaks(r);
 }
 
 /* Counts the tasks of the record by status into n[REC_RESUMED + 1]: the one
@@ -974,7 +1206,9 @@ int runner_simulate(const struct runner_config *c, const bool *skip,
     struct simrun_dev *sd = calloc(devs->n ? devs->n : 1, sizeof *sd);
     double *w = malloc((ts->n ? ts->n : 1) * sizeof *w);
     uint64_t *mem = malloc((ts->n ? ts->n : 1) * sizeof *mem);
-    int rc = sd && w && mem ? 0 : -ENOMEM;
+    int *width = malloc((ts->n ? ts->n : 1) * sizeof *width);
+    struct simrun_model model = {.width = width}; /* gpus=N tasks on N devices at once */
+    int rc = sd && w && mem && width ? 0 : -ENOMEM;
     for (size_t d = 0; !rc && d < devs->n; d++) {
         const struct dev_info *v = &devs->v[d];
         sd[d].speed = v->speed > 0 ? v->speed : 1;
@@ -987,13 +1221,15 @@ int runner_simulate(const struct runner_config *c, const bool *skip,
         if (skip && skip[i])
             continue;
         w[n] = ts->weight[i];
+        width[n] = ts->width[i];
         mem[n++] = ts->mem[i];
     }
     if (!rc)
-        rc = simrun(&c->sp, sd, devs->n, w, mem, n, 0, NULL, res);
+        rc = simrun(&c->sp, sd, devs->n, w, mem, n, 0, &model, res);
     free(sd);
     free(w);
     free(mem);
+    free(width);
     return rc;
 }
 
@@ -1138,6 +1374,25 @@ static void draw(struct runner *r, double now, bool final)
     progress_draw(&r->prog, &st, final);
 }
 
+/* A multi-device task runs on its first device's worker: shows it running
+ * on the group's other devices too. */
+static void state_members(const struct runner *r, struct status_dev *sd)
+{
+    for (size_t i = 0; r->wide && i < r->nw; i++) {
+        const struct worker *w = &r->w[i];
+        if (w->qn == 0)
+            continue;
+        size_t g[SCHED_MAX_WIDTH], ti = w->q[w->qh];
+        size_t n = sched_task_devices(r->s, ti, g, SCHED_MAX_WIDTH);
+        for (size_t k = 1; k < n && k < SCHED_MAX_WIDTH; k++) {
+            struct status_dev *v = &sd[g[k]];
+            if (v->nrunning < STATUS_RUNNING_MAX)
+                v->running[v->nrunning] = r->c->tasks->id[ti];
+            v->nrunning++;
+        }
+    }
+}
+
 /* Rewrites RUN_DIR/state.json for `shotq status` (report/status.h): at most
  * once a second, and always when final (every task ended). A failure is
  * logged once; the run goes on (status then shows an older state). */
@@ -1160,7 +1415,9 @@ static void write_state(struct runner *r, double now, bool final)
         struct status_dev *v = &sd[d];
         snprintf(v->name, sizeof v->name, "%s", r->c->devs->v[d].name);
         snprintf(v->state, sizeof v->state, "%s",
-                 r->dev_dead[d] ? "dead" : qnames[r->qstate[d] & 3]);
+                 r->dev_dead[d]                       ? "dead"
+                 : r->busy[d] && r->qstate[d] == Q_OK ? "busy"
+                                                      : qnames[r->qstate[d] & 3]);
         v->speed = ds.speed_estimate;
         v->speed_rel = r->pdev[d].rel;
         v->learned = r->pdev[d].learned;
@@ -1182,6 +1439,7 @@ static void write_state(struct runner *r, double now, bool final)
         double cap = now * (v->slots ? v->slots : 1);
         v->utilisation = cap > 0 ? fmin(1.0, ds.busy_s / cap) : 0;
     }
+    state_members(r, sd);
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     struct status_state st = {.pid = (long)getpid(),
@@ -1448,23 +1706,38 @@ static int setup(struct runner *r)
     r->qstate = calloc(nd, sizeof *r->qstate);
     r->abase = calloc(n ? n : 1, sizeof *r->abase);
     r->pdev = calloc(nd, sizeof *r->pdev);
+    r->busy = calloc(nd ? nd : 1, sizeof *r->busy);
+    r->last_refresh = -1;
+    const char *rs = getenv("SHOTQ_REFRESH_S");
+    r->refresh_s = rs && strtod(rs, NULL) > 0 ? strtod(rs, NULL) : REFRESH_S;
     int slots = c->sp.policy == SCHED_MEMFREE ? (int)nd * c->sp.slots : c->sp.slots;
     r->nw = nd * (size_t)slots;
     r->w = calloc(r->nw, sizeof *r->w);
     r->s = sched_create(&c->sp);
     if (!r->rec.tasks || !r->rec.devs || !r->depth || !r->wall_avg || !r->dev_dead ||
-        !r->qstate || !r->abase || !r->pdev || !r->w || !r->s)
+        !r->qstate || !r->abase || !r->pdev || !r->busy || !r->w || !r->s)
         return -ENOMEM;
     r->rec.ntasks = n;
     r->rec.ndevs = nd;
     r->rec.policy = sched_policy_name(c->sp.policy);
     r->rec.run_dir = c->run_dir;
+    size_t pool = 0;
     for (size_t i = 0; i < n; i++) {
         r->rec.tasks[i].id = c->tasks->id[i];
         r->rec.tasks[i].dev = -1;
         if (sched_add_task(r->s, c->tasks->weight[i], c->tasks->mem[i]) < 0)
             return -ENOMEM;
+        int width = c->tasks->width ? c->tasks->width[i] : 1;
+        if (width > 1) {
+            r->wide = true;
+            r->rec.tasks[i].devs_off = (uint32_t)pool;
+            pool += (size_t)width;
+            if (sched_set_task_width(r->s, i, width))
+                return -EINVAL;
+        }
     }
+    if (pool && !(r->rec.devpool = calloc(pool, sizeof *r->rec.devpool)))
+        return -ENOMEM;
     for (size_t d = 0; d < nd; d++) {
         const struct dev_info *v = &c->devs->v[d];
         /* CPU devices share host memory with everything else: no admission. */
@@ -1569,6 +1842,8 @@ static bool wait_and_read(struct runner *r, struct pollfd *pf, struct worker **p
     pf[np] = (struct pollfd){r->sigpipe[0], POLLIN, 0};
     pw[np++] = NULL;
     int wait_ms = c->timeout_s > 0 ? 50 : 250;
+    if (r->refresh_s * 1000 < wait_ms)
+        wait_ms = r->refresh_s * 1000 >= 1 ? (int)(r->refresh_s * 1000) : 1;
     for (size_t i = 0; i < r->nw; i++) {
         struct worker *w = &r->w[i];
         if (w->state == W_CLOSING && w->rank == 0)
@@ -1724,6 +1999,8 @@ static void free_runner(struct runner *r)
     free(r->rec.events);
     free(r->rec.etas);
     free(r->pdev);
+    free(r->busy);
+    free(r->rec.devpool);
     free(r->w);
 }
 

@@ -74,6 +74,10 @@ struct runner_config {
                                            task done earlier keeps it in report.json */
     char *const *worker_env;            /* workers' environment, NULL = ours */
     const struct runner_remote *remote; /* workers on other nodes, NULL = none */
+    double gpu_busy_pct;                /* --gpu-busy: a GPU more than this % used
+                                           by others takes no task; 0 = off */
+    bool task_mem_auto;                 /* --task-mem auto: tasks without mem need
+                                           the largest measured peak + margin */
 };
 
 /* The command an attempt of task index ti on device dev, slot slot would

@@ -3,6 +3,7 @@
 #include "exec/spawn.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -44,6 +45,10 @@ int spawn_process(const char *path, char *const argv[], char *const envp[],
             prctl(PR_SET_PDEATHSIG, o->pdeathsig);
             if (getppid() != parent)
                 _exit(127); /* parent already gone */
+        }
+        if (o->cpuset && sched_setaffinity(0, o->cpuset_size, o->cpuset)) {
+            child_errno = errno;
+            _exit(127);
         }
         sigset_t none;
         sigemptyset(&none);
@@ -145,6 +150,24 @@ size_t spawn_children(pid_t pid, pid_t *out, size_t cap)
     }
     closedir(d);
     return n;
+}
+
+pid_t spawn_parent(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* The command name may hold blanks and parentheses: read after the last ')'. */
+    const char *p = strrchr(buf, ')');
+    long ppid;
+    if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1)
+        return -1;
+    return (pid_t)ppid;
 }
 
 /* One look of spawn_kill_others. */

@@ -12,6 +12,8 @@ struct spawn_opts {
     int fd_keep;               /* becomes fd 3 in the child (-1: none) */
     bool new_pgroup;           /* child leads a new process group */
     int pdeathsig;             /* signal the child gets when we die (0: none) */
+    const void *cpuset;        /* cpu_set_t the child runs on (NULL: inherited) */
+    size_t cpuset_size;        /* its size in bytes */
 };
 
 /* Starts path with argv and envp. All other fds are close-on-exec by project
@@ -32,6 +34,10 @@ int spawn_resolve(const char *prog, char *out, size_t outlen);
  * out (at most cap). Returns their number; 0 when pid is gone or /proc is not
  * mounted. */
 size_t spawn_children(pid_t pid, pid_t *out, size_t cap);
+
+/* pid's parent from /proc/PID/stat, or -1 when pid is gone or /proc is not
+ * mounted. */
+pid_t spawn_parent(pid_t pid);
 
 /* Sends SIGKILL to each of our children whose pid is not in keep (nkeep
  * entries) and reaps those already dead, without blocking; with until_none,

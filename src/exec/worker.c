@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,8 @@ struct wstate {
     double last_progress;   /* time of the last progress message */
     int64_t cur_task;       /* task being run */
     int cur_attempt;
+    bool env_dirty; /* the last task changed the environment (PROTO_RUN_ENV) */
+    char omp[32];   /* OMP_NUM_THREADS between tasks, "" = unset */
 };
 
 static void on_progress(void *ctx, double fraction)
@@ -343,6 +346,57 @@ static void close_fds(int a[2], int b[2])
 }
 
 static int wait_task(struct wstate *w, pid_t pid, struct proto_msg *done);
+static void set_env(const struct worker_args *a);
+
+/* Parses cores "0,1,5" into *set. Returns false for anything else. */
+static bool parse_cpus(const char *v, cpu_set_t *set)
+{
+    CPU_ZERO(set);
+    while (*v) {
+        char *end;
+        long c = strtol(v, &end, 10);
+        if (end == v || c < 0 || c >= CPU_SETSIZE || (*end && *end != ','))
+            return false;
+        CPU_SET((size_t)c, set);
+        v = *end ? end + 1 : end;
+    }
+    return CPU_COUNT(set) > 0;
+}
+
+/* Sets the task's NAME=VALUE words at the start of a PROTO_RUN_ENV payload
+ * (ended by an empty word) in our environment, SHOTQ_CPU_AFFINITY also into
+ * *cpus (*have_cpus). Between tasks the worker's own environment returns
+ * (restore_env). Returns where the command words begin. */
+static char *apply_task_env(struct wstate *w, char *p, const char *end, cpu_set_t *cpus,
+                            bool *have_cpus)
+{
+    w->env_dirty = true;
+    for (; p < end && *p; p += strlen(p) + 1) {
+        char *eq = strchr(p, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        setenv(p, eq + 1, 1);
+        if (!strcmp(p, "SHOTQ_CPU_AFFINITY"))
+            *have_cpus = parse_cpus(eq + 1, cpus);
+        *eq = '=';
+    }
+    return p < end ? p + 1 : p;
+}
+
+/* Undoes apply_task_env: the worker's per-device environment again. */
+static void restore_env(struct wstate *w)
+{
+    if (!w->env_dirty)
+        return;
+    w->env_dirty = false;
+    set_env(w->a);
+    unsetenv("SHOTQ_CPU_AFFINITY");
+    if (w->omp[0])
+        setenv("OMP_NUM_THREADS", w->omp, 1);
+    else
+        unsetenv("OMP_NUM_THREADS");
+}
 
 /* Runs one command task; fills status/err. Returns 0, or -1 if the worker
  * must exit (coordinator gone). */
@@ -351,7 +405,13 @@ static int run_command(struct wstate *w, const struct proto_msg *m, char *payloa
 {
     char *argv[MAX_ARGS + 1];
     size_t argc = 0;
-    for (char *p = payload; p < payload + m->len && argc < MAX_ARGS; p += strlen(p) + 1)
+    cpu_set_t cpus;
+    bool have_cpus = false;
+    const char *end = payload + m->len;
+    restore_env(w);
+    if (m->flags & PROTO_RUN_ENV)
+        payload = apply_task_env(w, payload, end, &cpus, &have_cpus);
+    for (char *p = payload; p < end && argc < MAX_ARGS; p += strlen(p) + 1)
         argv[argc++] = p;
     argv[argc] = NULL;
     if (argc == 0) {
@@ -389,7 +449,9 @@ static int run_command(struct wstate *w, const struct proto_msg *m, char *payloa
                            .fd_err = pe[1],
                            .fd_keep = -1,
                            .new_pgroup = false,
-                           .pdeathsig = SIGKILL};
+                           .pdeathsig = SIGKILL,
+                           .cpuset = have_cpus ? &cpus : NULL,
+                           .cpuset_size = sizeof cpus};
     pid_t pid;
     int rc = spawn_process(w->cached_path, argv, environ, &o, &pid);
     close(po[1]);
@@ -472,6 +534,8 @@ static void set_env(const struct worker_args *a)
     setenv("SHOTQ_SLOT", buf, 1);
     setenv("SHOTQ_RUN_DIR", a->run_dir, 1);
     setenv("CUDA_VISIBLE_DEVICES", a->dev.uuid, 1);
+    snprintf(buf, sizeof buf, "%d", a->dev.index);
+    setenv("SHOTQ_DEVICES_ASSIGNED", buf, 1);
     if (a->dev.ncpus > 0) {
         snprintf(buf, sizeof buf, "%d", a->dev.ncpus);
         setenv("OMP_NUM_THREADS", buf, 0);
@@ -606,6 +670,8 @@ int worker_main(const struct worker_args *a, plugin_builtin_fn builtins)
 
     static struct wstate w;
     w.a = a;
+    const char *omp = getenv("OMP_NUM_THREADS");
+    snprintf(w.omp, sizeof w.omp, "%s", omp ? omp : "");
     w.out.fd = w.err.fd = w.out.rd = w.err.rd = -1;
     if (a->max_log > 0)
         g_max_log = a->max_log;

@@ -761,29 +761,57 @@ static int append(struct jrnl *j, const char *line, size_t n)
     return 0;
 }
 
-int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,
-                double t, int exit_code)
+/* Appends x's fields (each only when set) at line[n..cap). Returns the new
+ * length, or cap when they do not fit. */
+static size_t put_extra(char *line, size_t n, size_t cap, const struct jrnl_extra *x)
+{
+    int k = 0;
+    if (x && x->gpu_mem_peak && n < cap)
+        k = snprintf(line + n, cap - n, ",\"gpu_mem_peak\":%" PRIu64, x->gpu_mem_peak);
+    n = k < 0 || (size_t)k >= cap - n ? cap : n + (size_t)k;
+    for (size_t i = 0; x && x->ndevs > 1 && i < x->ndevs && n < cap; i++) {
+        k = snprintf(line + n, cap - n, "%s%ld", i ? "," : ",\"devs\":[", x->devs[i]);
+        n = k < 0 || (size_t)k >= cap - n ? cap : n + (size_t)k;
+    }
+    if (x && x->ndevs > 1 && n + 1 < cap)
+        line[n++] = ']';
+    return n;
+}
+
+int jrnl_record_ext(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt,
+                    long dev, double t, int exit_code, const struct jrnl_extra *x)
 {
     static const char *const names[] = {"start", "done", "fail", "retry", "cancel"};
-    char line[256];
+    char line[1024];
     int n;
     if (ev == JRNL_START)
         n = snprintf(line, sizeof line,
                      "{\"ev\":\"start\",\"task\":%" PRId64 ",\"attempt\":%d,\"dev\":%ld,"
-                     "\"t\":%.6f}\n",
+                     "\"t\":%.6f",
                      task, attempt, dev, t);
     else
         n = snprintf(line, sizeof line,
                      "{\"ev\":\"%s\",\"task\":%" PRId64 ",\"attempt\":%d,\"dev\":%ld,"
-                     "\"t\":%.6f,\"exit\":%d}\n",
+                     "\"t\":%.6f,\"exit\":%d",
                      names[ev], task, attempt, dev, t, exit_code);
     if (n < 0 || (size_t)n >= sizeof line)
         return -EINVAL;
-    if (append(j, line, (size_t)n))
+    size_t len = put_extra(line, (size_t)n, sizeof line - 2, x);
+    if (len >= sizeof line - 2)
+        return -EINVAL;
+    line[len++] = '}';
+    line[len++] = '\n';
+    if (append(j, line, len))
         return -ENOMEM;
     if (ev != JRNL_START)
         j->need_sync = true;
     return 0;
+}
+
+int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,
+                double t, int exit_code)
+{
+    return jrnl_record_ext(j, ev, task, attempt, dev, t, exit_code, NULL);
 }
 
 int jrnl_flush(struct jrnl *j)

@@ -125,6 +125,19 @@ int jrnl_read(const char *run_dir, jrnl_entry_fn fn, void *ctx, char *err, size_
 int jrnl_record(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt, long dev,
                 double t, int exit_code);
 
+/* Optional fields of an event (backward compatible: replay ignores them). */
+struct jrnl_extra {
+    uint64_t gpu_mem_peak; /* "gpu_mem_peak": bytes the task used at most on its
+                              GPU(s), as sampled; 0 = not measured, left out */
+    const long *devs;      /* "devs": every device of a multi-device attempt */
+    size_t ndevs;          /* their number; written only when > 1 */
+};
+
+/* jrnl_record with the fields of x (NULL: none). Returns 0, -EINVAL (too
+ * long) or -ENOMEM. */
+int jrnl_record_ext(struct jrnl *j, enum jrnl_event ev, int64_t task, int attempt,
+                    long dev, double t, int exit_code, const struct jrnl_extra *x);
+
 /* Buffers one run event that is not a task's (ev: "quarantine", "probe",
  * "recover", "retire", "halt"; dev -1 for the run): {"ev", "dev", "t",
  * "detail"}. Replay ignores it. Returns 0, -EINVAL (too long) or -ENOMEM. */

@@ -39,6 +39,23 @@ static void put_text(FILE *f, const char *s)
     }
 }
 
+/* Draws task t's bar in the row at y (sx: pixels per second). */
+static void task_bar(FILE *f, const struct rec_task *t, int y, double sx, bool all_bars)
+{
+    double w = (t->end_s - t->start_s) * sx;
+    fprintf(f,
+            "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\" "
+            "stroke=\"%s\" stroke-width=\"%s\"><title>task %lld: %.3f-%.3f s, %d "
+            "attempt(s), exit %d</title></rect>\n",
+            LEFT + t->start_s * sx, y, w > 0.5 ? w : 0.5, ROW_H - 6,
+            t->status == REC_DONE ? "#4caf50" : "#e53935",
+            t->attempts > 1 ? "#ff9800" : "#2e7d32", t->attempts > 1 ? "2" : "0.5",
+            (long long)t->id, t->start_s, t->end_s, t->attempts, t->exit_code);
+    if (all_bars && w > 18)
+        fprintf(f, "<text x=\"%.2f\" y=\"%d\" font-size=\"10\">%lld</text>\n",
+                LEFT + t->start_s * sx + 2, y + 12, (long long)t->id);
+}
+
 int report_write_gantt(const char *path, const struct run_record *r, char *err,
                        size_t errlen)
 {
@@ -95,19 +112,13 @@ int report_write_gantt(const char *path, const struct run_record *r, char *err,
             continue;
         if (!all_bars && t->status == REC_DONE)
             continue;
-        int y = top + row_of(r, t->dev, t->slot) * ROW_H + 2;
-        double w = (t->end_s - t->start_s) * sx;
-        fprintf(f,
-                "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\" "
-                "stroke=\"%s\" stroke-width=\"%s\"><title>task %lld: %.3f-%.3f s, %d "
-                "attempt(s), exit %d</title></rect>\n",
-                LEFT + t->start_s * sx, y, w > 0.5 ? w : 0.5, ROW_H - 6,
-                t->status == REC_DONE ? "#4caf50" : "#e53935",
-                t->attempts > 1 ? "#ff9800" : "#2e7d32", t->attempts > 1 ? "2" : "0.5",
-                (long long)t->id, t->start_s, t->end_s, t->attempts, t->exit_code);
-        if (all_bars && w > 18)
-            fprintf(f, "<text x=\"%.2f\" y=\"%d\" font-size=\"10\">%lld</text>\n",
-                    LEFT + t->start_s * sx + 2, y + 12, (long long)t->id);
+        /* A multi-device task: one bar on each of its devices (slot 0 of
+         * the others: the slot its worker held there is not recorded). */
+        for (uint16_t k = 0; k < (t->ndevs > 1 ? t->ndevs : 1); k++) {
+            int32_t dv = k ? r->devpool[t->devs_off + k] : t->dev;
+            int y = top + row_of(r, dv, k ? 0 : t->slot) * ROW_H + 2;
+            task_bar(f, t, y, sx, all_bars);
+        }
     }
     for (size_t k = 0; k < r->nfails; k++) {
         const struct rec_fail *x = &r->fails[k];

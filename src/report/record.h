@@ -21,11 +21,15 @@ struct rec_task {
     double start_s;    /* start of the last attempt, seconds since run start */
     double end_s;      /* its end */
     double cost;       /* done: duration x learned device speed; 0 = unknown */
+    uint64_t gpu_mem_peak; /* bytes its last attempt used at most on its GPU(s), as
+                              sampled (NVML process list); 0 = not measured */
     int32_t dev;       /* device of the last attempt, -1 if none */
     int32_t exit_code; /* exit code; 128+N for signal N; 124 for a timeout */
     int16_t slot;      /* slot of the last attempt */
     uint8_t status;    /* enum rec_status */
     uint8_t attempts;  /* attempts started */
+    uint16_t ndevs;    /* devices of the last attempt: 1, or a wide task's width */
+    uint32_t devs_off; /* ndevs > 1: they are run_record.devpool[devs_off ..] */
 };
 
 /* An attempt that did not succeed: failed, or cancelled (a speculative copy
@@ -85,6 +89,7 @@ struct run_record {
     struct rec_eta *etas; /* ETA samples, in time order (NULL: none taken) */
     size_t netas;
     const char *run_dir; /* where logs are */
+    int32_t *devpool;    /* the devices of wide tasks (rec_task.devs_off), or NULL */
 };
 
 #endif

@@ -123,6 +123,11 @@ int report_write_json(const char *path, const struct run_record *r, char *err,
         add_id(o, t->id);
         if (t->dev >= 0) {
             cJSON_AddNumberToObject(o, "device", t->dev);
+            cJSON *dv = cJSON_AddArrayToObject(o, "devices");
+            for (uint16_t k = 0; dv && k < (t->ndevs > 1 ? t->ndevs : 1); k++)
+                cJSON_AddItemToArray(
+                    dv, cJSON_CreateNumber(t->ndevs > 1 ? r->devpool[t->devs_off + k]
+                                                        : t->dev));
             cJSON_AddNumberToObject(o, "slot", t->slot);
             cJSON_AddNumberToObject(o, "start_s", t->start_s);
             cJSON_AddNumberToObject(o, "end_s", t->end_s);
@@ -134,6 +139,9 @@ int report_write_json(const char *path, const struct run_record *r, char *err,
         }
         if (t->cost > 0)
             cJSON_AddNumberToObject(o, "cost", t->cost);
+        if (t->gpu_mem_peak)
+            cJSON_AddNumberToObject(o, "gpu_mem_peak_mib",
+                                    (double)(t->gpu_mem_peak >> 20));
         cJSON_AddNumberToObject(o, "attempts", t->attempts);
         cJSON_AddStringToObject(o, "status", report_status_name(t->status));
         if (t->status == REC_DONE || t->status == REC_FAILED)

@@ -23,7 +23,8 @@
 /* One device as the coordinator last saw it. */
 struct status_dev {
     char name[128];
-    char state[16];       /* "ok", "resting", "probing", "retired", "dead" */
+    char state[16];       /* "ok", "busy" (--gpu-busy), "resting", "probing",
+                             "retired", "dead" */
     double speed;         /* learned speed, weight per second (prior until learned) */
     double speed_rel;     /* relative to the fastest device, 0..1 (progress_rel_speeds) */
     bool learned;         /* speed learned from a task done on it, else the prior */

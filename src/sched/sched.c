@@ -40,6 +40,8 @@ struct sdev {
     size_t recent[8];      /* tasks of its failures since its last quarantine or */
     int nrecent;           /* success (ring), and how many */
     bool blocked;          /* no pending task fits its memory right now */
+    bool busy;             /* used by others (--gpu-busy): no new task */
+    bool reserved;         /* held for the waiting wide head task (backfill only) */
     int node;              /* node index */
     double busy_s;         /* summed task time */
     int64_t done;          /* successful tasks */
@@ -51,6 +53,7 @@ struct sdev {
 struct stask {
     double weight;           /* relative cost */
     uint64_t mem;            /* bytes needed, 0 = none */
+    uint64_t rmem, brmem;    /* bytes reserved by the attempt and its backup */
     double start;            /* start of the last attempt */
     double end;              /* end of the last attempt, -1 while running */
     double bstart;           /* start of the backup attempt */
@@ -61,6 +64,8 @@ struct stask {
     unsigned char state;     /* enum sched_task_state */
     unsigned short attempts; /* attempts started */
     unsigned short charged;  /* failures counted against its retries */
+    unsigned short width;    /* devices it runs on at once (gpus=N), >= 1 */
+    uint32_t goff;           /* width > 1: its group in gdev[goff .. goff + width) */
 };
 
 struct sched {
@@ -101,7 +106,25 @@ struct sched {
     double spec_next;       /* no look for stragglers before (one found none) */
     bool weighted;          /* weights differ: LPT order */
     bool multi_node;        /* devices on more than one node */
+    uint64_t default_mem;   /* bytes assumed for tasks without mem (--task-mem auto) */
+    size_t *gdev;           /* groups of wide tasks (gdev[goff] = the task's dev) */
+    size_t ngdev;           /* entries in gdev */
+    bool wide;              /* some task has width > 1 */
+    size_t *bynode;         /* device indices ordered by node, then index */
+    size_t *node_end;       /* per node (in bynode order): end of its run in bynode */
+    size_t nnodes;          /* distinct nodes */
+    double *free_at;        /* scratch: when each device can take a task (groups) */
+    size_t *scratch;        /* scratch: device indices (groups) */
+    size_t *resv;           /* devices reserved for the wide head task */
+    size_t nresv;           /* their number */
+    double resv_until;      /* when the wide head task is expected to start */
 };
+
+/* Wide tasks (see the section at the end). */
+static size_t task_dev(const struct sched *s, const struct stask *t, size_t k);
+static double task_speed(const struct sched *s, const struct stask *t);
+static void learn_group(struct sched *s, const struct stask *t, double dur);
+static bool pick_wide(struct sched *s, double now, struct sched_assign *a);
 
 struct sched_params sched_params_default(void)
 {
@@ -148,6 +171,12 @@ void sched_destroy(struct sched *s)
     free(s->rcost);
     free(s->rsorted);
     free(s->rsuffix);
+    free(s->gdev);
+    free(s->bynode);
+    free(s->node_end);
+    free(s->free_at);
+    free(s->scratch);
+    free(s->resv);
     free(s);
 }
 
@@ -200,7 +229,19 @@ long sched_add_task(struct sched *s, double weight, uint64_t mem)
     t->dev = t->failed_dev = t->bdev = -1;
     t->end = -1;
     t->state = SCHED_PENDING;
+    t->width = 1;
     return (long)s->ntask++;
+}
+
+int sched_set_task_width(struct sched *s, size_t task, int width)
+{
+    if (s->started)
+        return -EBUSY;
+    if (task >= s->ntask || width < 1 || width > SCHED_MAX_WIDTH)
+        return -EINVAL;
+    s->task[task].width = (unsigned short)width;
+    s->wide |= width > 1;
+    return 0;
 }
 
 int sched_restore_done(struct sched *s, size_t task)
@@ -275,7 +316,7 @@ static void heap_remove(struct sched *s, size_t d)
 static void heap_sync(struct sched *s, size_t d)
 {
     struct sdev *v = &s->dev[d];
-    bool want = !v->quarantined && !v->blocked && v->running < v->cap;
+    bool want = !v->quarantined && !v->blocked && !v->busy && v->running < v->cap;
     if (want && v->heap_pos < 0) {
         s->heap[s->nheap] = d;
         v->heap_pos = (long)s->nheap++;
@@ -298,15 +339,20 @@ static void heap_rekey(struct sched *s, size_t d)
 /* ---- start ---- */
 
 static void update_max_speed(struct sched *s);
+static int start_groups(struct sched *s);
 
 static const struct sched *sort_ctx; /* qsort has no context argument */
 
 static int cmp_lpt(const void *a, const void *b)
 {
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    double wi = sort_ctx->task[i].weight, wj = sort_ctx->task[j].weight;
+    /* Longest first: a wide task's length is its weight over its width. */
+    const struct stask *ti = &sort_ctx->task[i], *tj = &sort_ctx->task[j];
+    double wi = ti->weight / ti->width, wj = tj->weight / tj->width;
     if (wi != wj)
         return wi > wj ? -1 : 1;
+    if (ti->width != tj->width)
+        return ti->width > tj->width ? -1 : 1;
     return i < j ? -1 : (i > j);
 }
 
@@ -322,10 +368,17 @@ static bool task_fits_ever(const struct sched *s, const struct stask *t, size_t 
     return t->mem == 0 || v->mem_total == 0 || dev_capacity_mem(v) >= t->mem;
 }
 
+static bool group_fits_ever(const struct sched *s, const struct stask *t);
+
 long sched_first_unfit(const struct sched *s)
 {
     for (size_t i = 0; i < s->ntask; i++) {
         const struct stask *t = &s->task[i];
+        if (t->state == SCHED_PENDING && t->width > 1) {
+            if (!group_fits_ever(s, t))
+                return (long)i;
+            continue;
+        }
         if (t->state != SCHED_PENDING || t->mem == 0)
             continue;
         bool ok = false;
@@ -386,6 +439,8 @@ int sched_start(struct sched *s)
         if (s->p.policy == SCHED_MEMFREE)
             s->dev[d].cap = (int)s->ndev * s->p.slots;
     }
+    if (s->wide && start_groups(s) < 0)
+        return s->p.policy == SCHED_DYNAMIC ? -ENOMEM : -EINVAL;
     s->started = true;
     for (size_t d = 0; d < s->ndev; d++)
         heap_sync(s, d);
@@ -424,10 +479,50 @@ int sched_set_foreign_mem(struct sched *s, size_t dev, uint64_t bytes)
     return 0;
 }
 
+/* ---- shared GPUs ---- */
+
+bool sched_gpu_busy(const struct sched_gpu_sample *g, double pct)
+{
+    if (!(pct > 0))
+        return false;
+    if (g->mem_total > 0 && (double)g->mem_foreign * 100.0 > pct * (double)g->mem_total)
+        return true;
+    return g->util_foreign >= 0 && (double)g->util_foreign > pct;
+}
+
+int sched_set_busy(struct sched *s, size_t dev, bool busy)
+{
+    if (dev >= s->ndev)
+        return -EINVAL;
+    s->dev[dev].busy = busy;
+    if (s->started)
+        heap_sync(s, dev);
+    return 0;
+}
+
+int sched_set_default_mem(struct sched *s, uint64_t bytes)
+{
+    s->default_mem = bytes;
+    if (s->started && s->nblocked && bytes == 0)
+        unblock_all(s);
+    return 0;
+}
+
+uint64_t sched_auto_mem(uint64_t peak)
+{
+    if (peak == 0)
+        return 0;
+    double m = (double)peak * SCHED_AUTO_MEM_MARGIN;
+    uint64_t mib = (uint64_t)ceil(m / 1048576.0);
+    return mib << 20;
+}
+
 /* ---- picking ---- */
 
 static uint64_t task_mem(const struct sched *s, const struct stask *t)
 {
+    if (t->mem == 0 && s->default_mem)
+        return s->default_mem;
     if (s->p.policy == SCHED_MEMFREE && t->mem == 0)
         return s->p.memfree_default_mem;
     return t->mem;
@@ -472,8 +567,8 @@ static long find_retry(const struct sched *s, size_t d, bool *near)
         const struct stask *t = &s->task[ti];
         /* Prefer another device than the one that failed it, unless this is
          * the only device left. */
-        if (t->failed_dev == (long)d && s->alive > 1)
-            continue;
+        if ((t->failed_dev == (long)d && s->alive > 1) || t->width > 1)
+            continue; /* a wide retry waits to be the head (pick_wide) */
         if (!fits_now(s, d, t))
             continue;
         if (s->multi_node && t->failed_dev >= 0 &&
@@ -520,7 +615,7 @@ static long find_pending(struct sched *s, size_t d)
         if (!in_order(s, s->order[k]))
             continue;
         seen++;
-        if (fits_now(s, d, t))
+        if (t->width == 1 && fits_now(s, d, t))
             return (long)k;
     }
     return -1;
@@ -543,9 +638,9 @@ static double guard_speed(const struct sched *s, const struct sdev *v)
  * expected end is probably a long one (costs are not always known): it is
  * expected to run on for as long again as it has overrun, instead of ending
  * right now, so that one long task is not counted as free capacity. */
-static double expected_end(const struct stask *r, const struct sdev *v, double now)
+static double expected_end(const struct sched *s, const struct stask *r, double now)
 {
-    double end = r->start + r->weight / v->est;
+    double end = r->start + r->weight / task_speed(s, r);
     return end >= now ? end : now + (now - end);
 }
 
@@ -575,7 +670,7 @@ static bool guard_says_wait(const struct sched *s, size_t d, double w, double no
         const struct sdev *v = &s->dev[e];
         if (e == d || v->quarantined)
             continue;
-        double ve = guard_speed(s, v);
+        double ve = guard_speed(s, v) * r->width; /* a group: about width x */
         double end = r->start + r->weight / ve;
         if (end < now)
             end = now + (now - end);
@@ -599,7 +694,7 @@ static long memfree_device(const struct sched *s, const struct stask *t)
     double best_ratio = -1;
     for (size_t d = 0; d < s->ndev; d++) {
         const struct sdev *v = &s->dev[d];
-        if (v->quarantined || v->running >= v->cap || !fits_now(s, d, t))
+        if (v->quarantined || v->busy || v->running >= v->cap || !fits_now(s, d, t))
             continue;
         double ratio = 1.0;
         if (v->mem_total) {
@@ -632,11 +727,14 @@ static void start_task(struct sched *s, size_t ti, size_t d, double now,
     s->npending--;
     s->pending_weight -= t->weight;
     v->running++;
-    v->mem_reserved += task_mem(s, t);
+    t->rmem = task_mem(s, t);
+    v->mem_reserved += t->rmem;
     heap_sync(s, d);
     a->task = ti;
     a->dev = d;
     a->attempt = t->attempts;
+    a->ndevs = 1;
+    a->devs[0] = d;
 }
 
 static bool pick_memfree(struct sched *s, double now, struct sched_assign *a)
@@ -775,7 +873,7 @@ static void straggler_outlook(const struct sched *s, const struct stask *t,
     } else if (s->weighted || (s->nrcost >= STALL_MIN_OBS && cv <= STALL_MAX_CV &&
                                done > STALL_FACTOR * max * t->weight)) {
         *cost = t->weight;
-        *left = expected_end(t, e, now) - now;
+        *left = expected_end(s, t, now) - now;
     } else {
         *cost = 2 * done;
         *left = now - t->start;
@@ -805,7 +903,7 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
         size_t ti = s->running[k];
         const struct stask *t = &s->task[ti];
         const struct sdev *e = &s->dev[t->dev];
-        if (t->bdev >= 0 || t->dev == (long)d || !fits_now(s, d, t))
+        if (t->bdev >= 0 || t->dev == (long)d || t->width > 1 || !fits_now(s, d, t))
             continue;
         double cost, left;
         straggler_outlook(s, t, e, now, &cost, &left);
@@ -824,12 +922,15 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
     t->bstart = now;
     t->attempts++;
     v->running++;
-    v->mem_reserved += task_mem(s, t);
+    t->brmem = task_mem(s, t);
+    v->mem_reserved += t->brmem;
     heap_sync(s, d);
     a->task = (size_t)best;
     a->dev = d;
     a->attempt = t->attempts;
     a->backup = true;
+    a->ndevs = 1;
+    a->devs[0] = d;
     return true;
 }
 
@@ -847,6 +948,8 @@ bool sched_pick(struct sched *s, double now, struct sched_assign *a)
         return true;
     if (s->p.policy == SCHED_MEMFREE)
         return pick_memfree(s, now, a);
+    if (s->wide && pick_wide(s, now, a))
+        return true;
     while (s->nheap > 0) {
         size_t d = s->heap[0];
         bool near;
@@ -863,6 +966,15 @@ bool sched_pick(struct sched *s, double now, struct sched_assign *a)
         }
         size_t ti = rk >= 0 ? s->retry[(s->retry_head + (size_t)rk) % s->retry_alloc]
                             : s->order[pk];
+        if (s->dev[d].reserved &&
+            now + s->task[ti].weight / s->dev[d].est > s->resv_until + 1e-9) {
+            /* Held for the wide head task, and this one would end too late
+             * (EASY backfilling): park it until the next event. */
+            s->dev[d].blocked = true;
+            s->nblocked++;
+            heap_sync(s, d);
+            continue;
+        }
         if (s->p.policy == SCHED_DYNAMIC && s->p.tail_guard &&
             guard_says_wait(s, d, s->task[ti].weight, now))
             return false; /* slower free devices would wait too */
@@ -964,12 +1076,16 @@ static void learn_speed(struct sched *s, size_t d, double w, double dur)
 /* Takes a running task off its device: shared by finish and requeue. */
 static void unrun(struct sched *s, struct stask *t)
 {
-    struct sdev *v = &s->dev[t->dev];
     size_t last = s->running[--s->nrunning];
     s->running[t->run_pos] = last;
     s->task[last].run_pos = t->run_pos;
-    v->running--;
-    v->mem_reserved -= task_mem(s, t);
+    for (size_t k = 0; k < t->width; k++) {
+        size_t m = task_dev(s, t, k);
+        s->dev[m].running--;
+        s->dev[m].mem_reserved -= t->rmem;
+        if (k > 0)
+            heap_sync(s, m);
+    }
     if (s->nblocked)
         unblock_all(s);
 }
@@ -1036,7 +1152,7 @@ static void drop_backup(struct sched *s, struct stask *t, double now)
 {
     struct sdev *b = &s->dev[t->bdev];
     b->running--;
-    b->mem_reserved -= task_mem(s, t);
+    b->mem_reserved -= t->brmem;
     b->busy_s += now > t->bstart ? now - t->bstart : 0;
     size_t bd = (size_t)t->bdev;
     t->bdev = -1;
@@ -1071,6 +1187,9 @@ enum sched_outcome sched_finish_on(struct sched *s, size_t ti, size_t dev, doubl
         t->start = t->bstart;
         t->bdev = od;
         t->bstart = os;
+        uint64_t om = t->rmem;
+        t->rmem = t->brmem;
+        t->brmem = om;
         /* running[] holds the task, not the device: nothing to move. */
     }
     if (!ok) {
@@ -1079,10 +1198,11 @@ enum sched_outcome sched_finish_on(struct sched *s, size_t ti, size_t dev, doubl
         v->failed++;
         v->busy_s += now > t->start ? now - t->start : 0;
         v->running--;
-        v->mem_reserved -= task_mem(s, t);
+        v->mem_reserved -= t->rmem;
         size_t fd = (size_t)t->dev;
         t->dev = t->bdev;
         t->start = t->bstart;
+        t->rmem = t->brmem;
         t->bdev = -1;
         heap_sync(s, fd);
         return SCHED_OUT_CONTINUES;
@@ -1108,19 +1228,21 @@ enum sched_outcome sched_finish(struct sched *s, size_t ti, double now, bool ok)
         dur = 0;
     t->end = now;
     unrun(s, t);
-    v->busy_s += dur;
+    for (size_t k = 0; k < t->width; k++)
+        s->dev[task_dev(s, t, k)].busy_s += dur;
     enum sched_outcome out;
     if (ok) {
         v->consec_fail = 0;
         v->nrecent = 0;
         v->probing = false;
         v->quarantines = 0;
-        v->done++;
+        for (size_t k = 0; k < t->width; k++)
+            s->dev[task_dev(s, t, k)].done++;
         t->state = SCHED_DONE;
         s->ndone++;
         if (dur > 1e-9) {
-            learn_speed(s, d, t->weight, dur);
-            s->rcost[s->rcost_next] = dur * v->est / t->weight;
+            learn_group(s, t, dur);
+            s->rcost[s->rcost_next] = dur * task_speed(s, t) / t->weight;
             s->rcost_next = (s->rcost_next + 1) % RCOST_RING;
             if (s->nrcost < RCOST_RING)
                 s->nrcost++;
@@ -1244,7 +1366,7 @@ double sched_eta(const struct sched *s, double now)
     double work = s->pending_weight;
     for (size_t k = 0; k < s->nrunning; k++) {
         const struct stask *r = &s->task[s->running[k]];
-        double left = r->weight - (now - r->start) * s->dev[r->dev].est;
+        double left = r->weight - (now - r->start) * task_speed(s, r);
         if (left > 0)
             work += left;
     }
@@ -1270,13 +1392,15 @@ static void measure_speeds(struct sched *s)
     if (!off || !r)
         goto out;
     for (size_t i = 0; i < s->ntask; i++)
-        if (s->task[i].state == SCHED_DONE && task_dur(&s->task[i]) > 0)
+        if (s->task[i].state == SCHED_DONE && task_dur(&s->task[i]) > 0 &&
+            s->task[i].width == 1)
             off[s->task[i].dev + 1]++;
     for (size_t d = 0; d < s->ndev; d++)
         off[d + 1] += off[d];
     for (size_t i = 0; i < s->ntask; i++) {
         const struct stask *t = &s->task[i];
-        if (t->state == SCHED_DONE && task_dur(t) > 0 && off[t->dev] < s->ndone)
+        if (t->state == SCHED_DONE && task_dur(t) > 0 && t->width == 1 &&
+            off[t->dev] < s->ndone)
             r[off[t->dev]++] = t->weight / task_dur(t);
     }
     /* off[d] now ends device d's segment; it started at off[d - 1]. */
@@ -1310,8 +1434,8 @@ double sched_lower_bound(struct sched *s)
             continue; /* restored from a journal or never run */
         double c = sched_task_cost(s, i);
         sumc += c;
-        if (c > maxc)
-            maxc = c;
+        if (c / t->width > maxc)
+            maxc = c / t->width; /* a group of k: at most k x the fastest */
     }
     for (size_t d = 0; d < s->ndev; d++) {
         const struct sdev *v = &s->dev[d];
@@ -1333,8 +1457,12 @@ double sched_lower_bound(struct sched *s)
 double sched_task_cost(const struct sched *s, size_t task)
 {
     const struct stask *t = &s->task[task];
-    if (t->state == SCHED_DONE && task_dur(t) > 0 && t->dev >= 0)
-        return task_dur(t) * cost_speed(&s->dev[t->dev]);
+    if (t->state == SCHED_DONE && task_dur(t) > 0 && t->dev >= 0) {
+        double sp = 0; /* a group's speed: the sum of its members' */
+        for (size_t k = 0; k < t->width; k++)
+            sp += cost_speed(&s->dev[task_dev(s, t, k)]);
+        return task_dur(t) * sp;
+    }
     return t->weight;
 }
 
@@ -1351,6 +1479,8 @@ void sched_dev_stats(const struct sched *s, size_t dev, struct sched_dev_stats *
     out->retired = v->retired;
     out->quarantines = v->quarantines;
     out->probe_at = v->quarantined && !v->retired ? v->probe_at : -1;
+    out->busy = v->busy;
+    out->mem_reserved = v->mem_reserved;
 }
 
 bool sched_halted(const struct sched *s)
@@ -1373,6 +1503,271 @@ void sched_task_stats(const struct sched *s, size_t task, struct sched_task_stat
     out->backup_start_s = t->bstart;
     out->start_s = t->start;
     out->end_s = t->end;
+    out->width = t->width;
+}
+
+/* ---- wide tasks (gpus=N): a group of devices of one node ----
+ *
+ * A task of width N runs on N devices of one node at once. Its group's speed
+ * is the sum of its members' (perfect scaling: weight W takes W / sum s).
+ * It is dispatched only from the head of the queue (retries first, then
+ * dispatch order): pick_wide chooses the group that is expected to finish it
+ * first -- among the fastest N devices free now and the fastest N of those
+ * that free up first -- and starts it when all are free; otherwise those
+ * devices are reserved until they are expected to be (the shadow time) and
+ * single tasks backfill: a reserved device takes only a task expected to end
+ * before the shadow time; other devices take any (EASY backfilling). A wide
+ * task behind the head waits its turn; so no wide task starves, and single
+ * tasks run on every device the head does not need. */
+
+static size_t task_dev(const struct sched *s, const struct stask *t, size_t k)
+{
+    return t->width > 1 ? s->gdev[t->goff + k] : (size_t)t->dev;
+}
+
+/* The learned speed of the devices a task runs on (a group: their sum). */
+static double task_speed(const struct sched *s, const struct stask *t)
+{
+    double sp = 0;
+    for (size_t k = 0; k < t->width; k++)
+        sp += s->dev[task_dev(s, t, k)].est;
+    return sp;
+}
+
+/* Learns from a done task that took dur seconds: a group's members each
+ * observe the share of its weight their estimates say they did. */
+static void learn_group(struct sched *s, const struct stask *t, double dur)
+{
+    if (t->width == 1) {
+        learn_speed(s, (size_t)t->dev, t->weight, dur);
+        return;
+    }
+    double sum = task_speed(s, t), share[SCHED_MAX_WIDTH];
+    for (size_t k = 0; k < t->width; k++)
+        share[k] = s->dev[task_dev(s, t, k)].est / sum;
+    for (size_t k = 0; k < t->width; k++)
+        learn_speed(s, task_dev(s, t, k), t->weight * share[k], dur);
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int ni = sort_ctx->dev[i].node, nj = sort_ctx->dev[j].node;
+    if (ni != nj)
+        return ni < nj ? -1 : 1;
+    return i < j ? -1 : (i > j);
+}
+
+/* sched_start's part for wide tasks: their group slots, devices by node,
+ * scratch. Returns 0, -EINVAL (not the dynamic policy) or -ENOMEM. */
+static int start_groups(struct sched *s)
+{
+    if (s->p.policy != SCHED_DYNAMIC)
+        return -EINVAL;
+    size_t n = 0;
+    for (size_t i = 0; i < s->ntask; i++)
+        if (s->task[i].width > 1) {
+            s->task[i].goff = (uint32_t)n;
+            n += s->task[i].width;
+        }
+    size_t nd = s->ndev ? s->ndev : 1;
+    s->gdev = malloc(n * sizeof *s->gdev);
+    s->bynode = malloc(nd * sizeof *s->bynode);
+    s->node_end = malloc(nd * sizeof *s->node_end);
+    s->free_at = malloc(nd * sizeof *s->free_at);
+    s->scratch = malloc(nd * sizeof *s->scratch);
+    s->resv = malloc(SCHED_MAX_WIDTH * sizeof *s->resv);
+    if (!s->gdev || !s->bynode || !s->node_end || !s->free_at || !s->scratch || !s->resv)
+        return -ENOMEM;
+    s->ngdev = n;
+    for (size_t d = 0; d < s->ndev; d++)
+        s->bynode[d] = d;
+    sort_ctx = s;
+    qsort(s->bynode, s->ndev, sizeof *s->bynode, cmp_node);
+    sort_ctx = NULL;
+    for (size_t k = 0; k < s->ndev; k++)
+        if (k + 1 == s->ndev ||
+            s->dev[s->bynode[k + 1]].node != s->dev[s->bynode[k]].node)
+            s->node_end[s->nnodes++] = k + 1;
+    return 0;
+}
+
+/* True when some node has width devices that can ever hold t. */
+static bool group_fits_ever(const struct sched *s, const struct stask *t)
+{
+    if (!s->bynode)
+        return true; /* not started: sched_start checks again */
+    for (size_t n = 0, b = 0; n < s->nnodes; b = s->node_end[n++]) {
+        size_t ok = 0;
+        for (size_t k = b; k < s->node_end[n]; k++)
+            ok += !s->dev[s->bynode[k]].quarantined && task_fits_ever(s, t, s->bynode[k]);
+        if (ok >= t->width)
+            return true;
+    }
+    return false;
+}
+
+/* Fills free_at[d]: when device d is expected to have room for t -- now when
+ * it has; the earliest expected end of what runs there when it is full;
+ * INFINITY when it cannot take t (quarantined, busy, too small, no slot). */
+static void group_free_at(struct sched *s, const struct stask *t, double now)
+{
+    for (size_t d = 0; d < s->ndev; d++) {
+        const struct sdev *v = &s->dev[d];
+        bool usable =
+            !v->quarantined && !v->busy && v->cap > 0 && task_fits_ever(s, t, d);
+        s->free_at[d] = !usable                                    ? NAN
+                        : v->running < v->cap && fits_now(s, d, t) ? now
+                                                                   : INFINITY;
+    }
+    for (size_t k = 0; k < s->nrunning; k++) {
+        const struct stask *r = &s->task[s->running[k]];
+        /* A full device is not free now, even when its task is due now. */
+        double end = fmax(expected_end(s, r, now), now + 1e-9);
+        for (size_t j = 0; j < r->width; j++) {
+            size_t m = task_dev(s, r, j);
+            if (!isnan(s->free_at[m]) && s->free_at[m] > now && end < s->free_at[m])
+                s->free_at[m] = end;
+        }
+    }
+    for (size_t d = 0; d < s->ndev; d++)
+        if (isnan(s->free_at[d]))
+            s->free_at[d] = INFINITY;
+}
+
+static int cmp_free_at(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    double fi = sort_ctx->free_at[i], fj = sort_ctx->free_at[j];
+    if (fi != fj)
+        return fi < fj ? -1 : 1;
+    return dev_before(sort_ctx, i, j) ? -1 : 1;
+}
+
+static int cmp_speed(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    return i == j ? 0 : dev_before(sort_ctx, i, j) ? -1 : 1;
+}
+
+/* Candidate group: the width fastest of c[0 .. k) (reordered). Keeps it in
+ * g and *ready when it finishes t before *best. */
+static void try_group(struct sched *s, const struct stask *t, size_t *c, size_t k,
+                      size_t *g, double *ready, double *best)
+{
+    sort_ctx = s;
+    qsort(c, k, sizeof *c, cmp_speed);
+    sort_ctx = NULL;
+    double sp = 0, at = 0;
+    for (size_t j = 0; j < t->width; j++) {
+        sp += s->dev[c[j]].est;
+        at = fmax(at, s->free_at[c[j]]);
+    }
+    double finish = at + t->weight / sp;
+    if (finish < *best - 1e-12) {
+        *best = finish;
+        *ready = at;
+        memcpy(g, c, t->width * sizeof *g);
+    }
+}
+
+/* Chooses t's group (see the section comment). Returns false when no node
+ * has width devices that can take it at a known time. */
+static bool choose_group(struct sched *s, const struct stask *t, double now, size_t *g,
+                         double *ready)
+{
+    group_free_at(s, t, now);
+    double best = INFINITY;
+    for (size_t n = 0, b = 0; n < s->nnodes; b = s->node_end[n++]) {
+        size_t m = 0, *c = s->scratch;
+        for (size_t k = b; k < s->node_end[n]; k++)
+            if (isfinite(s->free_at[s->bynode[k]]))
+                c[m++] = s->bynode[k];
+        if (m < t->width)
+            continue;
+        sort_ctx = s;
+        qsort(c, m, sizeof *c, cmp_free_at);
+        sort_ctx = NULL;
+        size_t nnow = 0;
+        while (nnow < m && s->free_at[c[nnow]] <= now)
+            nnow++;
+        /* Growing prefixes of the free-time order: each sort permutes only
+         * within the prefix, so the next prefix is still the next set. */
+        size_t ks[3] = {t->width, nnow > t->width ? nnow : t->width, m};
+        for (int j = 0; j < 3; j++)
+            if (j == 0 || ks[j] > ks[j - 1])
+                try_group(s, t, c, ks[j], g, ready, &best);
+    }
+    return isfinite(best);
+}
+
+/* Ends the reservation of the previous pick. */
+static void clear_resv(struct sched *s)
+{
+    for (size_t k = 0; k < s->nresv; k++)
+        s->dev[s->resv[k]].reserved = false;
+    s->nresv = 0;
+}
+
+/* Starts wide task ti on group g at time now (g[0] is its dev). */
+static void start_group(struct sched *s, size_t ti, const size_t *g, double now,
+                        struct sched_assign *a)
+{
+    struct stask *t = &s->task[ti];
+    start_task(s, ti, g[0], now, a);
+    for (size_t k = 0; k < t->width; k++) {
+        s->gdev[t->goff + k] = g[k];
+        a->devs[k] = g[k];
+        if (k == 0)
+            continue;
+        s->dev[g[k]].running++;
+        s->dev[g[k]].mem_reserved += t->rmem;
+        heap_sync(s, g[k]);
+    }
+    a->ndevs = t->width;
+}
+
+/* The wide head task: starts it when its group is free (true, *a filled),
+ * else reserves the group until its shadow time (false). Single heads: no
+ * reservation (false). */
+static bool pick_wide(struct sched *s, double now, struct sched_assign *a)
+{
+    clear_resv(s);
+    bool from_retry = s->retry_len > 0;
+    skip_taken(s);
+    long hw = from_retry            ? (long)s->retry[s->retry_head]
+              : s->head < s->norder ? (long)s->order[s->head]
+                                    : -1;
+    if (hw < 0 || s->task[hw].width == 1)
+        return false;
+    const struct stask *t = &s->task[hw];
+    size_t g[SCHED_MAX_WIDTH];
+    double ready = now;
+    if (!choose_group(s, t, now, g, &ready))
+        return false; /* no group now or foreseeable: single tasks go on */
+    if (ready > now) {
+        for (size_t k = 0; k < t->width; k++) {
+            s->dev[g[k]].reserved = true;
+            s->resv[k] = g[k];
+        }
+        s->nresv = t->width;
+        s->resv_until = ready;
+        return false;
+    }
+    if (from_retry)
+        take_retry(s, 0);
+    start_group(s, (size_t)hw, g, now, a);
+    return true;
+}
+
+size_t sched_task_devices(const struct sched *s, size_t task, size_t *out, size_t cap)
+{
+    const struct stask *t = &s->task[task];
+    if (t->dev < 0)
+        return 0;
+    for (size_t k = 0; k < t->width && k < cap; k++)
+        out[k] = task_dev(s, t, k);
+    return t->width;
 }
 
 const char *sched_policy_name(enum sched_policy p)

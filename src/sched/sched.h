@@ -64,11 +64,16 @@ struct sched_params {
  * their tasks' retries: an outage costs no task its retries. */
 struct sched_params sched_params_default(void);
 
+/* Devices one task may run on at once (gpus=N / cpus=N). */
+#define SCHED_MAX_WIDTH 64
+
 struct sched_assign {
-    size_t task; /* task index */
-    size_t dev;  /* device index */
-    int attempt; /* 1 for the first attempt */
-    bool backup; /* a speculative copy of a task that runs elsewhere */
+    size_t task;                  /* task index */
+    size_t dev;                   /* device index (a group's first device) */
+    int attempt;                  /* 1 for the first attempt */
+    bool backup;                  /* a speculative copy of a task that runs elsewhere */
+    size_t ndevs;                 /* devices it runs on: 1, or its width */
+    size_t devs[SCHED_MAX_WIDTH]; /* them, devs[0] = dev; all of one node */
 };
 
 struct sched_dev_stats {
@@ -82,6 +87,8 @@ struct sched_dev_stats {
     bool retired;          /* quarantined for good */
     int quarantines;       /* quarantines since its last success */
     double probe_at;       /* resting: when it takes tasks again; else -1 */
+    bool busy;             /* used by others (sched_set_busy): no new task */
+    uint64_t mem_reserved; /* bytes its running tasks reserved */
 };
 
 struct sched_task_stats {
@@ -91,6 +98,7 @@ struct sched_task_stats {
     long backup_dev;       /* device of a running backup attempt, -1 if none */
     double backup_start_s; /* its start */
     double start_s, end_s; /* last attempt; end_s < 0 while running */
+    int width;             /* devices it runs on at once */
 };
 
 struct sched;
@@ -109,13 +117,25 @@ long sched_add_device(struct sched *s, double speed_prior, uint64_t mem_total, i
  * device bytes needed (0 = none). Returns the index or a negative errno. */
 long sched_add_task(struct sched *s, double weight, uint64_t mem);
 
+/* Makes a task wide before sched_start(): it runs on width devices of one
+ * node at once (1 <= width <= SCHED_MAX_WIDTH; dynamic policy only, else
+ * sched_start fails with -EINVAL). Returns 0, -EINVAL or -EBUSY. See
+ * sched.c, "wide tasks": group speed is the sum of the members' speeds;
+ * dispatch is EASY backfilling; a failure counts on the first device. */
+int sched_set_task_width(struct sched *s, size_t task, int width);
+
+/* The devices of a task's current or last attempt into out (at most cap):
+ * returns their number (0 if it never ran). */
+size_t sched_task_devices(const struct sched *s, size_t task, size_t *out, size_t cap);
+
 /* Marks a task done before start (restored from a journal): it is never
  * dispatched. Returns 0 or -EINVAL. */
 int sched_restore_done(struct sched *s, size_t task);
 
 /* Freezes the tables and builds the dispatch order (LPT when weights differ).
- * Returns 0, -ENOMEM, or -E2BIG when some pending task fits on no device
- * (see sched_first_unfit()). */
+ * Returns 0, -ENOMEM, -EINVAL (wide tasks under a policy other than
+ * dynamic), or -E2BIG when some pending task fits on no device, or a wide
+ * one on no node (see sched_first_unfit()). */
 int sched_start(struct sched *s);
 
 /* Index of the first pending task that no device's memory can hold, or -1. */
@@ -128,6 +148,39 @@ int sched_set_capacity(struct sched *s, size_t dev, int capacity);
 /* Sets the device memory used by others (not by shotq's tasks), from a
  * refresh. Returns 0 or -EINVAL. */
 int sched_set_foreign_mem(struct sched *s, size_t dev, uint64_t bytes);
+
+/* ---- shared GPUs (--gpu-busy, --task-mem auto) ---- */
+
+/* Default --gpu-busy threshold: a GPU whose memory or utilisation is more
+ * than this % used by others takes no new task. */
+#define SCHED_GPU_BUSY_PCT 50.0
+
+/* What a refresh saw of one GPU, without this run's own processes. */
+struct sched_gpu_sample {
+    uint64_t mem_total;   /* bytes, 0 = unknown */
+    uint64_t mem_foreign; /* bytes used by processes that are not this run's */
+    int util_foreign;     /* utilisation % due to others, -1 = unknown */
+};
+
+/* Predicate: true when others use more than pct % of g's memory or of its
+ * utilisation (unknown values never count). pct <= 0 (off): false. Pure. */
+bool sched_gpu_busy(const struct sched_gpu_sample *g, double pct);
+
+/* Marks a device busy with others' work (or free again): a busy device
+ * takes no new task; its running tasks go on. Returns 0 or -EINVAL. */
+int sched_set_busy(struct sched *s, size_t dev, bool busy);
+
+/* Bytes assumed for tasks that declare no memory (--task-mem auto), from
+ * now on (0 = none); attempts already running keep what they reserved.
+ * Returns 0. */
+int sched_set_default_mem(struct sched *s, uint64_t bytes);
+
+/* Margin of --task-mem auto over the largest peak measured so far. */
+#define SCHED_AUTO_MEM_MARGIN 1.25
+
+/* --task-mem auto: peak x SCHED_AUTO_MEM_MARGIN, rounded up to whole MiB;
+ * 0 for 0 (nothing measured yet: no limit). Pure. */
+uint64_t sched_auto_mem(uint64_t peak);
 
 /* Asks for one task to start at time now. Returns true and fills *a when a
  * task should start; false when nothing should start now (call again after

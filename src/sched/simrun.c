@@ -102,12 +102,52 @@ static double work_time(const struct simrun_model *m, size_t d, double sp, doubl
     }
 }
 
+/* Counts a started task on its devices (load: tasks running per device).
+ * Returns their summed speed; *k = the most tasks now on one of them. */
+static double take_devices(const struct simrun_dev *devs, int *load,
+                           const struct sched_assign *a, int *k)
+{
+    double sp = 0;
+    *k = 0;
+    for (size_t j = 0; j < a->ndevs; j++) {
+        int kj = ++load[a->devs[j]];
+        *k = kj > *k ? kj : *k;
+        sp += devs[a->devs[j]].speed;
+    }
+    return sp;
+}
+
+/* The attempt of event e ended at now (backup: a backup copy, never wide):
+ * frees its devices, adds their busy time and counts, records the task. */
+static void release_devices(const struct sched *s, const struct ev *e, bool backup,
+                            double now, int *load, struct simrun_result *out)
+{
+    size_t g[SCHED_MAX_WIDTH];
+    size_t ng = 1;
+    if (backup)
+        g[0] = e->dev;
+    else
+        ng = sched_task_devices(s, e->task, g, SCHED_MAX_WIDTH);
+    for (size_t j = 0; j < ng; j++) {
+        load[g[j]]--;
+        out->busy_s[g[j]] += now - e->start;
+        out->tasks_per_dev[g[j]]++;
+    }
+    if (out->tasks) {
+        struct simrun_task *rt = &out->tasks[e->task];
+        *rt = (struct simrun_task){e->start, now, ng, {0}};
+        memcpy(rt->devs, g, ng * sizeof g[0]);
+    }
+}
+
 void simrun_result_free(struct simrun_result *r)
 {
     free(r->busy_s);
     free(r->tasks_per_dev);
+    free(r->tasks);
     r->busy_s = NULL;
     r->tasks_per_dev = NULL;
+    r->tasks = NULL;
 }
 
 int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t ndev,
@@ -124,7 +164,10 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
                        .alloc = ntasks ? ntasks : 1};
     out->busy_s = calloc(ndev, sizeof *out->busy_s);
     out->tasks_per_dev = calloc(ndev, sizeof *out->tasks_per_dev);
-    if (!s || !h.v || !out->busy_s || !out->tasks_per_dev)
+    if (model && model->record)
+        out->tasks = calloc(ntasks ? ntasks : 1, sizeof *out->tasks);
+    if (!s || !h.v || !out->busy_s || !out->tasks_per_dev ||
+        (model && model->record && !out->tasks))
         goto out_free;
     double sumw = 0, maxw = 0, sums = 0, maxs = 0;
     for (size_t d = 0; d < ndev; d++) {
@@ -145,13 +188,18 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
             goto out_free;
         }
         double c = model && model->cost ? model->cost[i] : w;
+        if (model && model->width &&
+            (rc = sched_set_task_width(s, (size_t)r, model->width[i])))
+            goto out_free;
         if (!(c > 0)) {
             rc = -EINVAL;
             goto out_free;
         }
         sumw += c;
-        if (c > maxw)
-            maxw = c;
+        /* A group of k runs at most k x the fastest speed. */
+        double cw = model && model->width ? c / model->width[i] : c;
+        if (cw > maxw)
+            maxw = cw;
     }
     rc = sched_start(s);
     if (rc == -E2BIG) {
@@ -172,12 +220,13 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         struct sched_assign a;
         while (sched_pick(s, now, &a)) {
             const struct simrun_dev *v = &devs[a.dev];
-            int k = ++load[a.dev];
+            int k;
+            double sp = take_devices(devs, load, &a, &k);
             double c = model && model->cost ? model->cost[a.task]
                        : weights            ? weights[a.task]
                                             : 1.0;
             double lat = v->node != 0 ? remote_latency_s : 0;
-            double dur = lat + work_time(model, a.dev, v->speed, now + lat, c) * k;
+            double dur = lat + work_time(model, a.dev, sp, now + lat, c) * k;
             if (ev_push(&h,
                         (struct ev){now + dur, now, (uint32_t)a.task, (uint32_t)a.dev})) {
                 free(load);
@@ -210,9 +259,7 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
             (ts.dev != (long)e.dev && ts.backup_dev != (long)e.dev))
             continue; /* a killed attempt: its device was freed already */
         now = e.t;
-        load[e.dev]--;
-        out->busy_s[e.dev] += now - e.start;
-        out->tasks_per_dev[e.dev]++;
+        release_devices(s, &e, ts.backup_dev == (long)e.dev, now, load, out);
         out->tasks_done++;
         if (now > out->makespan_s)
             out->makespan_s = now;

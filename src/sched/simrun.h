@@ -3,6 +3,7 @@
 #ifndef SHOTQ_SIMRUN_H
 #define SHOTQ_SIMRUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,17 @@ struct simrun_model {
     const double *cost;
     const struct simrun_slowdown *slow;
     size_t nslow;
+    const int *width; /* per task: devices it runs on at once (gpus=N); NULL = 1.
+                         A group runs at the sum of its members' speeds (the
+                         slowdowns of its first device apply) */
+    bool record;      /* fill simrun_result.tasks */
+};
+
+/* One task as it ran (model->record). */
+struct simrun_task {
+    double start_s, end_s; /* of the attempt that ended it */
+    size_t ndevs;          /* devices it ran on; 0 if it never ran */
+    size_t devs[SCHED_MAX_WIDTH];
 };
 
 struct simrun_result {
@@ -39,6 +51,7 @@ struct simrun_result {
     size_t tasks_unrun;         /* tasks that fit no device */
     double *busy_s;             /* per device, owned: free with simrun_result_free */
     int64_t *tasks_per_dev;     /* per device, owned */
+    struct simrun_task *tasks;  /* per task when model->record, owned; else NULL */
 };
 
 /* Simulates ntasks tasks of the given declared weights (NULL = all 1) and memory

@@ -36,6 +36,10 @@ int tasks_add(struct taskset *ts, int64_t id, double weight, uint64_t mem,
         if (!p2)
             return -ENOMEM;
         ts->pos = p2;
+        uint16_t *wd2 = realloc(ts->width, na * sizeof *wd2);
+        if (!wd2)
+            return -ENOMEM;
+        ts->width = wd2;
         ts->alloc = na;
     }
     size_t len = strlen(args) + 1;
@@ -52,6 +56,7 @@ int tasks_add(struct taskset *ts, int64_t id, double weight, uint64_t mem,
     memcpy(ts->args + ts->args_len, args, len);
     ts->id[ts->n] = id;
     ts->weight[ts->n] = weight;
+    ts->width[ts->n] = 1;
     ts->mem[ts->n] = mem;
     ts->argoff[ts->n] = ts->args_len;
     ts->pos[ts->n] = ts->cur_pos;
@@ -150,15 +155,37 @@ int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t e
     return 0;
 }
 
-/* Parses the "weight=W" and "mem=MIB" words at *p (any order, blanks
- * between), leaving *p at the arguments after them. Returns NULL, or what was
- * expected with *p at the bad word. */
-static const char *parse_attrs(const char **p, double *weight, uint64_t *mem)
+/* Parses "gpus=N" or "cpus=N" at *p into *width (once per line). Returns
+ * NULL, or what was expected. */
+static const char *parse_width(const char **p, uint16_t *width)
+{
+    const char *q = *p + 5;
+    int64_t n;
+    if (*width != 0)
+        return "one gpus=N or cpus=N per line";
+    if (!parse_uint(&q, &n) || (*q && !isspace((unsigned char)*q)) || n < 1 ||
+        n > TASKS_WIDTH_MAX)
+        return **p == 'g' ? "gpus=N with N from 1 to 64" : "cpus=N with N from 1 to 64";
+    *width = (uint16_t)n;
+    *p = q;
+    return NULL;
+}
+
+/* Parses the "weight=W", "mem=MIB", "gpus=N" and "cpus=N" words at *p (any
+ * order, blanks between), leaving *p at the arguments after them; *width
+ * stays 0 without gpus=/cpus=. Returns NULL, or what was expected with *p at
+ * the bad word. */
+static const char *parse_attrs(const char **p, double *weight, uint64_t *mem,
+                               uint16_t *width)
 {
     for (;;) {
         while (isspace((unsigned char)**p))
             (*p)++;
-        if (!strncmp(*p, "weight=", 7)) {
+        if (!strncmp(*p, "gpus=", 5) || !strncmp(*p, "cpus=", 5)) {
+            const char *what = parse_width(p, width);
+            if (what)
+                return what;
+        } else if (!strncmp(*p, "weight=", 7)) {
             char *end;
             errno = 0;
             double w = strtod(*p + 7, &end);
@@ -298,7 +325,8 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
         }
         double weight = 1.0;
         uint64_t mem = 0;
-        const char *what = parse_attrs(&p, &weight, &mem);
+        uint16_t width = 0;
+        const char *what = parse_attrs(&p, &weight, &mem, &width);
         if (what)
             LINE_ERR(what);
         size_t col = 0, wlen = 0;
@@ -313,6 +341,7 @@ int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t 
             errno = ENOMEM;
             break;
         }
+        ts->width[ts->n - 1] = width ? width : 1;
 #undef LINE_ERR
     }
     if (errno == ENOMEM) { /* getline's or tasks_add's */
@@ -413,5 +442,6 @@ void tasks_free(struct taskset *ts)
     free(ts->argoff);
     free(ts->args);
     free(ts->pos);
+    free(ts->width);
     memset(ts, 0, sizeof *ts);
 }

@@ -20,6 +20,7 @@ struct taskset {
     int64_t *id;     /* ids, in input order */
     double *weight;  /* weights */
     uint64_t *mem;   /* bytes */
+    uint16_t *width; /* devices per task at once (gpus=N / cpus=N), default 1 */
     size_t *argoff;  /* offset of each argument string in args */
     char *args;      /* NUL-terminated argument strings, back to back */
     size_t n, alloc; /* tasks, capacity */
@@ -37,7 +38,12 @@ struct taskset {
  * and what was expected (or "out of memory"). range must outlive ts. */
 int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t errlen);
 
-/* Reads task lines "ID [weight=W] [mem=MiB] ARGS..." from f (name for
+/* Largest gpus=N / cpus=N (as the policy core's SCHED_MAX_WIDTH). */
+#define TASKS_WIDTH_MAX 64
+
+/* Reads task lines "ID [weight=W] [mem=MiB] [gpus=N|cpus=N] ARGS..." from f
+ * (gpus=N: N GPUs of one node at once, mem= then per GPU; cpus=N: N CPU
+ * devices, i.e. N cores with cpu:NCORES) (name for
  * messages; it must outlive ts). Blank lines and '#' comments are skipped;
  * ids above TASKS_ID_MAX are refused. Returns 0, -EINVAL with
  * "NAME:LINE: column C: expected ..., got ..." in err, or -errno (err says
@@ -45,7 +51,7 @@ int tasks_parse_range(struct taskset *ts, const char *range, char *err, size_t e
  * (util_escape). */
 int tasks_read(struct taskset *ts, FILE *f, const char *name, char *err, size_t errlen);
 
-/* Adds one task (its pos: ts->cur_pos). Returns 0 or -ENOMEM. */
+/* Adds one task (its pos: ts->cur_pos; width 1). Returns 0 or -ENOMEM. */
 int tasks_add(struct taskset *ts, int64_t id, double weight, uint64_t mem,
               const char *args);
 

@@ -519,6 +519,36 @@ static void test_apps_parser(void **state)
     dev_list_free(&l);
 }
 
+static void test_procs_parser(void **state)
+{
+    (void)state;
+    struct dev_list l;
+    char err[256];
+    parse_csv_recording("mixed-node.csv", &l);
+    const char *uuid1 = "GPU-8e3f2c1a-4b7d-4e9a-a2c5-6f1d9b3e8a21";
+    char text[512];
+    snprintf(text, sizeof text,
+             "%s, 48213, 9000\n\nGPU-00000000-unknown, 7, 5\n%s, 512, [N/A]\n%s, 9\n",
+             uuid1, uuid1, l.v[0].uuid);
+    struct dev_proc p[4];
+    assert_int_equal(dev_nvsmi_parse_procs(text, &l, p, 4, err, sizeof err), 3);
+    assert_int_equal(p[0].dev, 1);
+    assert_int_equal(p[0].pid, 48213);
+    assert_true(p[0].mem == 9000ull << 20);
+    assert_int_equal(p[1].pid, 512);
+    assert_true(p[1].mem == DEV_MEM_UNKNOWN);
+    assert_int_equal(p[2].dev, 0); /* two fields (older recordings): unknown */
+    assert_true(p[2].mem == DEV_MEM_UNKNOWN);
+    /* Room for one: the count says how many there were. */
+    assert_int_equal(dev_nvsmi_parse_procs(text, &l, p, 1, err, sizeof err), 3);
+    assert_int_equal(p[0].pid, 48213);
+    assert_int_equal(dev_nvsmi_parse_procs("GPU-x, abc, 1\n", &l, p, 4, err, sizeof err),
+                     -EINVAL);
+    assert_string_equal(err,
+                        "line 1: expected 'GPU-UUID, PID, MiB', got 'GPU-x, abc, 1'");
+    dev_list_free(&l);
+}
+
 /* ---- CUDA_VISIBLE_DEVICES ---- */
 
 /* Parses the mixed-node recording, filters it by cvd and checks that the
@@ -846,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_query_memory_no_reserved),
         cmocka_unit_test(test_query_memory_malformed),
         cmocka_unit_test(test_apps_parser),
+        cmocka_unit_test(test_procs_parser),
         cmocka_unit_test(test_visible_filter),
         cmocka_unit_test_setup_teardown(test_auto_falls_back_to_nvidia_smi,
                                         setup_fake_gpus, teardown_env),

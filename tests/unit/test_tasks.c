@@ -77,13 +77,21 @@ static void test_file(void **state)
                         "\n"
                         "3 weight=2.5 mem=100 --shot 3 x\n"
                         "  7   alpha\n"
-                        "8 mem=1\n";
+                        "8 mem=1\n"
+                        "9 gpus=2 weight=3 a\n"
+                        "10 cpus=64 gpus\n";
     FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
     struct taskset ts = {0};
     char err[256];
     assert_int_equal(tasks_read(&ts, f, "t.txt", err, sizeof err), 0);
     fclose(f);
-    assert_int_equal(ts.n, 3);
+    assert_int_equal(ts.n, 5);
+    assert_int_equal(ts.width[0], 1);
+    assert_int_equal(ts.width[3], 2);
+    assert_true(ts.weight[3] == 3.0);
+    assert_string_equal(tasks_args(&ts, 3), "a");
+    assert_int_equal(ts.width[4], 64);
+    assert_string_equal(tasks_args(&ts, 4), "gpus");
     assert_int_equal(ts.id[0], 3);
     assert_true(ts.weight[0] == 2.5);
     assert_int_equal(ts.mem[0], 100ull << 20);
@@ -109,6 +117,12 @@ static void test_file(void **state)
         {"9007199254740993 x\n", "f:1: column 1: expected a task id from 0 to "
                                  "9007199254740991 (2^53-1), got '9007199254740993'"},
         {"-1\n", "f:1: column 1: expected a non-negative task id, got '-1'"},
+        {"1 gpus=0\n",
+         "f:1: column 3: expected gpus=N with N from 1 to 64, got 'gpus=0'"},
+        {"1 cpus=65\n",
+         "f:1: column 3: expected cpus=N with N from 1 to 64, got 'cpus=65'"},
+        {"1 gpus=2 cpus=2\n",
+         "f:1: column 10: expected one gpus=N or cpus=N per line, got 'cpus=2'"},
         /* Control characters from the file are escaped in the message. */
         {"1 weight=\x1b[2J\n",
          "f:1: column 3: expected weight=W with W a positive number, got "

@@ -3,7 +3,16 @@
  * and loaded through $SHOTQ_NVML_LIB. It exports nvmlDeviceGetPciInfo_v2 but
  * not _v3, so shotq's fallback to the older symbol is exercised.
  * FAKE_NVML_FAIL_INIT=1 makes nvmlInit_v2 fail as without a driver;
- * FAKE_NVML_IDLE=1 makes the busy 1080 Ti idle (for refresh tests). */
+ * FAKE_NVML_IDLE=1 makes the busy 1080 Ti idle (for refresh tests).
+ * FAKE_NVML_PROCS=DIR scripts the processes instead (read at every call):
+ * each file in DIR not starting with '.' holds "GPU PID MIB [UTIL]", one
+ * process on GPU index GPU using MIB MiB and UTIL % (default 0). A GPU's
+ * used memory is then 166 MiB plus its processes', its utilisation the
+ * largest UTIL, and every process listed gets a file DIR/.seen.PID, so a
+ * test task can wait until shotq has sampled it. Files come and go while a
+ * run goes on: a foreign process appears, a task registers itself. */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +45,53 @@ static struct gpu gpus[2] = {
     {"NVIDIA GeForce GTX 780 Ti", "GPU-1c7e9a4f-2d8b-4f3c-b6e1-9a5d2c7f4e32",
      "00000000:82:00.0", 3072ull << 20, 3009ull << 20, 0, 0, 384, 3500},
 };
+
+#define BASE_USED (166ull << 20)
+#define MAX_SCRIPTED 64
+
+struct scripted {
+    unsigned int pid, util;
+    unsigned long long mem;
+};
+
+/* Reads the scripted processes of GPU g from $FAKE_NVML_PROCS into p (at
+ * most MAX_SCRIPTED). Returns their number, or -1 when not scripted. */
+static int scripted(unsigned int g, struct scripted *p)
+{
+    const char *dir = getenv("FAKE_NVML_PROCS");
+    if (!dir || !*dir)
+        return -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < MAX_SCRIPTED) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        unsigned int gi, pid, util = 0;
+        unsigned long long mib;
+        if (f && fscanf(f, "%u %u %llu %u", &gi, &pid, &mib, &util) >= 3 && gi == g)
+            p[n++] = (struct scripted){pid, util, mib << 20};
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+/* Marks pid as seen by the caller (see FAKE_NVML_PROCS). */
+static void mark_seen(unsigned int pid)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.seen.%u", getenv("FAKE_NVML_PROCS"), pid);
+    FILE *f = fopen(path, "w");
+    if (f)
+        fclose(f);
+}
 
 static int idle(const struct gpu *h)
 {
@@ -90,6 +146,17 @@ int nvmlDeviceGetPciInfo_v2(struct gpu *h, pci_t *p)
 }
 int nvmlDeviceGetMemoryInfo(struct gpu *h, mem_t *m)
 {
+    struct scripted p[MAX_SCRIPTED];
+    int n = scripted((unsigned int)(h - gpus), p);
+    if (n >= 0) {
+        unsigned long long used = BASE_USED;
+        for (int i = 0; i < n; i++)
+            used += p[i].mem;
+        m->total = h->total;
+        m->used = used < h->total ? used : h->total;
+        m->free = h->total - m->used;
+        return 0;
+    }
     m->total = h->total;
     m->free = idle(h) ? h->total - (166ull << 20) : h->free;
     m->used = h->total - h->free;
@@ -97,12 +164,34 @@ int nvmlDeviceGetMemoryInfo(struct gpu *h, mem_t *m)
 }
 int nvmlDeviceGetUtilizationRates(struct gpu *h, util_t *u)
 {
+    struct scripted p[MAX_SCRIPTED];
+    int n = scripted((unsigned int)(h - gpus), p);
+    if (n >= 0) {
+        u->gpu = 0;
+        for (int i = 0; i < n; i++)
+            u->gpu = p[i].util > u->gpu ? p[i].util : u->gpu;
+        u->memory = u->gpu / 2;
+        return 0;
+    }
     u->gpu = idle(h) ? 0 : h->util;
     u->memory = u->gpu / 2;
     return 0;
 }
 int nvmlDeviceGetComputeRunningProcesses_v3(struct gpu *h, unsigned int *n, proc_t *p)
 {
+    struct scripted sp[MAX_SCRIPTED];
+    int ns = scripted((unsigned int)(h - gpus), sp);
+    if (ns >= 0) {
+        unsigned int have = *n;
+        *n = (unsigned int)ns;
+        if (have < (unsigned int)ns)
+            return 7;
+        for (int i = 0; i < ns; i++) {
+            p[i] = (proc_t){sp[i].pid, sp[i].mem, ~0u, ~0u};
+            mark_seen(sp[i].pid);
+        }
+        return 0;
+    }
     unsigned int have = *n, nprocs = idle(h) ? 0 : h->nprocs;
     *n = nprocs;
     if (have < nprocs)
