@@ -617,19 +617,15 @@ static int print_plan(const struct runner_config *c)
     return 0;
 }
 
-/* --resume and --retry-failed without --costs-from: the costs the run's
- * own report.json measured become the weights (costhist_apply). A run that
- * left no report (killed), one that is not a regular file or one without
- * costs keeps the declared weights; an unreadable one is only warned
- * about: the journal, not the report, decides what runs. had as
- * costhist_apply (all false when nothing was applied). */
+/* --resume and --retry-failed without --costs-from: the costs the run
+ * measured (its report.json, else its journal's done events) become the
+ * weights (costhist_apply). A run without costs keeps the declared weights;
+ * an unreadable report is only warned about: the journal, not the report,
+ * decides what runs. had as costhist_apply (all false when nothing was
+ * applied). */
 static void own_costs(const char *run_dir, struct taskset *ts, bool *had)
 {
-    char path[4200], err[1024];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/report.json", run_dir);
-    if (stat(path, &st) || !S_ISREG(st.st_mode))
-        return; /* none; what is not a file the run reports when it writes one */
+    char err[1024];
     double *w = malloc((ts->n ? ts->n : 1) * sizeof *w);
     if (!w)
         return;

@@ -429,8 +429,10 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
         long devs[SCHED_MAX_WIDTH];
         for (size_t k = 0; k < t->ndevs && t->ndevs > 1; k++)
             devs[k] = r->rec.devpool[t->devs_off + k];
-        struct jrnl_extra x = {
-            .gpu_mem_peak = t->gpu_mem_peak, .devs = devs, .ndevs = t->ndevs};
+        struct jrnl_extra x = {.gpu_mem_peak = t->gpu_mem_peak,
+                               .devs = devs,
+                               .ndevs = t->ndevs,
+                               .cost = sched_task_cost(r->s, ti)};
         jrnl_record_ext(r->j, JRNL_DONE, id, attempt, w->dev, now, 0, &x);
         if (loser >= 0)
             cancel_copy(r, ti, loser, w->dev, now);

@@ -125,6 +125,7 @@ static int parse_entry(const char *path, size_t lineno, const cJSON *o,
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(o, "args");
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(o, "command");
     const cJSON *what = cJSON_GetObjectItemCaseSensitive(o, "what");
+    const cJSON *cost = cJSON_GetObjectItemCaseSensitive(o, "cost");
     *e = (struct jrnl_entry){.line = lineno, .ev = "", .task = -1, .dev = -1,
                              .detail = "", .args = "", .command = "", .what = ""};
     if (cJSON_IsString(ev))
@@ -157,6 +158,8 @@ static int parse_entry(const char *path, size_t lineno, const cJSON *o,
         e->command = cmd->valuestring;
     if (cJSON_IsString(what))
         e->what = what->valuestring;
+    if (cJSON_IsNumber(cost) && isfinite(cost->valuedouble) && cost->valuedouble > 0)
+        e->cost = cost->valuedouble;
     return 0;
 }
 
@@ -775,6 +778,10 @@ static size_t put_extra(char *line, size_t n, size_t cap, const struct jrnl_extr
     }
     if (x && x->ndevs > 1 && n + 1 < cap)
         line[n++] = ']';
+    if (x && x->cost > 0 && isfinite(x->cost) && n < cap) {
+        k = snprintf(line + n, cap - n, ",\"cost\":%.9g", x->cost);
+        n = k < 0 || (size_t)k >= cap - n ? cap : n + (size_t)k;
+    }
     return n;
 }
 

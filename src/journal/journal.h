@@ -6,7 +6,9 @@
  * one "def" line per task, {"ev":"def","task","args"}: the task's identity,
  * which lets a later --resume add tasks and refuse changed ones. Then one
  * line per event: {"ev":"start"|"done"|"fail"|"retry"|"cancel", "task", "attempt",
- * "dev", "t", "exit"}. A resume that adds tasks, or --retry-failed with a new
+ * "dev", "t", "exit"}; a "done" also carries the task's "cost" (duration x
+ * learned device speed, what --costs-from reads when a run left no report)
+ * and, when measured, "gpu_mem_peak" and "devs". A resume that adds tasks, or --retry-failed with a new
  * command, appends their "def" lines and then one "epoch" line,
  * {"ev":"epoch","dev":-1,"t":0,"detail","fingerprint","command","what"}: the
  * fingerprint and command in force from there on. Lines are buffered per event-loop turn; jrnl_flush()
@@ -107,6 +109,7 @@ struct jrnl_entry {
     const char *args;                /* "def": the task's arguments, else "" */
     const char *command;             /* "epoch": the new command fingerprint, else "" */
     const char *what;                /* "epoch": the run's new description, else "" */
+    double cost;                     /* "done": the task's cost (weight units), 0 if none */
 };
 
 /* Called for each line; a nonzero return stops the reading and is returned.
@@ -131,6 +134,8 @@ struct jrnl_extra {
                               GPU(s), as sampled; 0 = not measured, left out */
     const long *devs;      /* "devs": every device of a multi-device attempt */
     size_t ndevs;          /* their number; written only when > 1 */
+    double cost;           /* "cost": the task's cost in device-independent units
+                              (duration x learned device speed); 0 = left out */
 };
 
 /* jrnl_record with the fields of x (NULL: none). Returns 0, -EINVAL (too

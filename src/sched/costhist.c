@@ -10,17 +10,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "journal/journal.h"
 #include "util/escape.h"
 
 struct hist_entry {
     int64_t id;
     double cost;
+    int src; /* 0 report.json, 1 journal; then its rank of preference (gather) */
 };
 
 static int cmp_entry(const void *a, const void *b)
 {
     const struct hist_entry *x = a, *y = b;
     return (x->id > y->id) - (x->id < y->id);
+}
+
+/* By id, then source: the first entry of an id is the preferred one. */
+static int cmp_entry_src(const void *a, const void *b)
+{
+    const struct hist_entry *x = a, *y = b;
+    int c = cmp_entry(a, b);
+    return c ? c : (x->src > y->src) - (x->src < y->src);
 }
 
 static int cmp_cost(const void *a, const void *b)
@@ -91,50 +101,138 @@ static long collect(const cJSON *root, struct hist_entry **out, size_t *bad)
         k++;
         if (cJSON_IsNumber(id) && cJSON_IsNumber(c) && c->valuedouble > 0 &&
             isfinite(c->valuedouble))
-            (*out)[n++] = (struct hist_entry){(int64_t)id->valuedouble, c->valuedouble};
+            (*out)[n++] = (struct hist_entry){(int64_t)id->valuedouble, c->valuedouble, 0};
     }
     return (long)n;
+}
+
+/* The growing list of entries from both sources. */
+struct hist {
+    struct hist_entry *v;
+    size_t n, cap;
+};
+
+static int hist_add(struct hist *h, int64_t id, double cost, int src)
+{
+    if (h->n == h->cap) {
+        size_t nc = h->cap ? h->cap * 2 : 256;
+        struct hist_entry *nv = realloc(h->v, nc * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        h->v = nv;
+        h->cap = nc;
+    }
+    h->v[h->n++] = (struct hist_entry){id, cost, src};
+    return 0;
+}
+
+/* jrnl_read's function: every "done" with a cost (a later one of the same
+ * task replaces an earlier one when sorted: kept in order, deduplicated by
+ * the caller keeping the last). */
+static int journal_entry(void *ctx, const struct jrnl_entry *e)
+{
+    if (e->header || strcmp(e->ev, "done") || e->task < 0 || !(e->cost > 0))
+        return 0;
+    return hist_add(ctx, e->task, e->cost, 1);
+}
+
+/* Reads the report at file (missing: skipped when optional) into h. Returns
+ * 0, or -EINVAL / -ENOMEM / -ERANGE with err set (prefix: what to name). */
+static int read_report(const char *file, bool optional, const char *what, struct hist *h,
+                       char *err, size_t errlen)
+{
+    char efile[256];
+    util_escape(file, UTIL_ESC_ALL, efile, sizeof efile);
+    char *text = slurp(file);
+    if (!text) {
+        if (optional && errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: cannot read %s: %s", what, efile, util_errtext(-errno));
+        return -EINVAL;
+    }
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    struct hist_entry *v = NULL;
+    size_t bad = 0;
+    long nv = root ? collect(root, &v, &bad) : -EINVAL;
+    cJSON_Delete(root);
+    int rc = 0;
+    for (long k = 0; k < nv && !rc; k++)
+        rc = hist_add(h, v[k].id, v[k].cost, 0);
+    free(v);
+    if (nv == -ENOMEM || rc)
+        snprintf(err, errlen, "%s: %s: out of memory", what, efile);
+    else if (nv == -ERANGE)
+        snprintf(err, errlen,
+                 "%s: %s: tasks[%zu]: expected \"id\" to be an integer task id from 0 to "
+                 "9007199254740991 (2^53-1)",
+                 what, efile, bad);
+    else if (nv < 0)
+        snprintf(err, errlen, "%s: %s: expected a shotq report.json", what, efile);
+    return nv == -ENOMEM || rc ? -ENOMEM : nv < 0 ? -EINVAL : 0;
+}
+
+/* Gathers the recorded costs of path: a report file, or a run directory's
+ * report.json and journal (a killed run has only the latter). Sorted by id,
+ * one entry per id (the report's, else the journal's last). */
+static int gather(const char *path, struct hist *h, char *err, size_t errlen)
+{
+    char what[300], epath[256];
+    util_escape(path, UTIL_ESC_ALL, epath, sizeof epath);
+    snprintf(what, sizeof what, "--costs-from '%s'", epath);
+    struct stat st;
+    bool dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    char file[4200];
+    snprintf(file, sizeof file, dir ? "%s/report.json" : "%s", path);
+    int rc = read_report(file, dir, what, h, err, errlen);
+    if (!rc && dir) {
+        size_t first = h->n;
+        char jerr[512];
+        int jr = jrnl_read(path, journal_entry, h, jerr, sizeof jerr);
+        if (jr == -ENOMEM) {
+            snprintf(err, errlen, "%s: out of memory", what);
+            return -ENOMEM;
+        }
+        /* Later done events of a task win over earlier ones: reverse them
+         * so that the stable order below keeps the last. */
+        for (size_t i = first, j = h->n; i + 1 < j; i++, j--) {
+            struct hist_entry tmp = h->v[i];
+            h->v[i] = h->v[j - 1];
+            h->v[j - 1] = tmp;
+        }
+        (void)jr; /* no journal, or an unreadable one: the report alone */
+    }
+    if (rc)
+        return rc;
+    if (h->n == 0) {
+        snprintf(err, errlen, "%s: expected a shotq %s with task costs", what,
+                 dir ? "run directory (report.json or journal)" : "report.json");
+        return -EINVAL;
+    }
+    /* The array is in order of preference (the report's entries first, then
+     * the journal's latest first); qsort is not stable: number them. */
+    for (size_t i = 0; i < h->n; i++)
+        h->v[i].src = (int)i;
+    qsort(h->v, h->n, sizeof *h->v, cmp_entry_src);
+    size_t m = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (m == 0 || h->v[m - 1].id != h->v[i].id)
+            h->v[m++] = h->v[i];
+    h->n = m;
+    return 0;
 }
 
 long costhist_apply(const char *path, const int64_t *id, double *weight, bool *had,
                     size_t n, char *err, size_t errlen)
 {
-    char file[4096];
-    struct stat st;
-    bool dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-    snprintf(file, sizeof file, dir ? "%s/report.json" : "%s", path);
-    char *text = slurp(file);
-    int read_err = errno; /* before the escapes below */
-    char epath[256], efile[256]; /* for messages */
-    util_escape(path, UTIL_ESC_ALL, epath, sizeof epath);
-    util_escape(file, UTIL_ESC_ALL, efile, sizeof efile);
-    if (!text) {
-        snprintf(err, errlen, "--costs-from '%s': cannot read %s: %s", epath, efile,
-                 util_errtext(-read_err));
-        return -EINVAL;
+    struct hist hs = {0};
+    int rc = gather(path, &hs, err, errlen);
+    if (rc) {
+        free(hs.v);
+        return rc == -ENOMEM ? -ENOMEM : -EINVAL;
     }
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    struct hist_entry *h = NULL;
-    size_t bad = 0;
-    long nh = root ? collect(root, &h, &bad) : -EINVAL;
-    cJSON_Delete(root);
-    if (nh <= 0) {
-        if (nh == -ENOMEM)
-            snprintf(err, errlen, "--costs-from '%s': %s: out of memory", epath, efile);
-        else if (nh == -ERANGE)
-            snprintf(err, errlen,
-                     "--costs-from '%s': %s: tasks[%zu]: expected \"id\" to be an integer "
-                     "task id from 0 to 9007199254740991 (2^53-1)",
-                     epath, efile, bad);
-        else
-            snprintf(err, errlen,
-                     "--costs-from '%s': %s: expected a shotq report.json with "
-                     "task costs",
-                     epath, efile);
-        free(h);
-        return nh == -ENOMEM ? -ENOMEM : -EINVAL;
-    }
+    struct hist_entry *h = hs.v;
+    long nh = (long)hs.n;
     qsort(h, (size_t)nh, sizeof *h, cmp_cost);
     double median = h[nh / 2].cost;
     if (nh % 2 == 0)
@@ -142,7 +240,7 @@ long costhist_apply(const char *path, const int64_t *id, double *weight, bool *h
     qsort(h, (size_t)nh, sizeof *h, cmp_entry);
     long hits = 0;
     for (size_t i = 0; i < n; i++) {
-        struct hist_entry key = {id[i], 0};
+        struct hist_entry key = {id[i], 0, 0};
         const struct hist_entry *e = bsearch(&key, h, (size_t)nh, sizeof *h, cmp_entry);
         weight[i] = e ? e->cost : median;
         hits += e != NULL;

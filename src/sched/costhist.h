@@ -10,7 +10,9 @@
 #include <stdint.h>
 
 /* Reads the task costs of an earlier run from path (a run directory, whose
- * report.json is read, or a report file) and sets weight[i] of every task
+ * report.json and journal are read, the report's cost preferred and the
+ * journal's latest "done" else, so that a killed run's costs count too; or
+ * a report file) and sets weight[i] of every task
  * whose id[i] has a recorded cost to that cost; tasks without history get
  * the median of the recorded costs; had[i] (had NULL: not kept) says
  * whether task i had a recorded cost. Returns the number of tasks that had

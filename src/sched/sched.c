@@ -19,12 +19,15 @@
 #define SCAN_WINDOW 256 /* pending entries searched for one that fits memory */
 #define RCOST_RING 1024 /* measured cost ratios kept for speculation */
 
+#define SPEED_RING 16 /* observations per device kept for its robust speed */
+
 struct sdev {
     double prior;          /* speed prior */
     double est;            /* learned speed (weight per second) */
     double sw, sdur;       /* decayed sums of observed weights and durations */
     double med;            /* median of w/dur over its done tasks (0 = unset) */
     int nobs;              /* successful observations so far */
+    double last[SPEED_RING]; /* its latest observations of w/dur (ring) */
     int cap;               /* tasks it may hold now */
     int running;           /* tasks it holds now */
     uint64_t mem_total;    /* bytes, 0 = unlimited */
@@ -1056,6 +1059,7 @@ static void learn_speed(struct sched *s, size_t d, double w, double dur)
         s->prior_scale = w / dur / v->prior;
         v->sw = w;
         v->sdur = dur;
+        v->last[0] = w / dur;
         v->nobs = 1;
         for (size_t e = 0; e < s->ndev; e++) {
             s->dev[e].est = dev_estimate(s, &s->dev[e]);
@@ -1067,6 +1071,7 @@ static void learn_speed(struct sched *s, size_t d, double w, double dur)
     double keep = 1 - s->p.ewma_alpha;
     v->sw = keep * v->sw + w;
     v->sdur = keep * v->sdur + dur;
+    v->last[v->nobs % SPEED_RING] = w / dur;
     v->nobs++;
     v->est = dev_estimate(s, v);
     heap_rekey(s, d);
@@ -1419,9 +1424,26 @@ out:
 }
 
 /* The speed used for measured costs: the median when known. */
+/* The speed a done task's cost is measured with: the median of w/dur over
+ * the device's done tasks once sched_lower_bound has measured it, before
+ * that the median of its latest SPEED_RING observations (one long task does
+ * not drag it down as it drags the decayed estimate), else the estimate. */
 static double cost_speed(const struct sdev *v)
 {
-    return v->med > 0 ? v->med : v->est;
+    if (v->med > 0)
+        return v->med;
+    int n = v->nobs < SPEED_RING ? v->nobs : SPEED_RING;
+    if (n == 0)
+        return v->est;
+    double x[SPEED_RING];
+    memcpy(x, v->last, (size_t)n * sizeof *x);
+    for (int i = 1; i < n; i++) /* insertion sort: n <= 16 */
+        for (int j = i; j > 0 && x[j - 1] > x[j]; j--) {
+            double tmp = x[j];
+            x[j] = x[j - 1];
+            x[j - 1] = tmp;
+        }
+    return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
 
 double sched_lower_bound(struct sched *s)

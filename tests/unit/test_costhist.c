@@ -1,5 +1,6 @@
 /* Unit tests of costhist: costs of an earlier run become weights. */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,11 +62,60 @@ static void test_bad_inputs(void **state)
     assert_true(w[0] == 1.0); /* untouched on error */
 }
 
+/* Writes text to dir/name. */
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A run directory that a killed run left without report.json: the costs
+ * come from its journal's done events (a later done of a task wins); with
+ * a report too, the report's cost is preferred and the journal fills in. */
+static void test_journal(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/shotq-costhist-dir-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    put(dir, "journal",
+        "{\"shotq_journal\":2,\"fingerprint\":\"0000000000000001\",\"command\":"
+        "\"0000000000000002\",\"what\":\"command true, 3 tasks\"}\n"
+        "{\"ev\":\"def\",\"task\":5,\"args\":\"\"}\n"
+        "{\"ev\":\"done\",\"task\":5,\"attempt\":1,\"dev\":0,\"t\":1,\"exit\":0,\"cost\":3}\n"
+        "{\"ev\":\"done\",\"task\":6,\"attempt\":1,\"dev\":0,\"t\":2,\"exit\":0,\"cost\":7}\n"
+        "{\"ev\":\"done\",\"task\":5,\"attempt\":2,\"dev\":1,\"t\":3,\"exit\":0,\"cost\":5}\n"
+        "{\"ev\":\"done\",\"task\":8,\"attempt\":1,\"dev\":1,\"t\":4,\"exit\":0}\n");
+    int64_t id[] = {5, 6, 8};
+    double w[] = {1, 1, 1};
+    bool had[3];
+    char err[256];
+    assert_int_equal(costhist_apply(dir, id, w, had, 3, err, sizeof err), 2);
+    assert_true(w[0] == 5.0 && w[1] == 7.0); /* the later done of task 5 */
+    assert_true(w[2] == 6.0 && !had[2]);     /* no cost: the median of 5 and 7 */
+    put(dir, "report.json", "{\"tasks\":[{\"id\":6,\"cost\":2.5}]}");
+    assert_int_equal(costhist_apply(dir, id, w, had, 3, err, sizeof err), 2);
+    assert_true(w[0] == 5.0 && w[1] == 2.5 && had[0] && had[1]);
+    char path[256];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/journal", dir);
+    unlink(path);
+    assert_int_equal(costhist_apply(dir, id, w, had, 3, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "expected a shotq run directory (report.json or journal) "
+                                "with task costs"));
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply),
         cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
