@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sched/costhist.h"
+#include "test_tmpdir.h"
 
 /* Writes text to a fresh temporary file; returns its path (static). */
 static const char *write_tmp(const char *text)
@@ -79,8 +80,7 @@ static void put(const char *dir, const char *name, const char *text)
 static void test_journal(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/shotq-costhist-dir-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    const char *dir = tmpdir;
     put(dir, "journal",
         "{\"shotq_journal\":2,\"fingerprint\":\"0000000000000001\",\"command\":"
         "\"0000000000000002\",\"what\":\"command true, 3 tasks\"}\n"
@@ -107,7 +107,6 @@ static void test_journal(void **state)
     assert_int_equal(costhist_apply(dir, id, w, had, 3, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "expected a shotq run directory (report.json or journal) "
                                 "with task costs"));
-    rmdir(dir);
 }
 
 int main(void)
@@ -115,7 +114,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply),
         cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_journal),
+        cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
