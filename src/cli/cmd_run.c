@@ -656,15 +656,15 @@ static struct run_opts run_opts_default(void)
     return ro;
 }
 
-/* The whole run on one node, or rank 0's part of a multi-node run (cl set):
- * the coordinator. Returns the exit status. */
-static int run_coordinator(int argc, char **argv, const struct run_preset *preset,
-                           struct cluster *cl)
+/* Parses the options and checks what to run (one of a command that exists
+ * or a plugin). Returns -1 to go on, else the exit status (0 after --help,
+ * 2 with one line printed). */
+static int parse_run(int argc, char **argv, const struct run_preset *preset,
+                     struct run_opts *ro)
 {
-    struct run_opts ro = run_opts_default();
     struct opts o;
     opts_init(&o, argc, argv);
-    int rc = parse(&o, &ro, preset != NULL);
+    int rc = parse(&o, ro, preset != NULL);
     if (rc == 1) {
         fputs(run_usage, stdout);
         printf("Multi-node: mpirun -np NODES shotq run|model ..., one rank per node; "
@@ -673,74 +673,169 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
                cluster_has_mpi() ? "with MPI" : "without MPI, one node only");
         return 0;
     }
-    if (rc) {
-        log_msg(LOG_ERROR, "%s", o.err);
-        return 2;
-    }
+    const char *why = rc ? o.err : NULL;
     if (preset) {
-        ro.plugin = preset->plugin;
-        ro.plugin_config = preset->config;
-        ro.config_digest = preset->config_digest;
+        ro->plugin = preset->plugin;
+        ro->plugin_config = preset->config;
+        ro->config_digest = preset->config_digest;
     }
-    char err[1024];
-    if (!ro.plugin && !ro.cmd) {
-        log_msg(LOG_ERROR,
-                "nothing to run: expected '-- COMMAND [ARG...]' or --plugin LIB.so");
-        return 2;
-    }
-    if (ro.plugin && ro.cmd) {
-        log_msg(LOG_ERROR,
-                "both --plugin and a command given: expected only one of them");
-        return 2;
-    }
-    if (ro.plugin_config && !ro.plugin) {
-        log_msg(LOG_ERROR, "--plugin-config without --plugin: expected --plugin LIB.so");
+    if (!why && !ro->plugin && !ro->cmd)
+        why = "nothing to run: expected '-- COMMAND [ARG...]' or --plugin LIB.so";
+    else if (!why && ro->plugin && ro->cmd)
+        why = "both --plugin and a command given: expected only one of them";
+    else if (!why && ro->plugin_config && !ro->plugin)
+        why = "--plugin-config without --plugin: expected --plugin LIB.so";
+    if (why) {
+        log_msg(LOG_ERROR, "%s", why);
         return 2;
     }
     /* The command must exist before anything starts (placeholders aside). */
-    if (ro.cmd && !strchr(ro.cmd[0], '{')) {
-        char path[PATH_MAX];
-        if (spawn_resolve(ro.cmd[0], path, sizeof path)) {
-            char esc[256];
-            log_msg(LOG_ERROR,
-                    "command '%s': not found or not executable (expected a program "
-                    "in PATH or a path)",
-                    util_escape(ro.cmd[0], UTIL_ESC_ALL, esc, sizeof esc));
-            return 2;
-        }
+    char path[PATH_MAX];
+    if (ro->cmd && !strchr(ro->cmd[0], '{') && spawn_resolve(ro->cmd[0], path, sizeof path)) {
+        char esc[256];
+        log_msg(LOG_ERROR,
+                "command '%s': not found or not executable (expected a program "
+                "in PATH or a path)",
+                util_escape(ro->cmd[0], UTIL_ESC_ALL, esc, sizeof esc));
+        return 2;
     }
-    char self[PATH_MAX];
+    return -1;
+}
+
+/* The runner's configuration from the options (what: the journal's one-line
+ * description, self: the shotq binary). */
+static struct runner_config make_config(const struct run_opts *ro,
+                                        const struct run_preset *preset,
+                                        const struct dev_list *devs, struct taskset *ts,
+                                        const char *self, const char *what)
+{
+    struct runner_config c = {
+        .plugin_mode = ro->plugin != NULL,
+        .cmd = ro->cmd,
+        .plugin = ro->plugin,
+        .plugin_config = ro->plugin_config,
+        .devs = devs,
+        .tasks = ts,
+        .sp = sched_params_default(),
+        .timeout_s = ro->timeout,
+        .max_log_bytes = (uint64_t)ro->max_log_mib << 20,
+        .run_dir = ro->run_dir,
+        .resume = ro->resume,
+        .retry_failed = ro->retry_failed,
+        .quiet = ro->quiet,
+        .report_path = ro->report,
+        .gantt_path = ro->gantt,
+        .self_exe = self,
+        .what = what,
+        .fingerprint = fingerprint(ro, ts),
+        .command_fp = command_fingerprint(ro),
+    };
+    c.sp.policy = ro->policy;
+    c.sp.slots = (int)ro->slots;
+    c.sp.max_retries = (int)ro->retries;
+    c.sp.halt_fail_count = (int)ro->halt_count;
+    c.sp.halt_fail_pct = ro->halt_pct;
+    c.sp.backoff_base_s = ro->backoff_base;
+    c.sp.backoff_cap_s = ro->backoff_cap;
+    /* shotq model's SEG-Y files are written atomically: copies are safe. */
+    c.sp.speculate = ro->speculate >= 0 ? ro->speculate == 1 : preset != NULL;
+    /* Shared GPUs are safe by default; a declared --task-mem MIB is the
+     * user's own admission rule, so the busy rule is then off unless asked. */
+    c.gpu_busy_pct = ro->gpu_busy >= 0                            ? ro->gpu_busy
+                     : ro->task_mem_mib > 0 && !ro->task_mem_auto ? 0
+                                                                  : SCHED_GPU_BUSY_PCT;
+    c.task_mem_auto = ro->task_mem_auto;
+    return c;
+}
+
+/* Weights from the costs of earlier runs: --costs-from, or on --resume the
+ * run's own (after the fingerprint: learned costs do not change what the
+ * run does). *known (allocated, or NULL) says per task whether it had a
+ * cost. Returns 0, or 2 with one line printed. */
+static int apply_costs(const struct run_opts *ro, struct taskset *ts, bool **known)
+{
+    char err[1024];
+    if ((ro->costs_from || ro->resume) && !(*known = calloc(ts->n, sizeof **known))) {
+        log_msg(LOG_ERROR, "out of memory");
+        return 2;
+    }
+    if (ro->costs_from && costhist_apply(ro->costs_from, ts->id, ts->weight, *known, ts->n,
+                                         err, sizeof err) < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        return 2;
+    }
+    if (!ro->costs_from && ro->resume)
+        own_costs(ro->run_dir, ts, *known);
+    return 0;
+}
+
+/* Starts the run on the other nodes (multi-node): their workers get an
+ * environment without the MPI launcher's variables, here as on the agents.
+ * Returns 0, or 1 with one line printed. */
+static int start_cluster(struct cluster *cl, const struct run_opts *ro,
+                         struct runner_config *c, struct runner_remote *remote,
+                         char ***worker_env)
+{
+    struct cluster_job job = {.plugin_mode = c->plugin_mode,
+                              .plugin = ro->plugin,
+                              .config = ro->plugin_config,
+                              .run_dir = ro->run_dir};
+    *worker_env = cluster_worker_env();
+    int rc = *worker_env ? cluster_begin(cl, &job, remote) : -ENOMEM;
+    if (rc) {
+        log_msg(LOG_ERROR, "cluster: cannot start the run on the other nodes: %s",
+                strerror(-rc));
+        return 1;
+    }
+    c->worker_env = *worker_env;
+    c->remote = remote;
+    return 0;
+}
+
+/* Loads the plugin (ro->plugin made absolute: workers start elsewhere).
+ * Returns it, or NULL with one line printed. */
+static const struct shotq_plugin *load_plugin(struct run_opts *ro, char *abs, void **handle)
+{
+    char err[1024];
+    if (strncmp(ro->plugin, "builtin:", 8) && strchr(ro->plugin, '/') &&
+        realpath(ro->plugin, abs))
+        ro->plugin = abs;
+    const struct shotq_plugin *pl = plugin_load(ro->plugin, builtin_plugin, handle, err,
+                                                sizeof err);
+    if (!pl)
+        log_msg(LOG_ERROR, "%s", err);
+    return pl;
+}
+
+/* The whole run on one node, or rank 0's part of a multi-node run (cl set):
+ * options, devices, tasks and every check before anything starts, then the
+ * event loop. Returns the exit status. */
+static int run_coordinator(int argc, char **argv, const struct run_preset *preset,
+                           struct cluster *cl)
+{
+    struct run_opts ro = run_opts_default();
+    int status = parse_run(argc, argv, preset, &ro);
+    if (status >= 0)
+        return status;
+    char self[PATH_MAX], plugin_abs[PATH_MAX], err[1024];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
     if (sl <= 0) {
         log_msg(LOG_ERROR, "cannot find the shotq binary (/proc/self/exe)");
         return 2;
     }
     self[sl] = '\0';
-    char plugin_abs[PATH_MAX];
     const struct shotq_plugin *pl = NULL;
     void *handle = NULL;
-    if (ro.plugin) {
-        /* Workers start in other directories' names: pass an absolute path. */
-        if (strncmp(ro.plugin, "builtin:", 8) && strchr(ro.plugin, '/') &&
-            realpath(ro.plugin, plugin_abs))
-            ro.plugin = plugin_abs;
-        pl = plugin_load(ro.plugin, builtin_plugin, &handle, err, sizeof err);
-        if (!pl) {
-            log_msg(LOG_ERROR, "%s", err);
-            return 2;
-        }
-    }
+    if (ro.plugin && !(pl = load_plugin(&ro, plugin_abs, &handle)))
+        return 2;
     struct dev_list devs = {0};
     struct taskset ts = {0};
     char **worker_env = NULL;
     bool *cost_known = NULL; /* per task: weight from an earlier run's cost */
-    int status = 2;
+    status = 2;
     if (dev_discover(ro.devices, &devs, err, sizeof err) ||
-        (cl && cluster_gather(cl, &devs, err, sizeof err))) {
-        log_msg(LOG_ERROR, "%s", err);
-        goto out;
-    }
-    if (load_tasks(&ro, preset, &ts, err, sizeof err) ||
+        (cl && cluster_gather(cl, &devs, err, sizeof err)) ||
+        load_tasks(&ro, preset, &ts, err, sizeof err) ||
         check_widths(&ro, &devs, &ts, cl != NULL, err, sizeof err) ||
         estimate_tasks(&ro, pl, &ts, err, sizeof err) ||
         check_fit(&devs, &ts, err, sizeof err) ||
@@ -754,79 +849,15 @@ static int run_coordinator(int argc, char **argv, const struct run_preset *prese
                  ro.plugin_config ? ro.plugin_config : "", ts.n);
     else
         snprintf(what, sizeof what, "command %s, %zu tasks", ro.cmd[0], ts.n);
-    struct runner_config rc_ = {
-        .plugin_mode = ro.plugin != NULL,
-        .cmd = ro.cmd,
-        .plugin = ro.plugin,
-        .plugin_config = ro.plugin_config,
-        .devs = &devs,
-        .tasks = &ts,
-        .sp = sched_params_default(),
-        .timeout_s = ro.timeout,
-        .max_log_bytes = (uint64_t)ro.max_log_mib << 20,
-        .run_dir = ro.run_dir,
-        .resume = ro.resume,
-        .retry_failed = ro.retry_failed,
-        .quiet = ro.quiet,
-        .report_path = ro.report,
-        .gantt_path = ro.gantt,
-        .self_exe = self,
-        .what = what,
-        .fingerprint = fingerprint(&ro, &ts),
-        .command_fp = command_fingerprint(&ro),
-    };
-    rc_.sp.policy = ro.policy;
-    rc_.sp.slots = (int)ro.slots;
-    rc_.sp.max_retries = (int)ro.retries;
-    rc_.sp.halt_fail_count = (int)ro.halt_count;
-    rc_.sp.halt_fail_pct = ro.halt_pct;
-    rc_.sp.backoff_base_s = ro.backoff_base;
-    rc_.sp.backoff_cap_s = ro.backoff_cap;
-    /* shotq model's SEG-Y files are written atomically: copies are safe. */
-    rc_.sp.speculate = ro.speculate >= 0 ? ro.speculate == 1 : preset != NULL;
-    /* Shared GPUs are safe by default; a declared --task-mem MIB is the
-     * user's own admission rule, so the busy rule is then off unless asked. */
-    rc_.gpu_busy_pct = ro.gpu_busy >= 0                           ? ro.gpu_busy
-                       : ro.task_mem_mib > 0 && !ro.task_mem_auto ? 0
-                                                                  : SCHED_GPU_BUSY_PCT;
-    rc_.task_mem_auto = ro.task_mem_auto;
-    /* After the fingerprint: learned costs do not change what the run does. */
-    if ((ro.costs_from || ro.resume) && !(cost_known = calloc(ts.n, sizeof *cost_known))) {
-        log_msg(LOG_ERROR, "out of memory");
+    struct runner_config rc_ = make_config(&ro, preset, &devs, &ts, self, what);
+    if (apply_costs(&ro, &ts, &cost_known))
         goto out;
-    }
-    if (ro.costs_from && costhist_apply(ro.costs_from, ts.id, ts.weight, cost_known, ts.n,
-                                        err, sizeof err) < 0) {
-        log_msg(LOG_ERROR, "%s", err);
-        goto out;
-    }
-    if (!ro.costs_from && ro.resume)
-        own_costs(ro.run_dir, &ts, cost_known);
     rc_.cost_known = cost_known;
-    if (ro.dry_run) {
-        status = print_plan(&rc_);
-        goto out;
-    }
     struct runner_remote remote;
-    if (cl) {
-        /* Workers get an environment without the MPI launcher's variables,
-         * here as on the agents. */
-        struct cluster_job job = {.plugin_mode = rc_.plugin_mode,
-                                  .plugin = ro.plugin,
-                                  .config = ro.plugin_config,
-                                  .run_dir = ro.run_dir};
-        worker_env = cluster_worker_env();
-        rc = worker_env ? cluster_begin(cl, &job, &remote) : -ENOMEM;
-        if (rc) {
-            log_msg(LOG_ERROR, "cluster: cannot start the run on the other nodes: %s",
-                    strerror(-rc));
-            status = 1;
-            goto out;
-        }
-        rc_.worker_env = worker_env;
-        rc_.remote = &remote;
-    }
-    status = runner_run(&rc_);
+    if (ro.dry_run)
+        status = print_plan(&rc_);
+    else if (!cl || !(status = start_cluster(cl, &ro, &rc_, &remote, &worker_env)))
+        status = runner_run(&rc_);
 out:
     free(cost_known);
     cluster_env_free(worker_env);

@@ -136,17 +136,19 @@ static int journal_entry(void *ctx, const struct jrnl_entry *e)
     return hist_add(ctx, e->task, e->cost, 1);
 }
 
-/* Reads the report at file (missing: skipped when optional) into h. Returns
+/* Reads the report at file (missing or not a regular file: skipped when
+ * optional) into h. Returns
  * 0, or -EINVAL / -ENOMEM / -ERANGE with err set (prefix: what to name). */
 static int read_report(const char *file, bool optional, const char *what, struct hist *h,
                        char *err, size_t errlen)
 {
     char efile[256];
     util_escape(file, UTIL_ESC_ALL, efile, sizeof efile);
+    struct stat st;
+    if (optional && (stat(file, &st) || !S_ISREG(st.st_mode)))
+        return 0; /* a run directory without a report (its journal may have costs) */
     char *text = slurp(file);
     if (!text) {
-        if (optional && errno == ENOENT)
-            return 0;
         snprintf(err, errlen, "%s: cannot read %s: %s", what, efile, util_errtext(-errno));
         return -EINVAL;
     }
