@@ -72,6 +72,8 @@ static void cpu_destroy(void *state)
     for (int i = 0; i < FD_MAXSLAB; i++) {
         free(s->psi[i]);
         free(s->zeta[i]);
+        free(s->psi2[i]);
+        free(s->zeta2[i]);
     }
     free(s->rec);
     free(s->recbuf);
@@ -117,10 +119,14 @@ static int cpu_create(void **state, const struct fd_layout *L,
         s->m[i] = s->base[8 + i] + 64 * k;
         memcpy(s->m[i], model[i], L->cells * sizeof(float));
     }
-    for (int i = 0; i < L->nslab; i++)
+    for (int i = 0; i < L->nslab; i++) {
         if (!(s->psi[i] = falloc(L->slab[i].cells, s->nth)) ||
             !(s->zeta[i] = falloc(L->slab[i].cells, s->nth)))
             goto out_nomem;
+        if (L->eq == FD_TTI && (!(s->psi2[i] = falloc(L->slab[i].cells, s->nth)) ||
+                                !(s->zeta2[i] = falloc(L->slab[i].cells, s->nth))))
+            goto out_nomem;
+    }
     *state = s;
     return 0;
 out_nomem:
@@ -139,6 +145,10 @@ static int cpu_begin_shot(void *state, const struct fd_interp *src,
     for (int i = 0; i < s->L->nslab; i++) {
         fzero(s->psi[i], s->L->slab[i].cells, s->nth);
         fzero(s->zeta[i], s->L->slab[i].cells, s->nth);
+        if (s->psi2[i]) {
+            fzero(s->psi2[i], s->L->slab[i].cells, s->nth);
+            fzero(s->zeta2[i], s->L->slab[i].cells, s->nth);
+        }
     }
     s->src = *src;
     for (int j = 0; j < 8; j++)
@@ -168,6 +178,46 @@ static void add_source(struct fd_cpu *s, float *p, float amp)
         p[s->src.idx[j]] += s->coef[j] * amp;
 }
 
+/* The vti or tti part of cpu_step, called by every thread of its parallel
+ * region; CPML corrections follow each pass they correct (fd_cpu_bnd.c). */
+static void aniso_step(struct fd_cpu *s, float amp)
+{
+    const struct fd_layout *L = s->L;
+    const bool cpml = L->boundary == FD_BOUNDARY_CPML;
+    float *p = s->f[0];
+    if (L->eq == FD_VTI)
+        fd_cpu_vti_pass(s, false);
+    else {
+        fd_cpu_tti_pass(s, 0);
+        if (cpml)
+            fd_cpu_aniso_cpml(s, FD_ANISO_T);
+        fd_cpu_tti_pass(s, 1);
+    }
+    if (cpml)
+        fd_cpu_aniso_cpml(s, FD_ANISO_VEL);
+    if (L->free_surface)
+        fd_cpu_image(s, s->f[3], 1);
+    if (L->eq == FD_VTI)
+        fd_cpu_vti_pass(s, true);
+    else {
+        fd_cpu_tti_pass(s, 2);
+        fd_cpu_tti_pass(s, 3);
+    }
+    if (cpml)
+        fd_cpu_aniso_cpml(s, FD_ANISO_STRESS);
+#pragma omp single
+    {
+        add_source(s, p, amp);
+        add_source(s, s->f[4], amp);
+    }
+    if (!cpml)
+        fd_cpu_sponge(s, s->f, 5);
+    if (L->free_surface) {
+        fd_cpu_image(s, p, 0);
+        fd_cpu_image(s, s->f[4], 0);
+    }
+}
+
 /* One time step. All threads run the whole sequence in one parallel region;
  * each kernel is an orphaned `omp for` whose implicit barrier orders it
  * before the next. The order of operations is the CUDA back end's. */
@@ -192,31 +242,7 @@ static int cpu_step(void *state, float amp, char *err, size_t errlen)
             if (L->free_surface)
                 fd_cpu_image(s, pn, 0);
         } else if (L->eq == FD_VTI || L->eq == FD_TTI) {
-            /* sponge only (the engine refuses CPML for vti and tti). */
-            if (L->eq == FD_VTI)
-                fd_cpu_vti_pass(s, false);
-            else {
-                fd_cpu_tti_pass(s, 0);
-                fd_cpu_tti_pass(s, 1);
-            }
-            if (L->free_surface)
-                fd_cpu_image(s, s->f[3], 1);
-            if (L->eq == FD_VTI)
-                fd_cpu_vti_pass(s, true);
-            else {
-                fd_cpu_tti_pass(s, 2);
-                fd_cpu_tti_pass(s, 3);
-            }
-#pragma omp single
-            {
-                add_source(s, p, amp);
-                add_source(s, s->f[4], amp);
-            }
-            fd_cpu_sponge(s, s->f, 5);
-            if (L->free_surface) {
-                fd_cpu_image(s, p, 0);
-                fd_cpu_image(s, s->f[4], 0);
-            }
+            aniso_step(s, amp);
         } else {
             fd_cpu_a1_vel(s);
             if (L->boundary == FD_BOUNDARY_CPML)
