@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -218,6 +221,33 @@ static void aniso_step(struct fd_cpu *s, float amp)
     }
 }
 
+/* Makes the calling thread flush denormal results and inputs to zero (x86
+ * MXCSR FTZ and DAZ) and returns the previous state for ftz_end. Waves decay
+ * into the absorbing layers and precede their front by tiny values: as
+ * denormals they made a vti step 4.5x slower (measured). Values below 1.2e-38
+ * become 0; the CUDA back end keeps them, which the 1e-4 comparison allows. */
+static unsigned ftz_begin(void)
+{
+#if defined(__SSE__)
+    const unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr | 0x8040u);
+    return csr;
+#else
+    return 0;
+#endif
+}
+
+/* Restores the floating-point state ftz_begin returned (the caller's thread
+ * and OpenMP's pool threads are left as they were). */
+static void ftz_end(unsigned csr)
+{
+#if defined(__SSE__)
+    _mm_setcsr(csr);
+#else
+    (void)csr;
+#endif
+}
+
 /* One time step. All threads run the whole sequence in one parallel region;
  * each kernel is an orphaned `omp for` whose implicit barrier orders it
  * before the next. The order of operations is the CUDA back end's. */
@@ -230,6 +260,7 @@ static int cpu_step(void *state, float amp, char *err, size_t errlen)
     float *p = s->f[0], *pn = s->f[1];
 #pragma omp parallel num_threads(s->nth)
     {
+        const unsigned csr = ftz_begin();
         if (L->eq == FD_ACOUSTIC2) {
             /* p+ = 2p - p- + v^2 dt^2 lap p, written over p-. */
             fd_cpu_a2_main(s, p, pn);
@@ -259,6 +290,7 @@ static int cpu_step(void *state, float amp, char *err, size_t errlen)
             if (L->free_surface)
                 fd_cpu_image(s, p, 0);
         }
+        ftz_end(csr);
     }
     if (L->eq == FD_ACOUSTIC2) {
         s->f[0] = pn;
