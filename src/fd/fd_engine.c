@@ -18,8 +18,7 @@
 #define FD_SPONGE_EDGE 0.3        /* Cerjan: g = exp(-(0.3 xi)^2), 0.914 at the edge */
 #define FD_CHUNK_BYTES (8u << 20) /* record buffer per chunk */
 #define FD_MAX_CHUNK 4096
-#define FD_TILT_RAMP 0.5 /* tti + CPML: the layer is VTI beyond this depth (docs/fd.md)  \
-                          */
+#define FD_TILT_RAMP 0.5 /* tti + CPML: VTI beyond this depth into the layer */
 
 struct fd_engine {
     const struct fd_backend_ops *ops; /* cpu or cuda */
@@ -304,7 +303,7 @@ static int64_t lidx(const struct fd_layout *L, int64_t x, int64_t y, int64_t z)
 /* tti with CPML: the factor applied to the tilt at compute point (x, y, z):
  * 1 in the model, falling as cos^2 to 0 at the normalised depth FD_TILT_RAMP
  * into the absorbing layer of any axis, 0 beyond. A CPML in a tilted medium
- * grows (measured: 1e5 x in 4,000 steps); in the VTI part of the layer it does
+ * grows (measured: 2e5 x in 4,000 steps); in the VTI part of the layer it does
  * not (docs/fd.md). */
 static double tilt_keep(const struct fd_layout *L, int64_t x, int64_t y, int64_t z)
 {
