@@ -18,6 +18,8 @@ struct fd_cpu {
     float *base[8 + FD_MAX_MODEL]; /* allocations behind f[] and m[] (see cpu_create) */
     float *psi[FD_MAXSLAB];        /* CPML memory: a2 psi, a1 psi of grad p */
     float *zeta[FD_MAXSLAB];       /* CPML memory: a2 zeta, a1 psi of div v */
+    float *psi2[FD_MAXSLAB];       /* tti CPML memory of D+_a (sV - sH) */
+    float *zeta2[FD_MAXSLAB];      /* tti CPML memory of D-_a U_a */
     struct fd_interp src;          /* source spreading */
     float coef[8];                 /* source coefficients (fd_source_coef) */
     struct fd_interp *rec;         /* receiver gathering, nrec */
@@ -73,6 +75,11 @@ void fd_cpu_vti_pass(struct fd_cpu *s, bool stress);
 /* TTI pass 0..3: A (T = n D+(sV - sH)), B (velocities), C (U = N^T v), D
  * (stresses) (fd_cpu_aniso.c, omp for). */
 void fd_cpu_tti_pass(struct fd_cpu *s, int pass);
+/* vti/tti CPML corrections on every slab, in slab order (orphaned omp for):
+ * stage FD_ANISO_T after TTI pass A (T_a += n_a psi2), FD_ANISO_VEL after the
+ * velocity pass, FD_ANISO_STRESS after the stress pass (fd_cpu_bnd.c). */
+enum fd_aniso_stage { FD_ANISO_T, FD_ANISO_VEL, FD_ANISO_STRESS };
+void fd_cpu_aniso_cpml(struct fd_cpu *s, enum fd_aniso_stage stage);
 void fd_cpu_sponge(struct fd_cpu *s, float *const *f, int nf);
 void fd_cpu_image(struct fd_cpu *s, float *f, int staggered);
 

@@ -86,6 +86,8 @@ struct cuda_state {
     float *m[FD_MAX_MODEL];                 /* model arrays */
     float *psi[FD_MAXSLAB];                 /* CPML memory variables */
     float *zeta[FD_MAXSLAB];                /* CPML memory variables */
+    float *psi2[FD_MAXSLAB];                /* tti CPML memory of D+_a (sV - sH) */
+    float *zeta2[FD_MAXSLAB];               /* tti CPML memory of D-_a U_a */
     float *pa[3], *pb[3], *pah[3], *pbh[3]; /* CPML profiles */
     float *g[3];                            /* sponge tapers */
     struct srcv src;                        /* source */
@@ -326,8 +328,9 @@ __global__ void k_tti(tti_ptrs P, int pass, geo g, w13 c)
         } else if (pass == 0) {
             float ax = 0.0f, ay = 0.0f, az = 0.0f;
             for (int k = 1; k <= H; k++) {
-                ax += c.w[3 * (k - 1)] * ((P.v[i + k * sx] - P.h[i + k * sx]) -
-                                          (P.v[i - (k - 1) * sx] - P.h[i - (k - 1) * sx]));
+                ax +=
+                    c.w[3 * (k - 1)] * ((P.v[i + k * sx] - P.h[i + k * sx]) -
+                                        (P.v[i - (k - 1) * sx] - P.h[i - (k - 1) * sx]));
                 ay += c.w[3 * (k - 1) + 1] *
                       ((P.v[i + k * sy] - P.h[i + k * sy]) -
                        (P.v[i - (k - 1) * sy] - P.h[i - (k - 1) * sy]));
@@ -469,6 +472,17 @@ __global__ void k_a1_cpml_vel(const float *__restrict__ p, const float *__restri
     v[i] -= 0.5f * (bu[i] + bu[i + st]) * ps;
 }
 
+/* Staggered D-_a f at field index i (stride st along a), CPU operation order. */
+__device__ static inline float d_minus(const float *__restrict__ f, int64_t i, int64_t st,
+                                       const w13 &c)
+{
+    float d = c.w[1] * (f[i] - f[i - st]);
+    d += c.w[2] * (f[i + st] - f[i - 2 * st]);
+    d += c.w[3] * (f[i + 2 * st] - f[i - 3 * st]);
+    d += c.w[4] * (f[i + 3 * st] - f[i - 4 * st]);
+    return d;
+}
+
 /* acoustic1 CPML pressure correction: zeta = b zeta + a D-_a v; p -= kappa zeta. */
 __global__ void k_a1_cpml_pres(float *__restrict__ p, const float *__restrict__ ka,
                                const float *__restrict__ v, float *__restrict__ zeta,
@@ -480,13 +494,79 @@ __global__ void k_a1_cpml_pres(float *__restrict__ p, const float *__restrict__ 
         return;
     const int64_t i = gidx(g, x, y, z), j = sidx(b, x, y, z), st = b.st;
     const int64_t t = along(b, x, y, z);
-    float d = c.w[1] * (v[i] - v[i - st]);
-    d += c.w[2] * (v[i + st] - v[i - 2 * st]);
-    d += c.w[3] * (v[i + 2 * st] - v[i - 3 * st]);
-    d += c.w[4] * (v[i + 3 * st] - v[i - 4 * st]);
+    const float d = d_minus(v, i, st, c);
     const float ze = pb[t] * zeta[j] + pa[t] * d;
     zeta[j] = ze;
     p[i] -= ka[i] * ze;
+}
+
+/* vti CPML stress correction: zeta = b zeta + a D-_a v; h -= kappa (ch zeta),
+ * v -= kappa (cv zeta) (cv NULL: kappa zeta). See fd_cpu_bnd.c. */
+__global__ void k_vti_cpml_pres(float *__restrict__ h, float *__restrict__ sv,
+                                const float *__restrict__ ka,
+                                const float *__restrict__ ch,
+                                const float *__restrict__ cv, const float *__restrict__ v,
+                                float *__restrict__ zeta, const float *__restrict__ pa,
+                                const float *__restrict__ pb, geo g, sbox b, w13 c)
+{
+    int64_t x, y, z;
+    if (!box_point(b, &x, &y, &z))
+        return;
+    const int64_t i = gidx(g, x, y, z), j = sidx(b, x, y, z), st = b.st;
+    const int64_t t = along(b, x, y, z);
+    const float d = d_minus(v, i, st, c);
+    const float ze = pb[t] * zeta[j] + pa[t] * d;
+    zeta[j] = ze;
+    h[i] -= ka[i] * (ch[i] * ze);
+    sv[i] -= ka[i] * (cv ? cv[i] * ze : ze);
+}
+
+/* tti CPML correction of T: psi2 = bh psi2 + ah D+_a (sV - sH); T_a += n_a psi2. */
+__global__ void k_tti_cpml_t(const float *__restrict__ h, const float *__restrict__ sv,
+                             const float *__restrict__ na, float *__restrict__ tt,
+                             float *__restrict__ psi, const float *__restrict__ pa,
+                             const float *__restrict__ pb, geo g, sbox b, w13 c)
+{
+    int64_t x, y, z;
+    if (!box_point(b, &x, &y, &z))
+        return;
+    const int64_t i = gidx(g, x, y, z), j = sidx(b, x, y, z), st = b.st;
+    const int64_t t = along(b, x, y, z);
+    float d = c.w[1] * ((sv[i + st] - h[i + st]) - (sv[i] - h[i]));
+    d += c.w[2] * ((sv[i + 2 * st] - h[i + 2 * st]) - (sv[i - st] - h[i - st]));
+    d += c.w[3] * ((sv[i + 3 * st] - h[i + 3 * st]) - (sv[i - 2 * st] - h[i - 2 * st]));
+    d += c.w[4] * ((sv[i + 4 * st] - h[i + 4 * st]) - (sv[i - 3 * st] - h[i - 3 * st]));
+    const float ps = pb[t] * psi[j] + pa[t] * d;
+    psi[j] = ps;
+    tt[i] += na[i] * ps;
+}
+
+/* Model and field pointers of the tti CPML stress correction. */
+struct tti_cpml_ptrs {
+    float *h, *sv, *zeta, *zeta2;
+    const float *ka, *e, *q, *v, *u;
+};
+
+/* tti CPML stress correction: zeta = b zeta + a D-_a v_a, zeta2 = b zeta2 +
+ * a D-_a U_a; eH = zeta - zeta2, eV = zeta2; h -= kappa (e eH + q eV),
+ * sV -= kappa (q eH + eV). See fd_cpu_bnd.c. */
+__global__ void k_tti_cpml_pres(tti_cpml_ptrs P, const float *__restrict__ pa,
+                                const float *__restrict__ pb, geo g, sbox b, w13 c)
+{
+    int64_t x, y, z;
+    if (!box_point(b, &x, &y, &z))
+        return;
+    const int64_t i = gidx(g, x, y, z), j = sidx(b, x, y, z), st = b.st;
+    const int64_t t = along(b, x, y, z);
+    const float *v = P.v, *u = P.u;
+    const float d = d_minus(v, i, st, c), e = d_minus(u, i, st, c);
+    const float z1 = pb[t] * P.zeta[j] + pa[t] * d;
+    const float z2 = pb[t] * P.zeta2[j] + pa[t] * e;
+    P.zeta[j] = z1;
+    P.zeta2[j] = z2;
+    const float eh = z1 - z2;
+    P.h[i] -= P.ka[i] * (P.e[i] * eh + P.q[i] * z2);
+    P.sv[i] -= P.ka[i] * (P.q[i] * eh + z2);
 }
 
 /* Sponge: f *= gx gy gz on a shell box, for two or four fields. */
@@ -636,6 +716,8 @@ static void cu_destroy(void *state)
     for (int i = 0; i < FD_MAXSLAB; i++) {
         cudaFree(s->psi[i]);
         cudaFree(s->zeta[i]);
+        cudaFree(s->psi2[i]);
+        cudaFree(s->zeta2[i]);
     }
     for (int a = 0; a < 3; a++) {
         cudaFree(s->pa[a]);
@@ -689,7 +771,11 @@ static int cu_create(void **state, const struct fd_layout *L,
         if (dalloc(&s->psi[i], L->slab[i].cells, NULL, "allocating CPML memory", err,
                    errlen) ||
             dalloc(&s->zeta[i], L->slab[i].cells, NULL, "allocating CPML memory", err,
-                   errlen))
+                   errlen) ||
+            (L->eq == FD_TTI && (dalloc(&s->psi2[i], L->slab[i].cells, NULL,
+                                        "allocating CPML memory", err, errlen) ||
+                                 dalloc(&s->zeta2[i], L->slab[i].cells, NULL,
+                                        "allocating CPML memory", err, errlen))))
             goto fail;
     for (int a = 0; a < 3; a++) {
         size_t n = (size_t)L->n[a];
@@ -700,7 +786,9 @@ static int cu_create(void **state, const struct fd_layout *L,
                        errlen) ||
                 dalloc(&s->pbh[a], n, L->pbh[a], "uploading CPML profiles", err, errlen))
                 goto fail;
-        } else if (dalloc(&s->g[a], n, L->g[a], "uploading sponge profiles", err, errlen))
+        }
+        if (L->g[a] &&
+            dalloc(&s->g[a], n, L->g[a], "uploading sponge profiles", err, errlen))
             goto fail;
     }
     *state = s;
@@ -725,6 +813,12 @@ static int cu_begin_shot(void *state, const struct fd_interp *src,
            "zeroing CPML memory");
         CK(cudaMemset(s->zeta[i], 0, L->slab[i].cells * sizeof(float)),
            "zeroing CPML memory");
+        if (s->psi2[i]) {
+            CK(cudaMemset(s->psi2[i], 0, L->slab[i].cells * sizeof(float)),
+               "zeroing CPML memory");
+            CK(cudaMemset(s->zeta2[i], 0, L->slab[i].cells * sizeof(float)),
+               "zeroing CPML memory");
+        }
     }
     for (int j = 0; j < 8; j++) {
         float m0 = 0.0f, m1 = 0.0f;
@@ -834,8 +928,8 @@ static int cu_sponge(struct cuda_state *s, float *const *f, int nf, const geo &g
         dim3 grid, block;
         box_launch(b, &grid, &block);
         k_sponge<<<grid, block>>>(f[0], nf > 1 ? f[1] : NULL, nf > 2 ? f[2] : NULL,
-                                  nf > 3 ? f[3] : NULL,
-                                  nf, s->g[0], s->g[1], s->g[2], g, b);
+                                  nf > 3 ? f[3] : NULL, nf, s->g[0], s->g[1], s->g[2], g,
+                                  b);
         CKL("launching the sponge kernel");
     }
     return 0;
@@ -875,21 +969,60 @@ static int cu_a1_cpml(struct cuda_state *s, const geo &g, bool vel, char *err,
     return 0;
 }
 
-/* One vti or tti step, in fd_cpu.c cpu_step's order (sponge only). */
+/* vti/tti CPML corrections on every slab, in slab order (fd_cpu_aniso_cpml):
+ * stage 0 T (tti), 1 velocities, 2 stresses. */
+static int cu_aniso_cpml(struct cuda_state *s, const geo &g, int stage, char *err,
+                         size_t errlen)
+{
+    const struct fd_layout *L = s->L;
+    float **f = s->f;
+    for (int k = 0; k < L->nslab; k++) {
+        const sbox b = slab_box(L, k);
+        const int a = b.axis;
+        const w13 c = axis_weights(L, a, true);
+        dim3 bg, bb;
+        box_launch(b, &bg, &bb);
+        if (stage == 0)
+            k_tti_cpml_t<<<bg, bb>>>(f[0], f[4], s->m[4 + a], f[5 + a], s->psi2[k],
+                                     s->pah[a], s->pbh[a], g, b, c);
+        else if (stage == 1) /* vti's z velocity is driven by sV */
+            k_a1_cpml_vel<<<bg, bb>>>(L->eq == FD_VTI && a == 2 ? f[4] : f[0], s->m[1],
+                                      f[1 + a], s->psi[k], s->pah[a], s->pbh[a], g, b, c);
+        else if (L->eq == FD_VTI)
+            k_vti_cpml_pres<<<bg, bb>>>(f[0], f[4], s->m[0], a == 2 ? s->m[3] : s->m[2],
+                                        a == 2 ? NULL : s->m[3], f[1 + a], s->zeta[k],
+                                        s->pa[a], s->pb[a], g, b, c);
+        else {
+            tti_cpml_ptrs P = {f[0],    f[4],    s->zeta[k], s->zeta2[k], s->m[0],
+                               s->m[2], s->m[3], f[1 + a],   f[5 + a]};
+            k_tti_cpml_pres<<<bg, bb>>>(P, s->pa[a], s->pb[a], g, b, c);
+        }
+        CKL("launching an anisotropic CPML kernel");
+    }
+    return 0;
+}
+
+/* One vti or tti step, in fd_cpu.c aniso_step's order. */
 static int cu_step_aniso(struct cuda_state *s, float amp, const geo &g, const w13 &wi,
                          dim3 grid, dim3 block, char *err, size_t errlen)
 {
     const struct fd_layout *L = s->L;
+    const bool cpml = L->boundary == FD_BOUNDARY_CPML;
     float **f = s->f;
-    tti_ptrs P = {f[0], f[4], f[1], f[2], f[3], f[5], f[6], f[7],
+    tti_ptrs P = {f[0],    f[4],    f[1],    f[2],    f[3],    f[5],    f[6],   f[7],
                   s->m[0], s->m[1], s->m[2], s->m[3], s->m[4], s->m[5], s->m[6]};
     if (L->eq == FD_VTI)
         k_tti<<<grid, block>>>(P, 4, g, wi);
     else {
         k_tti<<<grid, block>>>(P, 0, g, wi);
+        CKL("launching an anisotropic velocity kernel");
+        if (cpml && cu_aniso_cpml(s, g, 0, err, errlen))
+            return -1;
         k_tti<<<grid, block>>>(P, 1, g, wi);
     }
     CKL("launching an anisotropic velocity kernel");
+    if (cpml && cu_aniso_cpml(s, g, 1, err, errlen))
+        return -1;
     if (L->free_surface && cu_image(s, f[3], 1, g, err, errlen))
         return -1;
     if (L->eq == FD_VTI)
@@ -899,10 +1032,13 @@ static int cu_step_aniso(struct cuda_state *s, float amp, const geo &g, const w1
         k_tti<<<grid, block>>>(P, 3, g, wi);
     }
     CKL("launching an anisotropic stress kernel");
+    if (cpml && cu_aniso_cpml(s, g, 2, err, errlen))
+        return -1;
     k_source<<<1, 1>>>(f[0], s->src, amp);
     k_source<<<1, 1>>>(f[4], s->src, amp);
     CKL("launching the source kernel");
-    if (cu_sponge(s, f, 4, g, err, errlen) || cu_sponge(s, f + 4, 1, g, err, errlen))
+    if (!cpml &&
+        (cu_sponge(s, f, 4, g, err, errlen) || cu_sponge(s, f + 4, 1, g, err, errlen)))
         return -1;
     if (L->free_surface &&
         (cu_image(s, f[0], 0, g, err, errlen) || cu_image(s, f[4], 0, g, err, errlen)))

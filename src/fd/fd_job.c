@@ -53,8 +53,7 @@
       "PATH of receiver positions, 'x y z' per line (instead of receiver_x/y/z)")        \
     X(EQUATION, "modeling", "equation", "acoustic2",                                     \
       "acoustic2 (constant density, 2nd order in time), acoustic1 (variable "            \
-      "density, staggered p-v), vti (pseudo-acoustic qP VTI, sponge only) or tti "       \
-      "(tilted VTI, sponge only)")                                                       \
+      "density, staggered p-v), vti (pseudo-acoustic qP VTI) or tti (tilted VTI)")       \
     X(NT, "modeling", "nt", NULL, "time steps; samples at t = 0, dt, ..., (nt-1)*dt")    \
     X(DT, "modeling", "dt", NULL, "time step (s)")                                       \
     X(WAVELET, "modeling", "wavelet", "ricker",                                          \
@@ -588,13 +587,6 @@ static int convert(struct parse_ctx *c, struct fd_job *job)
     p->equation = (enum fd_equation)eq;
     p->boundary = (enum fd_boundary)bnd;
     job->format = (enum fd_format)fmt;
-    if ((p->equation == FD_VTI || p->equation == FD_TTI) &&
-        p->boundary != FD_BOUNDARY_SPONGE) {
-        bad_value(c, K_BOUNDARY,
-                  p->equation == FD_VTI ? "sponge with equation = vti (no vti CPML yet)"
-                                        : "sponge with equation = tti (no tti CPML yet)");
-        return c->rc;
-    }
     int w = find_choice(text_of(c, K_WAVELET), wavs);
     if (w >= 0) {
         job->wavelet = (enum fd_wavelet_kind)w;
