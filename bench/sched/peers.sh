@@ -2,7 +2,7 @@
 # bench/sched/peers.sh BUILD [SEEDS] [SCALE]: issue 12's scheduling workloads,
 # shotq beside its peers, in real time on simulated devices (bench/sched/
 # peers.py), then the dispatch rate and a planning run with shotq simulate.
-# The peers come from PyPI into BUILD/peers-venv (never a dependency of the
+# The peers come from PyPI into BUILD/peers-sched-venv (never a dependency of the
 # product or of make check). HyperQueue is not run: its PyPI package holds
 # only the Python client, and the hq server binary comes from GitHub
 # releases, which this machine cannot reach.
@@ -14,7 +14,7 @@ SEEDS=${2:-"1 2 3 4 5"}
 SCALE=${3:-0.2}   # seconds per unit of cost, heavy-tailed workload
 SMALL=0.5         # the same for the small workloads (equal, slowdown, straggler)
 here=$(cd "$(dirname "$0")" && pwd)
-venv=$build/peers-venv
+venv=$build/peers-sched-venv  # bench/peers/devito.sh has BUILD/peers-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q ray dask distributed simple-gpu-scheduler
