@@ -6,7 +6,8 @@
  *                   (default 0: a no-op task);
  *   stall=N:F       ... and F times longer on device N (a device that runs
  *                   slower than its speed says: tests of speculation);
- *   initdir=DIR     init() creates DIR/init.PID (tests count worker starts).
+ *   initdir=DIR     init() creates DIR/init.PID (tests count worker starts),
+ *                   naming its device, slot and OMP_WAIT_POLICY.
  * Task arguments: "crash" makes run() crash the worker (SIGSEGV), "fail"
  * makes it return an error, "fail-on=N" fails on device N only, "cost=C"
  * sleeps as if the weight were C (a cost the scheduler does not know). */
@@ -53,7 +54,9 @@ static int ex_init(const struct shotq_device_info *dev, const char *config, void
             free(s);
             return 2;
         }
-        fprintf(f, "device %d slot %d\n", dev->index, dev->slot);
+        const char *wait = getenv("OMP_WAIT_POLICY");
+        fprintf(f, "device %d slot %d OMP_WAIT_POLICY %s\n", dev->index, dev->slot,
+                wait ? wait : "-");
         fclose(f);
     }
     *out = s;

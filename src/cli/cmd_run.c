@@ -87,7 +87,7 @@ static const char run_usage[] =
     "Each task's environment: SHOTQ_TASK, SHOTQ_DEVICE, SHOTQ_DEVICE_NAME,\n"
     "SHOTQ_DEVICE_SPEED, SHOTQ_SLOT, SHOTQ_ATTEMPT, SHOTQ_RUN_DIR,\n"
     "CUDA_VISIBLE_DEVICES, SHOTQ_DEVICES_ASSIGNED (every device of the task,\n"
-    "comma-separated).\n"
+    "comma-separated), and OMP_WAIT_POLICY=passive unless it is set already.\n"
     "sim: devices are for trying out policies: a task on one runs on this machine\n"
     "like any other command, at full speed; shotq only sets SHOTQ_DEVICE_SPEED to\n"
     "SPEED (and CUDA_VISIBLE_DEVICES to \"\", so no GPU is visible) and admits tasks\n"
@@ -899,6 +899,10 @@ int run_main(int argc, char **argv, const struct run_preset *preset)
 {
     struct cluster *cl = NULL;
     char err[1024];
+    /* Workers and tasks inherit it: OpenMP threads that spin at barriers
+     * lose 2.4x on a machine shared with other jobs, and nothing on a quiet
+     * one (docs/benchmarks-fd.md). A user's own setting wins. */
+    setenv("OMP_WAIT_POLICY", "passive", 0);
     if (cluster_init(&cl, err, sizeof err)) {
         log_msg(LOG_ERROR, "%s", err);
         return 2;
