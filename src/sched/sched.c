@@ -793,6 +793,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The median of x[0 .. n), n > 0 (sorts x). */
+static double median(double *x, size_t n)
+{
+    qsort(x, n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+
 /* Brings the summary of the measured cost ratios up to date (sorted, with
  * suffix sums, largest, coefficient of variation) when the ring changed:
  * once per look at the running tasks instead of once per task looked at. */
@@ -803,14 +810,13 @@ static void cost_summary(struct sched *s)
     size_t n = s->nrcost;
     memcpy(s->rsorted, s->rcost, n * sizeof *s->rsorted);
     qsort(s->rsorted, n, sizeof *s->rsorted, cmp_double);
-    double all = 0, sq = 0;
+    double sq = 0;
     s->rsuffix[n] = 0;
     for (size_t k = n; k-- > 0;) {
         s->rsuffix[k] = s->rsuffix[k + 1] + s->rsorted[k];
         sq += s->rsorted[k] * s->rsorted[k];
     }
-    all = s->rsuffix[0];
-    double m = n ? all / (double)n : 0;
+    double m = n ? s->rsuffix[0] / (double)n : 0;
     s->rmax = n ? s->rsorted[n - 1] : 1;
     s->rcv = m > 0 ? sqrt(fmax(0, sq / (double)n - m * m)) / m : 0;
     s->rdirty = false;
@@ -838,8 +844,8 @@ static double residual_cost(const struct sched *s, double x, double *max, double
 }
 
 /* After a look at the running tasks found no straggler worth a copy, the next
- * look waits this long: the live loop's poll period (exec/runner.c), which
- * the simulator's wake-ups follow (simrun.c WAKE_S). */
+ * look waits this long: the live loop's poll period (exec/runner.c); the
+ * simulator wakes at sched_next_look(). */
 #define SPEC_SCAN_S 0.25
 
 /* Speculation looks at the running tasks while at most this many tasks per
@@ -935,6 +941,14 @@ static bool pick_backup(struct sched *s, double now, struct sched_assign *a)
     a->ndevs = 1;
     a->devs[0] = d;
     return true;
+}
+
+double sched_next_look(const struct sched *s, double now)
+{
+    if (!s->p.speculate || s->p.policy != SCHED_DYNAMIC || s->nrunning == 0 ||
+        s->npending > SPEC_PENDING * s->ndev)
+        return INFINITY;
+    return s->spec_next > now ? s->spec_next : now + SPEC_SCAN_S;
 }
 
 bool sched_pick(struct sched *s, double now, struct sched_assign *a)
@@ -1411,19 +1425,13 @@ static void measure_speeds(struct sched *s)
     /* off[d] now ends device d's segment; it started at off[d - 1]. */
     for (size_t d = 0; d < s->ndev; d++) {
         size_t b = d ? off[d - 1] : 0, e = off[d];
-        s->dev[d].med = 0;
-        if (e <= b)
-            continue;
-        qsort(r + b, e - b, sizeof *r, cmp_double);
-        size_t m = (e - b) / 2;
-        s->dev[d].med = (e - b) % 2 ? r[b + m] : (r[b + m - 1] + r[b + m]) / 2;
+        s->dev[d].med = e > b ? median(r + b, e - b) : 0;
     }
 out:
     free(off);
     free(r);
 }
 
-/* The speed used for measured costs: the median when known. */
 /* The speed a done task's cost is measured with: the median of w/dur over
  * the device's done tasks once sched_lower_bound has measured it, before
  * that the median of its latest SPEED_RING observations (one long task does
@@ -1432,18 +1440,12 @@ static double cost_speed(const struct sdev *v)
 {
     if (v->med > 0)
         return v->med;
-    int n = v->nobs < SPEED_RING ? v->nobs : SPEED_RING;
+    size_t n = v->nobs < SPEED_RING ? (size_t)v->nobs : SPEED_RING;
     if (n == 0)
         return v->est;
     double x[SPEED_RING];
-    memcpy(x, v->last, (size_t)n * sizeof *x);
-    for (int i = 1; i < n; i++) /* insertion sort: n <= 16 */
-        for (int j = i; j > 0 && x[j - 1] > x[j]; j--) {
-            double tmp = x[j];
-            x[j] = x[j - 1];
-            x[j - 1] = tmp;
-        }
-    return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+    memcpy(x, v->last, n * sizeof *x);
+    return median(x, n);
 }
 
 double sched_lower_bound(struct sched *s)

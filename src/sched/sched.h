@@ -237,6 +237,12 @@ size_t sched_count(const struct sched *s, enum sched_task_state st);
 /* Expected seconds until all work is done, from the learned speeds. */
 double sched_eta(const struct sched *s, double now);
 
+/* With speculation: when the policy next wants sched_pick() called to look
+ * for stragglers even if no task ends meanwhile (the live loop's poll period
+ * covers this; the simulator wakes then). INFINITY when it wants nothing:
+ * speculation off, nothing running, or not yet the last rounds. */
+double sched_next_look(const struct sched *s, double now);
+
 /* Lower bound on the makespan of the tasks that ran, from measured task
  * costs (see sched_task_cost) and measured speeds: max(sum of costs / sum
  * of speeds, largest cost / fastest speed). Measures each device's speed as

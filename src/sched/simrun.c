@@ -2,12 +2,9 @@
 #include "sched/simrun.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* With speculation, how often the simulated loop looks at the running tasks
- * without an event: the live loop's poll period (exec/runner.c). */
-#define WAKE_S 0.25
 
 struct ev {
     double t;      /* completion time */
@@ -236,11 +233,11 @@ int simrun(const struct sched_params *p, const struct simrun_dev *devs, size_t n
         }
         if (h.n == 0)
             break;
-        if (p->speculate && !waking && sched_count(s, SCHED_RUNNING) > 0 &&
-            sched_count(s, SCHED_PENDING) <= 2 * ndev) {
-            /* The live loop looks again every WAKE_S even without events: a
-             * straggler may become worth a copy meanwhile. */
-            if (ev_push(&h, (struct ev){now + WAKE_S, now, UINT32_MAX, 0})) {
+        double look = waking ? INFINITY : sched_next_look(s, now);
+        if (isfinite(look)) {
+            /* The live loop looks again between events too (its poll
+             * period): a straggler may become worth a copy meanwhile. */
+            if (ev_push(&h, (struct ev){look, now, UINT32_MAX, 0})) {
                 free(load);
                 rc = -ENOMEM;
                 goto out_free;
