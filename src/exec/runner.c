@@ -446,13 +446,11 @@ static void task_ended(struct runner *r, struct worker *w, double now, double wa
         why = buf;
     }
     add_fail(r, ti, w, start, now, exit_code, why, attempt, logs);
-    if (out == SCHED_OUT_CONTINUES) {
-        jrnl_record(r->j, JRNL_RETRY, id, attempt, w->dev, now, exit_code);
-        return;
-    }
-    t->status = out == SCHED_OUT_FAILED ? REC_FAILED : REC_PENDING;
     jrnl_record(r->j, out == SCHED_OUT_FAILED ? JRNL_FAIL : JRNL_RETRY, id, attempt,
                 w->dev, now, exit_code);
+    if (out == SCHED_OUT_CONTINUES)
+        return; /* its other copy runs on */
+    t->status = out == SCHED_OUT_FAILED ? REC_FAILED : REC_PENDING;
     if (out == SCHED_OUT_FAILED && !r->c->quiet) {
         progress_clear(&r->prog);
         log_msg(LOG_WARN, "task %" PRId64 " failed on device %d (%s) after %d attempt(s)",
