@@ -16,7 +16,7 @@
 struct hist_entry {
     int64_t id;
     double cost;
-    int src; /* 0 report.json, 1 journal; then its rank of preference (gather) */
+    size_t rank; /* preference among entries of the same id, lower wins (gather) */
 };
 
 static int cmp_entry(const void *a, const void *b)
@@ -25,12 +25,12 @@ static int cmp_entry(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* By id, then source: the first entry of an id is the preferred one. */
-static int cmp_entry_src(const void *a, const void *b)
+/* By id, then rank: the first entry of an id is the preferred one. */
+static int cmp_entry_rank(const void *a, const void *b)
 {
     const struct hist_entry *x = a, *y = b;
     int c = cmp_entry(a, b);
-    return c ? c : (x->src > y->src) - (x->src < y->src);
+    return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
 }
 
 static int cmp_cost(const void *a, const void *b)
@@ -112,7 +112,7 @@ struct hist {
     size_t n, cap;
 };
 
-static int hist_add(struct hist *h, int64_t id, double cost, int src)
+static int hist_add(struct hist *h, int64_t id, double cost)
 {
     if (h->n == h->cap) {
         size_t nc = h->cap ? h->cap * 2 : 256;
@@ -122,18 +122,16 @@ static int hist_add(struct hist *h, int64_t id, double cost, int src)
         h->v = nv;
         h->cap = nc;
     }
-    h->v[h->n++] = (struct hist_entry){id, cost, src};
+    h->v[h->n++] = (struct hist_entry){id, cost, 0};
     return 0;
 }
 
-/* jrnl_read's function: every "done" with a cost (a later one of the same
- * task replaces an earlier one when sorted: kept in order, deduplicated by
- * the caller keeping the last). */
+/* jrnl_read's function: every "done" with a cost, in journal order. */
 static int journal_entry(void *ctx, const struct jrnl_entry *e)
 {
     if (e->header || strcmp(e->ev, "done") || e->task < 0 || !(e->cost > 0))
         return 0;
-    return hist_add(ctx, e->task, e->cost, 1);
+    return hist_add(ctx, e->task, e->cost);
 }
 
 /* Reads the report at file (missing or not a regular file: skipped when
@@ -160,7 +158,7 @@ static int read_report(const char *file, bool optional, const char *what, struct
     cJSON_Delete(root);
     int rc = 0;
     for (long k = 0; k < nv && !rc; k++)
-        rc = hist_add(h, v[k].id, v[k].cost, 0);
+        rc = hist_add(h, v[k].id, v[k].cost);
     free(v);
     if (nv == -ENOMEM || rc)
         snprintf(err, errlen, "%s: %s: out of memory", what, efile);
@@ -187,35 +185,23 @@ static int gather(const char *path, struct hist *h, char *err, size_t errlen)
     char file[4200];
     snprintf(file, sizeof file, dir ? "%s/report.json" : "%s", path);
     int rc = read_report(file, dir, what, h, err, errlen);
-    if (!rc && dir) {
-        size_t first = h->n;
-        char jerr[512];
-        int jr = jrnl_read(path, journal_entry, h, jerr, sizeof jerr);
-        if (jr == -ENOMEM) {
-            snprintf(err, errlen, "%s: out of memory", what);
-            return -ENOMEM;
-        }
-        /* Later done events of a task win over earlier ones: reverse them
-         * so that the stable order below keeps the last. */
-        for (size_t i = first, j = h->n; i + 1 < j; i++, j--) {
-            struct hist_entry tmp = h->v[i];
-            h->v[i] = h->v[j - 1];
-            h->v[j - 1] = tmp;
-        }
-        (void)jr; /* no journal, or an unreadable one: the report alone */
-    }
     if (rc)
         return rc;
+    size_t nreport = h->n;
+    char jerr[512]; /* no journal, or an unreadable one: the report alone */
+    if (dir && jrnl_read(path, journal_entry, h, jerr, sizeof jerr) == -ENOMEM) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        return -ENOMEM;
+    }
     if (h->n == 0) {
         snprintf(err, errlen, "%s: expected a shotq %s with task costs", what,
                  dir ? "run directory (report.json or journal)" : "report.json");
         return -EINVAL;
     }
-    /* The array is in order of preference (the report's entries first, then
-     * the journal's latest first); qsort is not stable: number them. */
+    /* Preference: the report's entries, then the journal's latest first. */
     for (size_t i = 0; i < h->n; i++)
-        h->v[i].src = (int)i;
-    qsort(h->v, h->n, sizeof *h->v, cmp_entry_src);
+        h->v[i].rank = i < nreport ? i : nreport + (h->n - 1 - i);
+    qsort(h->v, h->n, sizeof *h->v, cmp_entry_rank);
     size_t m = 0;
     for (size_t i = 0; i < h->n; i++)
         if (m == 0 || h->v[m - 1].id != h->v[i].id)
